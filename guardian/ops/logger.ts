@@ -1,0 +1,69 @@
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+
+/**
+ * Paths pino blanks out wherever they appear one or two levels deep: keys, passwords, auth headers.
+ * The config loader already refuses literal secrets in files; this keeps resolved ones out of logs.
+ */
+const SECRET_KEYS = [
+  "privateKey",
+  "private_key",
+  "key",
+  "secret",
+  "password",
+  "pass",
+  "token",
+  "apiKey",
+  "api_key",
+  "authorization",
+  "Authorization",
+  "signingKey",
+  "mnemonic",
+  "webhookUrl",
+];
+export const REDACT_PATHS = [
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((k) => `*.${k}`),
+  ...SECRET_KEYS.map((k) => `*.*.${k}`),
+  'headers["x-flashbots-signature"]',
+  '*.headers["x-flashbots-signature"]',
+  "headers.authorization",
+  "*.headers.authorization",
+];
+
+export interface LoggerConfig {
+  level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** Where JSON lines go: stdout, stderr, or a file path. */
+  destination: string;
+}
+
+export function createLogger(config: LoggerConfig, extra: LoggerOptions = {}): { logger: Logger; flush(): void } {
+  let stream: DestinationStream & { flushSync?: () => void };
+  if (config.destination === "stdout") stream = pino.destination({ fd: 1, sync: false });
+  else if (config.destination === "stderr") stream = pino.destination({ fd: 2, sync: false });
+  else stream = pino.destination({ dest: config.destination, mkdir: true, sync: false });
+  const logger = pino(
+    {
+      level: config.level,
+      base: { service: "failsafe-guardian" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      ...extra,
+    },
+    stream,
+  );
+  return {
+    logger,
+    flush: () => {
+      try {
+        stream.flushSync?.();
+      } catch {
+        // A stream that is not ready yet has nothing buffered to lose.
+      }
+    },
+  };
+}
+
+/** One child per pipeline stage, so every line says where it came from. */
+export function stageLogger(logger: Logger, stage: string, bindings: Record<string, unknown> = {}): Logger {
+  return logger.child({ stage, ...bindings });
+}
