@@ -56,7 +56,7 @@ export interface Detector {
 export interface DetectorDefinition<P = unknown> {
   id: string;
   description: string;
-  /** zod schema for this detector's parameters in the YAML config. */
-  params: z.ZodType<P>;
+  /** zod schema for this detector's parameters in the YAML config; its input may differ (defaults, transforms). */
+  params: z.ZodType<P, z.ZodTypeDef, unknown>;
   create(params: P, deps: DetectorDeps): Detector;
 }
