@@ -1,0 +1,268 @@
+import type BetterSqlite3 from "better-sqlite3";
+import type { AlertMessage } from "../notifiers/types";
+
+export type DeliveryStatus = "pending" | "delivered" | "failed";
+
+export interface DeliveryRow {
+  id: number;
+  alertId: string;
+  notifier: string;
+  /** Empty for channels without recipients (webhooks, PagerDuty). */
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+}
+
+export interface AttemptRow {
+  deliveryId: number;
+  attempt: number;
+  startedAt: number;
+  finishedAt: number | null;
+  ok: boolean;
+  retryable: boolean | null;
+  error: string | null;
+}
+
+/** A delivered (or attempted) alert that contains a finding which has not been retracted yet. */
+export interface LiveFindingAlert {
+  alertId: string;
+  findingId: string;
+  incidentKey: string;
+}
+
+/**
+ * The alert log on the guardian's SQLite database: every alert, which findings it carried, every
+ * delivery (alert x channel x recipient) and every attempt. Retractions are found from here, so they
+ * reach the people who saw the original even after a restart, and unfinished deliveries resume.
+ */
+export class AlertStore {
+  readonly #db: BetterSqlite3.Database;
+  readonly #stmt: ReturnType<AlertStore["prepare"]>;
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#db = db;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS alert_messages (
+        id TEXT PRIMARY KEY,
+        incident_key TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        message TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS alert_messages_incident ON alert_messages(incident_key);
+      CREATE TABLE IF NOT EXISTS alert_findings (
+        alert_id TEXT NOT NULL REFERENCES alert_messages(id),
+        finding_id TEXT NOT NULL,
+        retracted_by TEXT,
+        PRIMARY KEY (alert_id, finding_id)
+      );
+      CREATE INDEX IF NOT EXISTS alert_findings_finding ON alert_findings(finding_id);
+      CREATE TABLE IF NOT EXISTS alert_deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        alert_id TEXT NOT NULL REFERENCES alert_messages(id),
+        notifier TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (alert_id, notifier, recipient)
+      );
+      CREATE INDEX IF NOT EXISTS alert_deliveries_status ON alert_deliveries(status);
+      CREATE TABLE IF NOT EXISTS alert_attempts (
+        delivery_id INTEGER NOT NULL REFERENCES alert_deliveries(id),
+        attempt INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        ok INTEGER NOT NULL DEFAULT 0,
+        retryable INTEGER,
+        error TEXT,
+        PRIMARY KEY (delivery_id, attempt)
+      );
+    `);
+    this.#stmt = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.#db;
+    return {
+      insertAlert: db.prepare(
+        "INSERT INTO alert_messages (id, incident_key, kind, severity, message, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      insertFinding: db.prepare("INSERT OR IGNORE INTO alert_findings (alert_id, finding_id) VALUES (?, ?)"),
+      insertDelivery: db.prepare(
+        "INSERT INTO alert_deliveries (alert_id, notifier, recipient, status, updated_at) VALUES (?, ?, ?, 'pending', ?)",
+      ),
+      startAttempt: db.prepare(
+        "INSERT INTO alert_attempts (delivery_id, attempt, started_at) VALUES (?, ?, ?)",
+      ),
+      bumpAttempts: db.prepare("UPDATE alert_deliveries SET attempts = ?, updated_at = ? WHERE id = ?"),
+      finishAttempt: db.prepare(
+        "UPDATE alert_attempts SET finished_at = ?, ok = ?, retryable = ?, error = ? WHERE delivery_id = ? AND attempt = ?",
+      ),
+      setStatus: db.prepare("UPDATE alert_deliveries SET status = ?, last_error = ?, updated_at = ? WHERE id = ?"),
+      liveByFinding: db.prepare(
+        `SELECT f.alert_id AS alertId, f.finding_id AS findingId, m.incident_key AS incidentKey
+           FROM alert_findings f JOIN alert_messages m ON m.id = f.alert_id
+          WHERE f.finding_id = ? AND f.retracted_by IS NULL ORDER BY m.created_at`,
+      ),
+      retract: db.prepare("UPDATE alert_findings SET retracted_by = ? WHERE finding_id = ? AND retracted_by IS NULL"),
+      liveInIncident: db.prepare(
+        `SELECT COUNT(*) AS n FROM alert_findings f JOIN alert_messages m ON m.id = f.alert_id
+          WHERE m.incident_key = ? AND f.retracted_by IS NULL`,
+      ),
+      targetsOf: db.prepare("SELECT DISTINCT notifier, recipient FROM alert_deliveries WHERE alert_id = ?"),
+      deliveriesOf: db.prepare("SELECT * FROM alert_deliveries WHERE alert_id = ? ORDER BY id"),
+      attemptsOf: db.prepare("SELECT * FROM alert_attempts WHERE delivery_id = ? ORDER BY attempt"),
+      pending: db.prepare(
+        `SELECT d.*, m.message FROM alert_deliveries d JOIN alert_messages m ON m.id = d.alert_id
+          WHERE d.status = 'pending' ORDER BY m.created_at, d.id`,
+      ),
+      alert: db.prepare("SELECT message FROM alert_messages WHERE id = ?"),
+      incidentAlerts: db.prepare("SELECT message FROM alert_messages WHERE incident_key = ? ORDER BY created_at, rowid"),
+      tripAlert: db.prepare(
+        `SELECT message FROM alert_messages WHERE kind = 'trip' AND json_extract(message, '$.incidentId') = ?
+          ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+      ),
+      allAlerts: db.prepare("SELECT message FROM alert_messages ORDER BY created_at, rowid"),
+    };
+  }
+
+  /** Records an alert, the findings it carries and one pending delivery per target, atomically. */
+  recordAlert(
+    message: AlertMessage,
+    targets: readonly { notifier: string; recipient: string }[],
+    now: number,
+  ): DeliveryRow[] {
+    return this.#db.transaction(() => {
+      this.#stmt.insertAlert.run(message.id, message.incidentKey, message.kind, message.severity, JSON.stringify(message), now);
+      // A retraction names the findings it withdraws; only the alerts that announced them carry them.
+      if (message.kind !== "retraction") {
+        for (const f of message.findings) this.#stmt.insertFinding.run(message.id, f.id);
+      }
+      return targets.map((t) => {
+        const id = Number(this.#stmt.insertDelivery.run(message.id, t.notifier, t.recipient, now).lastInsertRowid);
+        return { id, alertId: message.id, notifier: t.notifier, recipient: t.recipient, status: "pending" as const, attempts: 0, lastError: null };
+      });
+    })();
+  }
+
+  startAttempt(deliveryId: number, attempt: number, now: number): void {
+    this.#db.transaction(() => {
+      this.#stmt.startAttempt.run(deliveryId, attempt, now);
+      this.#stmt.bumpAttempts.run(attempt, now, deliveryId);
+    })();
+  }
+
+  finishAttempt(
+    deliveryId: number,
+    attempt: number,
+    outcome: { ok: true } | { ok: false; retryable: boolean; error: string },
+    now: number,
+  ): void {
+    if (outcome.ok) this.#stmt.finishAttempt.run(now, 1, null, null, deliveryId, attempt);
+    else this.#stmt.finishAttempt.run(now, 0, outcome.retryable ? 1 : 0, outcome.error, deliveryId, attempt);
+  }
+
+  setStatus(deliveryId: number, status: DeliveryStatus, lastError: string | null, now: number): void {
+    this.#stmt.setStatus.run(status, lastError, now, deliveryId);
+  }
+
+  /** Alerts that announced `findingId` and have not been retracted. */
+  liveAlertsForFinding(findingId: string): LiveFindingAlert[] {
+    return this.#stmt.liveByFinding.all(findingId) as LiveFindingAlert[];
+  }
+
+  markRetracted(findingIds: readonly string[], retractionAlertId: string): void {
+    this.#db.transaction(() => {
+      for (const id of findingIds) this.#stmt.retract.run(retractionAlertId, id);
+    })();
+  }
+
+  /** How many announced findings of an incident still stand. */
+  liveFindingCount(incidentKey: string): number {
+    return (this.#stmt.liveInIncident.get(incidentKey) as { n: number }).n;
+  }
+
+  /** The channels and recipients an alert went (or was being sent) to. */
+  targetsOf(alertId: string): { notifier: string; recipient: string }[] {
+    return this.#stmt.targetsOf.all(alertId) as { notifier: string; recipient: string }[];
+  }
+
+  deliveries(alertId: string): DeliveryRow[] {
+    return (this.#stmt.deliveriesOf.all(alertId) as RawDelivery[]).map(toDelivery);
+  }
+
+  attempts(deliveryId: number): AttemptRow[] {
+    return (this.#stmt.attemptsOf.all(deliveryId) as RawAttempt[]).map((r) => ({
+      deliveryId: r.delivery_id,
+      attempt: r.attempt,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+      ok: r.ok === 1,
+      retryable: r.retryable === null ? null : r.retryable === 1,
+      error: r.error,
+    }));
+  }
+
+  /** Deliveries a previous run left unfinished, oldest first, with their alert. */
+  pendingDeliveries(): { delivery: DeliveryRow; message: AlertMessage }[] {
+    return (this.#stmt.pending.all() as (RawDelivery & { message: string })[]).map((r) => ({
+      delivery: toDelivery(r),
+      message: JSON.parse(r.message) as AlertMessage,
+    }));
+  }
+
+  alert(id: string): AlertMessage | undefined {
+    const row = this.#stmt.alert.get(id) as { message: string } | undefined;
+    return row ? (JSON.parse(row.message) as AlertMessage) : undefined;
+  }
+
+  /** The latest trip alert raised for an on-chain incident id. */
+  tripAlert(incidentId: string): AlertMessage | undefined {
+    const row = this.#stmt.tripAlert.get(incidentId) as { message: string } | undefined;
+    return row ? (JSON.parse(row.message) as AlertMessage) : undefined;
+  }
+
+  /** Alerts in the order they were raised, of one incident or of all. */
+  alerts(incidentKey?: string): AlertMessage[] {
+    const rows = (incidentKey === undefined ? this.#stmt.allAlerts.all() : this.#stmt.incidentAlerts.all(incidentKey)) as {
+      message: string;
+    }[];
+    return rows.map((r) => JSON.parse(r.message) as AlertMessage);
+  }
+}
+
+interface RawDelivery {
+  id: number;
+  alert_id: string;
+  notifier: string;
+  recipient: string;
+  status: DeliveryStatus;
+  attempts: number;
+  last_error: string | null;
+}
+
+interface RawAttempt {
+  delivery_id: number;
+  attempt: number;
+  started_at: number;
+  finished_at: number | null;
+  ok: number;
+  retryable: number | null;
+  error: string | null;
+}
+
+function toDelivery(r: RawDelivery): DeliveryRow {
+  return {
+    id: r.id,
+    alertId: r.alert_id,
+    notifier: r.notifier,
+    recipient: r.recipient,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+  };
+}
