@@ -193,6 +193,8 @@ export class BlockContextBuilder {
       const callees = trace ? collectCallees("raw" in trace ? trace.raw : trace.frame, new Set()) : new Set<string>();
       if (tx.to) callees.add(tx.to.toLowerCase());
       if (receipt.contractAddress) callees.add(receipt.contractAddress.toLowerCase());
+      // A watched sender pays gas and value even when it calls nothing watched (the reports follow accounts).
+      if (this.protectedSet.has(tx.from.toLowerCase())) callees.add(tx.from.toLowerCase());
       for (const a of callees) if (this.protectedSet.has(a)) touched.add(a);
       for (const log of receipt.logs) {
         const a = log.address.toLowerCase();

@@ -1,0 +1,67 @@
+import type { BlockRef, RpcClient } from "../chain/types";
+import { buildBlockContext } from "../context/buildBlockContext";
+import type { TokenStandard } from "../config/reporting";
+import { compareMovements, type Movement } from "./movement";
+import { decodeTransferLogs, TRANSFER_TOPICS, type RpcLog } from "./transfer-logs";
+import { etherMovements, type RpcWithdrawal } from "./ether-movements";
+
+/** What to read from the chain: the configured tokens and the accounts whose ether is followed. */
+export interface ReadScope {
+  standards: ReadonlyMap<string, TokenStandard>;
+  accounts: ReadonlySet<string>;
+}
+
+export interface BlockMovements {
+  block: BlockRef;
+  movements: Movement[];
+}
+
+interface RpcHeader {
+  number: string;
+  hash: string;
+  parentHash: string;
+  timestamp: string;
+  withdrawals?: RpcWithdrawal[];
+}
+
+export const hex = (n: number) => "0x" + n.toString(16);
+
+export function toBlockRef(raw: RpcHeader): BlockRef {
+  return { number: Number(raw.number), hash: raw.hash.toLowerCase(), parentHash: raw.parentHash.toLowerCase(), timestamp: Number(raw.timestamp) };
+}
+
+export async function blockByNumber(rpc: RpcClient, number: number | "latest"): Promise<BlockRef | null> {
+  const raw = await rpc.request<RpcHeader | null>("eth_getBlockByNumber", [number === "latest" ? "latest" : hex(number), false]);
+  return raw ? toBlockRef(raw) : null;
+}
+
+export async function blockByHash(rpc: RpcClient, hash: string): Promise<BlockRef | null> {
+  const raw = await rpc.request<RpcHeader | null>("eth_getBlockByHash", [hash, false]);
+  return raw ? toBlockRef(raw) : null;
+}
+
+/** Transfer logs of the configured tokens; a block hash pins them to exactly one branch. */
+export async function transferLogs(rpc: RpcClient, scope: ReadScope, filter: { blockHash: string } | { fromBlock: number; toBlock: number }): Promise<RpcLog[]> {
+  if (scope.standards.size === 0) return [];
+  const range = "blockHash" in filter ? { blockHash: filter.blockHash } : { fromBlock: hex(filter.fromBlock), toBlock: hex(filter.toBlock) };
+  return rpc.request<RpcLog[]>("eth_getLogs", [{ ...range, address: [...scope.standards.keys()], topics: [TRANSFER_TOPICS] }]);
+}
+
+/**
+ * Everything the reports need from one block, fetched by hash so that a reorg between the calls cannot
+ * mix two branches: the header (with withdrawals), transfer logs and, when accounts are followed, the
+ * guardian's block context for them (transactions, receipts, call traces).
+ */
+export async function readBlock(rpc: RpcClient, scope: ReadScope, blockHash: string): Promise<BlockMovements> {
+  const followEther = scope.accounts.size > 0;
+  const [raw, logs, ctx] = await Promise.all([
+    rpc.request<RpcHeader | null>("eth_getBlockByHash", [blockHash, false]),
+    transferLogs(rpc, scope, { blockHash }),
+    followEther ? buildBlockContext(rpc, blockHash, scope.accounts) : Promise.resolve(null),
+  ]);
+  if (!raw) throw new Error(`block ${blockHash} is not known to the node (reorged away?)`);
+  const movements = decodeTransferLogs(logs, scope.standards);
+  if (ctx) movements.push(...etherMovements(ctx, raw.withdrawals ?? [], scope.accounts));
+  movements.sort(compareMovements);
+  return { block: toBlockRef(raw), movements };
+}
