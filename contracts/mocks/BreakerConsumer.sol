@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {CircuitBreaker} from "../CircuitBreaker.sol";
+
+/// @notice The README's example: a minimal treasury that inherits CircuitBreaker. Tests drive the abstract breaker
+/// through it.
+contract BreakerConsumer is CircuitBreaker {
+    using SafeERC20 for IERC20;
+
+    event Paid(address indexed token, address indexed to, uint256 amount, bool deferred);
+
+    constructor(address governance, address[] memory guardians) CircuitBreaker(governance, guardians, 1 days) {}
+
+    function fund(IERC20 token, uint256 amount) external {
+        _requireOperationOpen(this.fund.selector);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+        _creditInflow(address(token), amount);
+    }
+
+    function pay(IERC20 token, address to, uint256 amount) external {
+        _requireOperationOpen(this.pay.selector);
+        bool payNow = _checkOutflow(address(token), amount);
+        if (payNow) token.safeTransfer(to, amount);
+        emit Paid(address(token), to, amount, !payNow);
+    }
+
+    function holdings(address token) external view returns (uint256) {
+        return _trackedHoldings(token);
+    }
+}
