@@ -1,10 +1,23 @@
 import type { DetectorDefinition } from "./types";
+import { reentrancyDetector } from "./reentrancy";
+import { invariantDetector } from "./invariant";
+import { outflowSpikeDetector } from "./outflowSpike";
+import { activeAccountsDetector } from "./activeAccounts";
+import { flashLoanDetector } from "./flashLoan";
+import { reorgDetector } from "./reorg";
 
 /**
  * Every detector the guardian knows, by id. Adding a detector is one file exporting a
  * DetectorDefinition plus one line here.
  */
-export const detectorRegistry: readonly DetectorDefinition<any>[] = [];
+export const detectorRegistry: readonly DetectorDefinition<any>[] = [
+  reentrancyDetector,
+  invariantDetector,
+  outflowSpikeDetector,
+  activeAccountsDetector,
+  flashLoanDetector,
+  reorgDetector,
+];
 
 export function findDetector(id: string): DetectorDefinition<any> | undefined {
   return detectorRegistry.find((d) => d.id === id);

@@ -1,0 +1,226 @@
+import { z } from "zod";
+import type { BlockContext } from "../context/types";
+import { walkFrames } from "./callTree";
+import { makeFinding } from "./finding";
+import { addressSchema, contractsParam, selectContracts, severitySchema } from "./params";
+import type { Detector, DetectorDefinition, Finding } from "./types";
+
+const ID = "active-accounts";
+
+const params = z
+  .object({
+    /** Names or addresses of the protected contracts to watch; all of them when omitted. */
+    contracts: contractsParam,
+    /** The current rate is the number of transactions in the last `windowBlocks` blocks. */
+    windowBlocks: z.number().int().positive().default(20),
+    /** Fire when the window count exceeds `factor` times the account's baseline for a window... */
+    factor: z.number().positive().default(5),
+    /** ...and is at least this many transactions. */
+    minCount: z.number().int().positive().default(5),
+    /** Baseline used for accounts that were (almost) never seen, in transactions per window. */
+    baselineFloor: z.number().nonnegative().default(1),
+    /** How fast an account's baseline forgets: the weight of a block halves after this many blocks. */
+    baselineHalfLifeBlocks: z.number().positive().default(7200),
+    /** No findings until this many blocks were observed, so a fresh start does not flag everyone. */
+    warmupBlocks: z.number().int().nonnegative().default(100),
+    ignoreAccounts: z.array(addressSchema).default([]),
+    severity: severitySchema.default("medium"),
+    /** Blocks kept beyond the window so a reorg this deep can be rewound exactly. */
+    reorgDepth: z.number().int().nonnegative().default(64),
+  })
+  .strict();
+
+export type ActiveAccountsParams = z.infer<typeof params>;
+
+interface Activity {
+  count: number;
+  contracts: Record<string, number>;
+  txs: string[];
+}
+
+interface Baseline {
+  /** Exponentially weighted transactions per block, as of block `at`. */
+  rate: number;
+  at: number;
+}
+
+interface BlockEntry {
+  block: number;
+  activity: Record<string, Activity>;
+  /** What this block changed, so `rewind` can restore it exactly. */
+  undo: {
+    fedThrough: number;
+    baselines: [string, Baseline | null][];
+    lastFired: [string, number | null][];
+  };
+}
+
+const stateSchema = z.object({
+  observed: z.number(),
+  fedThrough: z.number(),
+  baselines: z.record(z.object({ rate: z.number(), at: z.number() })),
+  lastFired: z.record(z.number()),
+  blocks: z.array(
+    z.object({
+      block: z.number(),
+      activity: z.record(z.object({ count: z.number(), contracts: z.record(z.number()), txs: z.array(z.string()) })),
+      undo: z.object({
+        fedThrough: z.number(),
+        baselines: z.array(z.tuple([z.string(), z.object({ rate: z.number(), at: z.number() }).nullable()])),
+        lastFired: z.array(z.tuple([z.string(), z.number().nullable()])),
+      }),
+    }),
+  ),
+});
+
+/** Who interacted with which protected contracts in this block: the sender and every direct caller. */
+function activityOf(ctx: BlockContext, watched: ReadonlySet<string>, ignored: ReadonlySet<string>): Record<string, Activity> {
+  const out: Record<string, Activity> = {};
+  for (const tx of ctx.transactions) {
+    const touched = new Map<string, Set<string>>();
+    const note = (account: string, contract: string): void => {
+      if (ignored.has(account) || watched.has(account)) return;
+      let set = touched.get(account);
+      if (!set) touched.set(account, (set = new Set()));
+      set.add(contract);
+    };
+    for (const c of tx.touched) if (watched.has(c)) note(tx.from, c);
+    if (tx.trace) {
+      walkFrames(tx.trace, (v) => {
+        if (watched.has(v.context) && v.frame.type !== "DELEGATECALL") note(v.frame.from.toLowerCase(), v.context);
+      });
+    }
+    for (const [account, set] of touched) {
+      if (set.size === 0) continue;
+      const a = (out[account] ??= { count: 0, contracts: {}, txs: [] });
+      a.count += 1;
+      a.txs.push(tx.hash);
+      for (const c of set) a.contracts[c] = (a.contracts[c] ?? 0) + 1;
+    }
+  }
+  return out;
+}
+
+export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = {
+  id: ID,
+  description: "Accounts whose rate of transactions with protected contracts is far above their own exponentially weighted baseline.",
+  params,
+  create(p, deps): Detector {
+    const contracts = selectContracts(deps.contracts, p.contracts, ID);
+    const watched = new Set(contracts.map((c) => c.address));
+    const ignored = new Set(p.ignoreAccounts);
+    const decay = Math.pow(0.5, 1 / p.baselineHalfLifeBlocks);
+    const alpha = 1 - decay;
+
+    let observed = 0;
+    /** Blocks up to this number have been folded into the baselines. */
+    let fedThrough = -1;
+    let baselines = new Map<string, Baseline>();
+    let lastFired = new Map<string, number>();
+    let blocks: BlockEntry[] = [];
+
+    const rateAt = (b: Baseline | undefined, block: number): number =>
+      b ? b.rate * Math.pow(decay, Math.max(0, block - b.at)) : 0;
+
+    const rewind = (blockNumber: number): void => {
+      for (let i = blocks.length - 1; i >= 0 && blocks[i].block > blockNumber; i--) {
+        const e = blocks[i];
+        for (const [a, prev] of [...e.undo.baselines].reverse()) prev ? baselines.set(a, prev) : baselines.delete(a);
+        for (const [a, prev] of [...e.undo.lastFired].reverse()) prev === null ? lastFired.delete(a) : lastFired.set(a, prev);
+        fedThrough = e.undo.fedThrough;
+        observed -= 1;
+        blocks.pop();
+      }
+    };
+
+    return {
+      id: ID,
+      async onBlock(ctx: BlockContext): Promise<Finding[]> {
+        rewind(ctx.number - 1);
+        const entry: BlockEntry = {
+          block: ctx.number,
+          activity: activityOf(ctx, watched, ignored),
+          undo: { fedThrough, baselines: [], lastFired: [] },
+        };
+        // Blocks leaving the window become history: fold them into each account's baseline.
+        const feedTo = ctx.number - p.windowBlocks;
+        for (const old of blocks) {
+          if (old.block <= fedThrough || old.block > feedTo) continue;
+          for (const [account, act] of Object.entries(old.activity)) {
+            const prev = baselines.get(account);
+            entry.undo.baselines.push([account, prev ?? null]);
+            baselines.set(account, { rate: rateAt(prev, old.block) * decay + alpha * act.count, at: old.block });
+          }
+        }
+        fedThrough = Math.max(fedThrough, feedTo);
+        blocks.push(entry);
+        observed += 1;
+        blocks = blocks.filter((b) => b.block > ctx.number - p.windowBlocks - p.reorgDepth);
+
+        if (observed <= p.warmupBlocks) return [];
+        const inWindow = blocks.filter((b) => b.block > ctx.number - p.windowBlocks);
+        const findings: Finding[] = [];
+        for (const [account, now] of Object.entries(entry.activity)) {
+          const fired = lastFired.get(account);
+          if (fired !== undefined && fired > ctx.number - p.windowBlocks) continue;
+          let count = 0;
+          const perContract: Record<string, number> = {};
+          const txs: string[] = [];
+          for (const b of inWindow) {
+            const act = b.activity[account];
+            if (!act) continue;
+            count += act.count;
+            txs.push(...act.txs);
+            for (const [c, n] of Object.entries(act.contracts)) perContract[c] = (perContract[c] ?? 0) + n;
+          }
+          const baselinePerWindow = rateAt(baselines.get(account), feedTo) * p.windowBlocks;
+          const threshold = p.factor * Math.max(baselinePerWindow, p.baselineFloor);
+          if (count < p.minCount || count <= threshold) continue;
+          entry.undo.lastFired.push([account, fired ?? null]);
+          lastFired.set(account, ctx.number);
+          const top = Object.entries(perContract).sort((x, y) => y[1] - x[1])[0][0];
+          findings.push(
+            makeFinding({
+              detectorId: ID,
+              severity: p.severity,
+              title: `Account ${account} made ${count} transactions with protected contracts in ${p.windowBlocks} blocks (baseline ${baselinePerWindow.toFixed(2)})`,
+              block: ctx,
+              txHash: now.txs[0],
+              contract: top,
+              subject: account,
+              evidence: {
+                account,
+                windowBlocks: p.windowBlocks,
+                windowCount: count,
+                baselinePerWindow: Number(baselinePerWindow.toFixed(4)),
+                threshold: Number(threshold.toFixed(4)),
+                factor: p.factor,
+                ratio: baselinePerWindow > 0 ? Number((count / baselinePerWindow).toFixed(2)) : null,
+                contracts: perContract,
+                txs: txs.slice(-10),
+              },
+            }),
+          );
+        }
+        return findings;
+      },
+      rewind,
+      saveState: () =>
+        structuredClone({
+          observed,
+          fedThrough,
+          baselines: Object.fromEntries(baselines),
+          lastFired: Object.fromEntries(lastFired),
+          blocks,
+        }),
+      loadState(state: unknown): void {
+        const s = stateSchema.parse(state);
+        observed = s.observed;
+        fedThrough = s.fedThrough;
+        baselines = new Map(Object.entries(s.baselines));
+        lastFired = new Map(Object.entries(s.lastFired));
+        blocks = s.blocks;
+      },
+    };
+  },
+};

@@ -1,0 +1,258 @@
+import { Interface, id as keccakText } from "ethers";
+import { z } from "zod";
+import type { BlockContext, TxContext } from "../context/types";
+import { walkFrames } from "./callTree";
+import { makeFinding } from "./finding";
+import { addressSchema, amountSchema, contractsParam, selectContracts, severitySchema } from "./params";
+import type { Detector, DetectorDefinition, Finding } from "./types";
+
+const ID = "outflow-spike";
+const NATIVE = "native";
+const TRANSFER_TOPIC = keccakText("Transfer(address,address,uint256)").toLowerCase();
+const erc20 = new Interface(["function balanceOf(address) view returns (uint256)"]);
+/** Shares are compared in millionths so the arithmetic stays exact on bigints. */
+const SHARE_SCALE = 1_000_000n;
+
+const shareSchema = z.number().gt(0).max(1);
+
+const params = z
+  .object({
+    /** Names or addresses of the protected contracts to watch; all of them when omitted. */
+    contracts: contractsParam,
+    windowBlocks: z.number().int().positive().default(50),
+    /** `net` subtracts what flowed back in within the window (so flash-loan lenders stay quiet); `gross` does not. */
+    measure: z.enum(["net", "gross"]).default("net"),
+    assets: z
+      .array(
+        z
+          .object({
+            /** "native" or an ERC-20 token address. */
+            asset: z.union([z.literal(NATIVE), addressSchema]),
+            maxAmount: amountSchema.optional(),
+            /** Outflow over the window as a share of what the contract held before it, e.g. 0.2. */
+            maxShare: shareSchema.optional(),
+          })
+          .strict()
+          .refine((a) => a.maxAmount !== undefined || a.maxShare !== undefined, { message: "set maxAmount, maxShare or both" }),
+      )
+      .default([]),
+    /** Share threshold for every asset not listed in `assets`. */
+    defaultMaxShare: shareSchema.optional(),
+    severity: severitySchema.default("high"),
+    /** Transfers kept as evidence. */
+    largest: z.number().int().positive().default(5),
+    /** Blocks kept beyond the window so a reorg this deep can be rewound exactly. */
+    reorgDepth: z.number().int().nonnegative().default(64),
+  })
+  .strict()
+  .refine((p) => p.assets.length > 0 || p.defaultMaxShare !== undefined, { message: "configure assets or defaultMaxShare" });
+
+export type OutflowSpikeParams = z.infer<typeof params>;
+
+interface Transfer {
+  block: number;
+  tx: string;
+  kind: "erc20" | "native";
+  to: string;
+  amount: bigint;
+}
+
+interface Flow {
+  contract: string;
+  asset: string;
+  out: bigint;
+  in: bigint;
+  /** The block's largest outgoing transfers, at most `largest`. */
+  transfers: Transfer[];
+}
+
+interface BlockFlows {
+  block: number;
+  flows: Flow[];
+}
+
+function addressFromTopic(topic: string): string {
+  return `0x${topic.slice(-40)}`.toLowerCase();
+}
+
+function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, largest: number): Flow[] {
+  const byKey = new Map<string, Flow>();
+  const flow = (contract: string, asset: string): Flow => {
+    const key = `${contract}:${asset}`;
+    let f = byKey.get(key);
+    if (!f) byKey.set(key, (f = { contract, asset, out: 0n, in: 0n, transfers: [] }));
+    return f;
+  };
+  const record = (tx: TxContext, kind: Transfer["kind"], asset: string, from: string, to: string, amount: bigint): void => {
+    if (amount === 0n || from === to) return;
+    if (watched.has(from)) {
+      const f = flow(from, asset);
+      f.out += amount;
+      f.transfers.push({ block: ctx.number, tx: tx.hash, kind, to, amount });
+    }
+    if (watched.has(to)) flow(to, asset).in += amount;
+  };
+  for (const tx of ctx.transactions) {
+    // A reverted transaction moved nothing.
+    if (tx.status === 0) continue;
+    for (const log of tx.logs) {
+      // ERC-721 shares the topic but indexes the token id as a fourth topic.
+      if (log.topics.length !== 3 || log.topics[0].toLowerCase() !== TRANSFER_TOPIC || log.data.length !== 66) continue;
+      record(tx, "erc20", log.address.toLowerCase(), addressFromTopic(log.topics[1]), addressFromTopic(log.topics[2]), BigInt(log.data));
+    }
+    if (!tx.trace) continue;
+    walkFrames(tx.trace, (v) => {
+      const t = v.frame.type;
+      if (v.reverted || v.frame.value === 0n || t === "DELEGATECALL" || t === "STATICCALL") return;
+      record(tx, "native", NATIVE, v.frame.from.toLowerCase(), v.frame.to.toLowerCase(), v.frame.value);
+    });
+  }
+  for (const f of byKey.values()) {
+    f.transfers.sort((a, b) => (a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0));
+    f.transfers.length = Math.min(f.transfers.length, largest);
+  }
+  return [...byKey.values()];
+}
+
+const transferState = z.object({
+  block: z.number(),
+  tx: z.string(),
+  kind: z.enum(["erc20", "native"]),
+  to: z.string(),
+  amount: z.string().transform(BigInt),
+});
+const stateSchema = z.object({
+  blocks: z.array(
+    z.object({
+      block: z.number(),
+      flows: z.array(
+        z.object({
+          contract: z.string(),
+          asset: z.string(),
+          out: z.string().transform(BigInt),
+          in: z.string().transform(BigInt),
+          transfers: z.array(transferState),
+        }),
+      ),
+    }),
+  ),
+});
+
+function formatShare(millionths: bigint): string {
+  return (Number(millionths) / Number(SHARE_SCALE)).toFixed(6);
+}
+
+export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
+  id: ID,
+  description: "Value (ERC-20 transfers and native value) leaving a protected contract over a rolling window of blocks, above an absolute amount or a share of its holdings.",
+  params,
+  create(p, deps): Detector {
+    const contracts = selectContracts(deps.contracts, p.contracts, ID);
+    const watched = new Set(contracts.map((c) => c.address));
+    const names = new Map(contracts.map((c) => [c.address, c.name]));
+    const limits = new Map(p.assets.map((a) => [a.asset, a]));
+    let history: BlockFlows[] = [];
+
+    const holdingsAt = async (ctx: BlockContext, contract: string, asset: string): Promise<bigint> => {
+      const blockTag = { blockHash: ctx.hash };
+      if (asset === NATIVE) return BigInt(await deps.rpc.request<string>("eth_getBalance", [contract, blockTag]));
+      const raw = await deps.rpc.request<string>("eth_call", [
+        { to: asset, data: erc20.encodeFunctionData("balanceOf", [contract]) },
+        blockTag,
+      ]);
+      return BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
+    };
+
+    return {
+      id: ID,
+      async onBlock(ctx: BlockContext): Promise<Finding[]> {
+        // Re-processing a block (a restart before the cursor moved, or a replay) replaces its contribution.
+        history = history.filter((h) => h.block < ctx.number && h.block > ctx.number - p.windowBlocks - p.reorgDepth);
+        const current = flowsOfBlock(ctx, watched, p.largest);
+        history.push({ block: ctx.number, flows: current });
+        const inWindow = history.filter((h) => h.block > ctx.number - p.windowBlocks);
+
+        const findings: Finding[] = [];
+        for (const f of current) {
+          if (f.out === 0n) continue;
+          const limit = limits.get(f.asset);
+          const maxAmount = limit?.maxAmount;
+          const maxShare = limit ? limit.maxShare : p.defaultMaxShare;
+          if (maxAmount === undefined && maxShare === undefined) continue;
+          let windowOut = 0n;
+          let windowIn = 0n;
+          const transfers: Transfer[] = [];
+          for (const h of inWindow) {
+            for (const g of h.flows) {
+              if (g.contract !== f.contract || g.asset !== f.asset) continue;
+              windowOut += g.out;
+              windowIn += g.in;
+              transfers.push(...g.transfers);
+            }
+          }
+          const measured = p.measure === "net" ? windowOut - windowIn : windowOut;
+          if (measured <= 0n) continue;
+          const overAmount = maxAmount !== undefined && measured > maxAmount;
+          let holdings: bigint | undefined;
+          let share: bigint | undefined;
+          let overShare = false;
+          if (maxShare !== undefined) {
+            holdings = await holdingsAt(ctx, f.contract, f.asset);
+            // What it held before the window is roughly what it holds now plus what left since.
+            share = (measured * SHARE_SCALE) / (holdings + measured);
+            overShare = share > BigInt(Math.round(maxShare * Number(SHARE_SCALE)));
+          }
+          if (!overAmount && !overShare) continue;
+          transfers.sort((a, b) => (a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0));
+          const name = names.get(f.contract) ?? f.contract;
+          findings.push(
+            makeFinding({
+              detectorId: ID,
+              severity: p.severity,
+              title: `Outflow spike from ${name}: ${measured} ${f.asset === NATIVE ? "wei" : `of token ${f.asset}`} over ${p.windowBlocks} blocks`,
+              block: ctx,
+              txHash: f.transfers[0].tx,
+              contract: f.contract,
+              subject: `${f.contract}:${f.asset}`,
+              evidence: {
+                contract: f.contract,
+                contractName: name,
+                asset: f.asset,
+                measure: p.measure,
+                windowBlocks: p.windowBlocks,
+                fromBlock: Math.max(0, ctx.number - p.windowBlocks + 1),
+                toBlock: ctx.number,
+                windowOut,
+                windowIn,
+                windowTotal: measured,
+                blockOut: f.out,
+                trigger: overAmount && overShare ? "amount+share" : overAmount ? "amount" : "share",
+                ...(maxAmount !== undefined ? { maxAmount } : {}),
+                ...(maxShare !== undefined ? { maxShare, holdings, share: formatShare(share!) } : {}),
+                largestTransfers: transfers.slice(0, p.largest),
+              },
+            }),
+          );
+        }
+        return findings;
+      },
+      rewind(blockNumber: number): void {
+        history = history.filter((h) => h.block <= blockNumber);
+      },
+      saveState: () => ({
+        blocks: history.map((h) => ({
+          block: h.block,
+          flows: h.flows.map((f) => ({
+            ...f,
+            out: f.out.toString(),
+            in: f.in.toString(),
+            transfers: f.transfers.map((t) => ({ ...t, amount: t.amount.toString() })),
+          })),
+        })),
+      }),
+      loadState(state: unknown): void {
+        history = stateSchema.parse(state).blocks;
+      },
+    };
+  },
+};
