@@ -1,0 +1,227 @@
+import type { Logger } from "pino";
+import type { BlockRef, ChainEvent } from "./types";
+import { ReorgTracker } from "./reorgTracker";
+import { batchSettled } from "./rpc";
+import type { RpcClient } from "./types";
+import type { GuardianMetrics } from "../ops/metrics";
+import { NewHeadsSubscription } from "./newHeads";
+
+interface RawHeader {
+  number: string;
+  hash: string;
+  parentHash: string;
+  timestamp: string;
+}
+
+export function toBlockRef(h: RawHeader): BlockRef {
+  return { number: Number(h.number), hash: h.hash.toLowerCase(), parentHash: h.parentHash.toLowerCase(), timestamp: Number(h.timestamp) };
+}
+
+export interface HeadFollowerOptions {
+  chainId: number;
+  rpc: RpcClient;
+  logger: Logger;
+  metrics: GuardianMetrics;
+  /** When set, `eth_subscribe newHeads` wakes the follower; polling stays on as a slower safety net. */
+  wsUrl?: string;
+  pollIntervalMs: number;
+  window: number;
+  confirmations: number;
+  /** Where to begin when nothing was committed yet. */
+  startBlock: number | "latest";
+  /** Headers fetched per batch while catching up. */
+  batchSize?: number;
+  /** The committed window (the store's), reloaded after a failure so nothing is skipped. */
+  loadWindow: () => BlockRef[];
+}
+
+export type ChainEventHandler = (events: ChainEvent[]) => Promise<void>;
+
+/**
+ * The chain source: turns the node's head into an ordered stream of block/reorg/finalize events. It
+ * never trusts a notification's order: every wake-up re-reads `latest`, backfills every height between
+ * the committed tip and it, and lets the ReorgTracker link them by parent hash. After any failure it
+ * reloads the committed window, so a block is never skipped and never handed over twice.
+ */
+export class HeadFollower {
+  private tracker: ReorgTracker;
+  private readonly log: Logger;
+  private readonly batchSize: number;
+  private wake?: () => void;
+  private lastNotified?: BlockRef;
+  private consecutiveFailures = 0;
+
+  constructor(private readonly options: HeadFollowerOptions) {
+    this.log = options.logger;
+    this.batchSize = options.batchSize ?? 25;
+    this.tracker = this.freshTracker();
+  }
+
+  /** The node's head as last read. */
+  nodeHead?: number;
+
+  get tip(): BlockRef | undefined {
+    return this.tracker.tip();
+  }
+
+  async run(handler: ChainEventHandler, signal: AbortSignal): Promise<void> {
+    let subscription: NewHeadsSubscription | undefined;
+    if (this.options.wsUrl) {
+      subscription = new NewHeadsSubscription({
+        url: this.options.wsUrl,
+        logger: this.log,
+        onHead: (head) => this.onNotifiedHead(head),
+      });
+      subscription.start();
+    }
+    try {
+      while (!signal.aborted) {
+        const caughtUp = await this.step(handler, signal);
+        if (signal.aborted) break;
+        if (caughtUp === false) continue;
+        const idleMs = subscription?.connected ? this.options.pollIntervalMs * 5 : this.options.pollIntervalMs;
+        await this.idle(caughtUp === "failed" ? this.failureDelay() : idleMs, signal);
+      }
+    } finally {
+      subscription?.stop();
+    }
+  }
+
+  /**
+   * Reads `latest` and processes everything up to it (one batch of headers per call while far behind).
+   * Returns true when caught up, false when more remains, "failed" after an error (already logged).
+   */
+  async step(handler: ChainEventHandler, signal?: AbortSignal): Promise<boolean | "failed"> {
+    try {
+      const caughtUp = await this.syncBatch(handler, signal);
+      this.consecutiveFailures = 0;
+      return caughtUp;
+    } catch (err) {
+      this.consecutiveFailures++;
+      this.log.error(
+        { err, chain_id: this.options.chainId, tip: this.tracker.tip()?.number, failures: this.consecutiveFailures },
+        "chain sync failed; resuming from the last committed block",
+      );
+      this.tracker = this.freshTracker();
+      return "failed";
+    }
+  }
+
+  private async syncBatch(handler: ChainEventHandler, signal?: AbortSignal): Promise<boolean> {
+    const { rpc, metrics, chainId } = this.options;
+    const chain = String(chainId);
+    const latest = toBlockRef(await rpc.request<RawHeader>("eth_getBlockByNumber", ["latest", false]));
+    metrics.head.set({ chain }, latest.number);
+    this.nodeHead = latest.number;
+    const tip = this.tracker.tip();
+    if (!tip) {
+      const start = this.options.startBlock === "latest" ? latest.number : this.options.startBlock;
+      const first = start === latest.number ? latest : await this.headerByNumber(start);
+      await this.deliver(await this.tracker.add(first, (h) => this.headerByHash(h)), handler);
+      return start >= latest.number;
+    }
+    metrics.headLag.set({ chain }, Math.max(0, latest.number - tip.number));
+
+    if (latest.number <= tip.number) {
+      if (this.tracker.has(latest)) return true;
+      // Same height or lower with a different hash: either a reorg or a lagging node after failover.
+      // Only the node's block at that height tells which, so feed it and let the tracker compare.
+      if (latest.number < tip.number) {
+        this.log.warn({ chain_id: chainId, node_head: latest.number, tip: tip.number }, "node head is behind our tip (lagging RPC or rollback)");
+      }
+      await this.deliver(await this.tracker.add(latest, (h) => this.headerByHash(h)), handler);
+      return true;
+    }
+
+    const to = Math.min(latest.number, tip.number + this.batchSize);
+    const numbers: number[] = [];
+    for (let n = tip.number + 1; n <= to; n++) numbers.push(n);
+    const headers = to === latest.number && numbers.length === 1 ? [latest] : await this.headersByNumber(numbers, latest);
+    const events: ChainEvent[] = [];
+    for (const h of headers) {
+      if (signal?.aborted) break;
+      events.push(...(await this.tracker.add(h, (hash) => this.headerByHash(hash))));
+    }
+    await this.deliver(events, handler);
+    return to >= latest.number;
+  }
+
+  private async deliver(events: ChainEvent[], handler: ChainEventHandler): Promise<void> {
+    if (events.length > 0) await handler(events);
+  }
+
+  private async headersByNumber(numbers: number[], latest: BlockRef): Promise<BlockRef[]> {
+    const settled = await batchSettled(
+      this.options.rpc,
+      numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [`0x${n.toString(16)}`, false] })),
+    );
+    return settled.map((s, i) => {
+      if (s instanceof Error) throw s;
+      if (!s) {
+        // The node's head moved back between reading `latest` and now (a reorg in progress).
+        if (numbers[i] === latest.number) return latest;
+        throw new Error(`block ${numbers[i]} vanished while backfilling`);
+      }
+      return toBlockRef(s as RawHeader);
+    });
+  }
+
+  private async headerByNumber(n: number): Promise<BlockRef> {
+    const h = await this.options.rpc.request<RawHeader | null>("eth_getBlockByNumber", [`0x${n.toString(16)}`, false]);
+    if (!h) throw new Error(`start block ${n} does not exist yet`);
+    return toBlockRef(h);
+  }
+
+  private async headerByHash(hash: string): Promise<BlockRef> {
+    const h = await this.options.rpc.request<RawHeader | null>("eth_getBlockByHash", [hash, false]);
+    if (!h) throw new Error(`block ${hash} not found while walking back a reorg`);
+    return toBlockRef(h);
+  }
+
+  /** newHeads notifications only wake the loop; they are also checked so anomalies show in metrics. */
+  private onNotifiedHead(head: BlockRef): void {
+    const chain = String(this.options.chainId);
+    const last = this.lastNotified;
+    if (last) {
+      if (head.number === last.number && head.hash === last.hash) {
+        this.options.metrics.headEvents.inc({ chain, kind: "duplicate" });
+        this.log.debug({ block_number: head.number }, "duplicate head notification");
+        return;
+      }
+      if (head.number > last.number + 1) {
+        this.options.metrics.headEvents.inc({ chain, kind: "missed" });
+        this.log.info({ from: last.number + 1, to: head.number - 1 }, "head notifications skipped blocks; backfilling");
+      } else if (head.number <= last.number) {
+        this.options.metrics.headEvents.inc({ chain, kind: "out_of_order" });
+        this.log.info({ block_number: head.number, last: last.number }, "head notification at or below the previous one");
+      }
+    }
+    this.lastNotified = head;
+    this.wake?.();
+  }
+
+  private idle(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+      this.wake = done;
+    });
+  }
+
+  private failureDelay(): number {
+    return Math.min(10_000, 250 * 2 ** Math.min(this.consecutiveFailures - 1, 6));
+  }
+
+  private freshTracker(): ReorgTracker {
+    return new ReorgTracker(
+      { chainId: this.options.chainId, window: this.options.window, confirmations: this.options.confirmations },
+      this.options.loadWindow(),
+    );
+  }
+}

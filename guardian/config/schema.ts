@@ -1,0 +1,206 @@
+import { z } from "zod";
+import { getAddress, isAddress } from "ethers";
+import { findDetector, detectorRegistry } from "../detectors/registry";
+import { findResponder, responderRegistry } from "../responders/registry";
+import { findNotifier, notifierRegistry } from "../notifiers/registry";
+import { alertsConfigSchema } from "../notifiers/alert-routes";
+
+/**
+ * The guardian's YAML config. Each section is one line of `configSchema` below; a stage that needs its
+ * own section (alerts, policy, reporting) adds one import and one line there.
+ */
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name");
+
+/**
+ * A value that may come from the environment instead of the file: `{ env: NAME }`. RPC URLs use it
+ * because providers put API keys in them.
+ */
+function fromEnv<T extends z.ZodTypeAny>(inner: T) {
+  return z.union([
+    inner,
+    z
+      .object({ env: envName })
+      .strict()
+      .transform((ref, ctx) => {
+        const value = process.env[ref.env];
+        if (value === undefined || value === "") {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `environment variable ${ref.env} is not set` });
+          return z.NEVER;
+        }
+        const checked = inner.safeParse(value);
+        if (!checked.success) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `environment variable ${ref.env}: ${checked.error.issues[0].message}` });
+          return z.NEVER;
+        }
+        return checked.data as z.infer<T>;
+      }),
+  ]);
+}
+
+const httpUrl = z.string().refine((s) => /^https?:\/\/[^\s/]+/i.test(s) && URL.canParse(s), "expected an http(s) URL");
+const wsUrl = z.string().refine((s) => /^wss?:\/\/[^\s/]+/i.test(s) && URL.canParse(s), "expected a ws(s) URL");
+
+export const addressSchema = z
+  .string()
+  .refine((s) => isAddress(s), "expected a 0x-prefixed 20-byte hex address")
+  .transform((s) => getAddress(s).toLowerCase());
+
+const nameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]*$/, "use a letter first, then letters, digits, '.', '_' or '-'");
+
+/** Detector parameters stay opaque here; `configSchema` checks them against each detector's own schema. */
+const detectorsMap = z.record(z.string(), z.union([z.literal(true), z.record(z.string(), z.unknown())])).default({});
+
+export const chainSchema = z
+  .object({
+    id: z.number().int().positive(),
+    name: nameSchema.optional(),
+    /** Tried in order; a retryable failure fails over to the next. */
+    rpc: z.array(fromEnv(httpUrl)).min(1, "needs at least one RPC URL"),
+    /** `eth_subscribe newHeads` for low latency; polling continues as a safety net. */
+    ws: fromEnv(wsUrl).optional(),
+    /** Blocks below the head after which a block counts as final (a `finalize` event). */
+    confirmations: z.number().int().min(0).default(12),
+    /** Unfinalized blocks kept linked; reorgs up to this depth resolve exactly. */
+    maxReorgDepth: z.number().int().min(1).max(10_000).default(64),
+    pollIntervalMs: z.number().int().min(50).default(2_000),
+    rpcTimeoutMs: z.number().int().min(100).default(10_000),
+    rpcMaxAttempts: z.number().int().min(1).max(50).default(8),
+    /** Where to start when the store has no cursor for this chain yet. */
+    startBlock: z.union([z.number().int().min(0), z.literal("latest")]).default("latest"),
+    /** Chain-wide detectors (e.g. reorg), or detectors that select their contracts by parameter. */
+    detectors: detectorsMap,
+  })
+  .strict();
+
+export const contractSchema = z
+  .object({
+    name: nameSchema,
+    /** The chain id this contract lives on (one of `chains[].id`). */
+    chain: z.number().int().positive(),
+    address: addressSchema,
+    /** A TypeChain contract name from typechain-types (e.g. `VulnerableBank`), or a path to a JSON ABI file. */
+    abi: z.string().min(1),
+    /** Detectors watching this contract: `id: true` for defaults, or `id: { params }`. */
+    detectors: detectorsMap,
+  })
+  .strict();
+
+const pluginMap = z.record(nameSchema, z.object({ type: z.string().min(1) }).passthrough()).default({});
+
+export const configSchema = z
+  .object({
+    chains: z.array(chainSchema).min(1, "configure at least one chain"),
+    contracts: z.array(contractSchema).default([]),
+    store: z
+      .object({ path: z.string().min(1).default(".failsafe/guardian.sqlite") })
+      .strict()
+      .default({}),
+    metrics: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Metrics and health stay on loopback unless an operator deliberately exposes them. */
+        host: z.string().default("127.0.0.1"),
+        port: z.number().int().min(0).max(65_535).default(9464),
+      })
+      .strict()
+      .default({}),
+    logging: z
+      .object({
+        level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+        /** `stdout`, `stderr`, or a file path. */
+        destination: z.string().min(1).default("stdout"),
+      })
+      .strict()
+      .default({}),
+    responders: pluginMap,
+    notifiers: pluginMap,
+    alerts: alertsConfigSchema.default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const chainIds = new Set<number>();
+    cfg.chains.forEach((chain, i) => {
+      if (chainIds.has(chain.id)) ctx.addIssue({ code: "custom", path: ["chains", i, "id"], message: `chain ${chain.id} is configured twice` });
+      chainIds.add(chain.id);
+      if (chain.confirmations > chain.maxReorgDepth) {
+        ctx.addIssue({ code: "custom", path: ["chains", i, "confirmations"], message: `must not exceed maxReorgDepth (${chain.maxReorgDepth})` });
+      }
+      for (const [id, params] of Object.entries(chain.detectors)) checkDetector(ctx, ["chains", i, "detectors", id], id, params, false);
+    });
+
+    const names = new Set<string>();
+    const addresses = new Map<string, string>();
+    cfg.contracts.forEach((c, i) => {
+      if (names.has(c.name)) ctx.addIssue({ code: "custom", path: ["contracts", i, "name"], message: `contract name "${c.name}" is used twice` });
+      names.add(c.name);
+      const key = `${c.chain}:${c.address}`;
+      if (addresses.has(key)) ctx.addIssue({ code: "custom", path: ["contracts", i, "address"], message: `address already configured as "${addresses.get(key)}"` });
+      addresses.set(key, c.name);
+      if (!chainIds.has(c.chain)) {
+        ctx.addIssue({ code: "custom", path: ["contracts", i, "chain"], message: `no chain with id ${c.chain} in chains (known: ${[...chainIds].join(", ")})` });
+      }
+      for (const [id, params] of Object.entries(c.detectors)) checkDetector(ctx, ["contracts", i, "detectors", id], id, params, true);
+    });
+
+    checkPlugins(ctx, "responders", cfg.responders, findResponder, responderRegistry.map((r) => r.type));
+    checkPlugins(ctx, "notifiers", cfg.notifiers, findNotifier, notifierRegistry.map((n) => n.type));
+  });
+
+export type GuardianConfig = z.infer<typeof configSchema>;
+export type ChainConfig = z.infer<typeof chainSchema>;
+export type ContractConfig = z.infer<typeof contractSchema>;
+
+/**
+ * Whether a detector's params have a `contracts` selector. Per-contract entries set it to that contract,
+ * so `contracts[i].detectors.reentrancy: true` watches exactly contract i.
+ */
+export function acceptsContractSelector(schema: z.ZodTypeAny): boolean {
+  let s: z.ZodTypeAny = schema;
+  for (;;) {
+    if (s instanceof z.ZodEffects) s = s.innerType();
+    else if (s instanceof z.ZodDefault) s = s._def.innerType;
+    else if (s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap();
+    else break;
+  }
+  return s instanceof z.ZodObject && "contracts" in s.shape;
+}
+
+function checkDetector(ctx: z.RefinementCtx, path: (string | number)[], id: string, raw: unknown, perContract: boolean): void {
+  const def = findDetector(id);
+  if (!def) {
+    const known = detectorRegistry.map((d) => d.id).join(", ") || "none registered";
+    ctx.addIssue({ code: "custom", path, message: `unknown detector "${id}" (known: ${known})` });
+    return;
+  }
+  const params = raw === true ? {} : raw;
+  if (perContract && !acceptsContractSelector(def.params)) {
+    ctx.addIssue({ code: "custom", path, message: `detector "${id}" is chain-wide; enable it under chains[].detectors` });
+    return;
+  }
+  if (perContract && typeof params === "object" && params !== null && "contracts" in params) {
+    ctx.addIssue({ code: "custom", path: [...path, "contracts"], message: "is implied by the contract this entry sits under; remove it" });
+    return;
+  }
+  const parsed = def.params.safeParse(params);
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [...path, ...issue.path] });
+}
+
+function checkPlugins(
+  ctx: z.RefinementCtx,
+  section: string,
+  entries: Record<string, { type: string }>,
+  find: (type: string) => { params: z.ZodTypeAny } | undefined,
+  known: string[],
+): void {
+  for (const [name, entry] of Object.entries(entries)) {
+    const def = find(entry.type);
+    if (!def) {
+      ctx.addIssue({ code: "custom", path: [section, name, "type"], message: `unknown ${section.slice(0, -1)} type "${entry.type}" (known: ${known.join(", ") || "none registered"})` });
+      continue;
+    }
+    const { type: _type, ...params } = entry;
+    const parsed = def.params.safeParse(params);
+    if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [section, name, ...issue.path] });
+  }
+}

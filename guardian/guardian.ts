@@ -1,0 +1,160 @@
+import type { Logger } from "pino";
+import { HttpRpcClient, redactUrl } from "./chain/rpc";
+import { HeadFollower } from "./chain/headFollower";
+import type { RpcClient } from "./chain/types";
+import { BlockContextBuilder } from "./context/buildBlockContext";
+import type { FindingSink } from "./decisions/types";
+import { findDetector } from "./detectors/registry";
+import type { ProtectedContract } from "./detectors/types";
+import type { LoadedConfig } from "./config/loadConfig";
+import type { ChainConfig, GuardianConfig } from "./config/schema";
+import { acceptsContractSelector } from "./config/schema";
+import type { Db } from "./state/database";
+import { GuardianStore } from "./state/guardianStore";
+import type { GuardianMetrics } from "./ops/metrics";
+import type { ChainHealth } from "./ops/healthServer";
+import { stageLogger } from "./ops/logger";
+import { Pipeline, type BlockTiming, type DetectorInstance } from "./pipeline";
+
+/**
+ * Builds the configured detector instances of one chain. Chain-level entries get the chain's protected
+ * contracts as configured; a per-contract entry is the same detector with `contracts: [that contract]`.
+ */
+export function createDetectors(
+  config: GuardianConfig,
+  chain: ChainConfig,
+  contracts: readonly ProtectedContract[],
+  deps: { rpc: RpcClient; logger: Logger },
+): DetectorInstance[] {
+  const instances: DetectorInstance[] = [];
+  const make = (key: string, id: string, params: unknown) => {
+    const def = findDetector(id);
+    if (!def) throw new Error(`unknown detector "${id}"`);
+    const parsed = def.params.parse(params);
+    const detector = def.create(parsed, {
+      chainId: chain.id,
+      rpc: deps.rpc,
+      logger: stageLogger(deps.logger, "detector", { detector_id: key, chain_id: chain.id }),
+      contracts,
+    });
+    instances.push({ key, detector });
+  };
+  for (const [id, params] of Object.entries(chain.detectors)) make(id, id, params === true ? {} : params);
+  for (const c of config.contracts) {
+    if (c.chain !== chain.id) continue;
+    for (const [id, params] of Object.entries(c.detectors)) {
+      const def = findDetector(id);
+      const base = params === true ? {} : params;
+      make(`${id}@${c.name}`, id, def && acceptsContractSelector(def.params) ? { ...base, contracts: [c.name] } : base);
+    }
+  }
+  return instances;
+}
+
+export function createRpcClient(chain: ChainConfig, deps: { logger: Logger; metrics: GuardianMetrics }): HttpRpcClient {
+  return new HttpRpcClient({
+    chainId: chain.id,
+    urls: chain.rpc,
+    timeoutMs: chain.rpcTimeoutMs,
+    maxAttempts: chain.rpcMaxAttempts,
+    logger: stageLogger(deps.logger, "rpc", { chain_id: chain.id }),
+    metrics: deps.metrics,
+  });
+}
+
+/** Refuses to guard chain A through an RPC that serves chain B (a copy-pasted URL is a classic). */
+export async function checkChainId(rpc: RpcClient, chain: ChainConfig): Promise<void> {
+  const actual = Number(await rpc.request<string>("eth_chainId", []));
+  if (actual !== chain.id) {
+    throw new Error(`chains[id=${chain.id}]: the RPC at ${redactUrl(chain.rpc[0])} serves chain ${actual}, not ${chain.id}`);
+  }
+}
+
+export interface GuardianDeps {
+  loaded: LoadedConfig;
+  db: Db;
+  logger: Logger;
+  metrics: GuardianMetrics;
+  sinks: FindingSink[];
+  onBlockCommitted?: (chainId: number, timing: BlockTiming) => void;
+}
+
+export interface RunningGuardian {
+  health: ChainHealth[];
+  store: GuardianStore;
+  /** Resolves when every chain loop has stopped (after `stop()`). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts one follower + pipeline per configured chain, resuming each from its committed cursor. */
+export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian> {
+  const { loaded, logger, metrics } = deps;
+  const store = new GuardianStore(deps.db);
+  const controller = new AbortController();
+  const health: ChainHealth[] = [];
+  const loops: Promise<void>[] = [];
+
+  for (const chain of loaded.config.chains) {
+    const chainLog = logger.child({ chain_id: chain.id });
+    const rpc = createRpcClient(chain, { logger: chainLog, metrics });
+    await checkChainId(rpc, chain);
+    const contracts = loaded.contracts.get(chain.id) ?? [];
+    const chainHealth: ChainHealth = { chainId: chain.id };
+    health.push(chainHealth);
+    const pipeline = new Pipeline({
+      chainId: chain.id,
+      logger: stageLogger(chainLog, "pipeline"),
+      metrics,
+      store,
+      contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address)),
+      detectors: createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog }),
+      sinks: deps.sinks,
+      window: chain.maxReorgDepth,
+      health: chainHealth,
+      onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
+    });
+    await pipeline.restore();
+    const follower = new HeadFollower({
+      chainId: chain.id,
+      rpc,
+      logger: stageLogger(chainLog, "chain"),
+      metrics,
+      wsUrl: chain.ws,
+      pollIntervalMs: chain.pollIntervalMs,
+      window: chain.maxReorgDepth,
+      confirmations: chain.confirmations,
+      startBlock: chain.startBlock,
+      loadWindow: () => store.unfinalizedBlocks(chain.id),
+    });
+    const cursor = store.cursor(chain.id);
+    chainLog.info(
+      { stage: "chain", resume_after: cursor?.number ?? null, start_block: cursor ? undefined : chain.startBlock, ws: chain.ws ? redactUrl(chain.ws) : undefined, rpc: chain.rpc.map(redactUrl) },
+      cursor ? "resuming from the committed cursor" : "starting with an empty store",
+    );
+    loops.push(
+      follower.run(async (events) => {
+        try {
+          await pipeline.handle(events);
+          chainHealth.lastError = undefined;
+        } catch (err) {
+          chainHealth.lastError = (err as Error).message;
+          throw err;
+        }
+        chainHealth.head = follower.nodeHead;
+      }, controller.signal),
+    );
+  }
+
+  const done = Promise.all(loops).then(() => undefined);
+  return {
+    health,
+    store,
+    done,
+    async stop() {
+      controller.abort();
+      await done;
+      for (const sink of deps.sinks) await sink.close?.();
+    },
+  };
+}

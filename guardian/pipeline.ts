@@ -1,0 +1,249 @@
+import type { Logger } from "pino";
+import type { BlockRef, ChainEvent, ReorgEvent } from "./chain/types";
+import { isRetryable } from "./chain/errors";
+import type { BlockContextBuilder } from "./context/buildBlockContext";
+import type { BlockContext } from "./context/types";
+import type { FindingSink } from "./decisions/types";
+import type { Detector, Finding } from "./detectors/types";
+import type { GuardianStore } from "./state/guardianStore";
+import type { GuardianMetrics } from "./ops/metrics";
+import type { ChainHealth } from "./ops/healthServer";
+
+/** A detector as configured: `key` names it in the store (`reentrancy@Vault`, `reorg`). */
+export interface DetectorInstance {
+  key: string;
+  detector: Detector;
+}
+
+export interface BlockTiming {
+  number: number;
+  hash: string;
+  /** From the start of handling the block (including waiting for its context) to its commit. */
+  ms: number;
+  transactions: number;
+  findings: number;
+}
+
+export interface PipelineDeps {
+  chainId: number;
+  logger: Logger;
+  metrics: GuardianMetrics;
+  store: GuardianStore;
+  contexts: BlockContextBuilder;
+  detectors: DetectorInstance[];
+  /** Called in order for every block with new findings; the trip path comes first. */
+  sinks: FindingSink[];
+  /** Must match the follower's window: blocks older than this leave the store's unfinalized set. */
+  window: number;
+  /** Contexts fetched ahead while catching up over a batch of blocks. */
+  prefetch?: number;
+  health?: ChainHealth;
+  onBlockCommitted?: (timing: BlockTiming) => void;
+}
+
+/**
+ * chain events -> block context -> detectors -> store -> sinks, for one chain. Each block is committed
+ * in one store transaction (cursor, findings, detector state) and only then handed to the sinks, which
+ * are told again after a crash for anything they had not acknowledged (at-least-once, deduplicated by id).
+ */
+export class Pipeline {
+  private readonly chain: string;
+  private readonly log: Logger;
+
+  /** Detector state before any block, to reset to when a failure hits before the first commit. */
+  private readonly initialStates: Map<string, unknown>;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.chain = String(deps.chainId);
+    this.log = deps.logger;
+    // Snapshot through JSON, exactly as the store would hand it back.
+    this.initialStates = new Map(
+      [...this.detectorStates()].map(([k, v]) => [k, JSON.parse(JSON.stringify(v ?? null, (_key, x) => (typeof x === "bigint" ? x.toString() : x)))]),
+    );
+  }
+
+  /** Restores detector state saved with the cursor, then re-delivers findings the sinks never acknowledged. */
+  async restore(): Promise<void> {
+    this.reloadDetectorStates();
+    const pending = this.deps.store.undeliveredFindings(this.deps.chainId);
+    if (pending.length === 0) return;
+    this.log.info({ findings: pending.length }, "delivering findings committed before the last stop");
+    const byBlock = new Map<string, Finding[]>();
+    for (const f of pending) byBlock.set(f.blockHash, [...(byBlock.get(f.blockHash) ?? []), f]);
+    for (const [hash, findings] of byBlock) {
+      const ctx = await this.deps.contexts.build(hash).catch(() => headerOnly({ number: findings[0].blockNumber, hash, parentHash: "", timestamp: 0 }, this.deps.chainId));
+      await this.deliver(findings, ctx);
+    }
+  }
+
+  /**
+   * The follower's handler: processes events strictly in order. If a block fails, detectors go back to
+   * the state committed with the cursor, so the retry does not count that block twice.
+   */
+  readonly handle = async (events: ChainEvent[]): Promise<void> => {
+    try {
+      await this.process(events);
+    } catch (err) {
+      this.reloadDetectorStates();
+      throw err;
+    }
+  };
+
+  private async process(events: ChainEvent[]): Promise<void> {
+    const prefetch = this.deps.prefetch ?? 4;
+    const blocks = events.filter((e): e is Extract<ChainEvent, { kind: "block" }> => e.kind === "block").map((e) => e.block);
+    const pending = new Map<string, Promise<BlockContext>>();
+    let nextToFetch = 0;
+    const fetchAhead = (upTo: number) => {
+      for (; nextToFetch < blocks.length && nextToFetch <= upTo; nextToFetch++) {
+        const b = blocks[nextToFetch];
+        const p = this.deps.contexts.build(b.hash);
+        p.catch(() => undefined); // awaited (and its error surfaced) when its turn comes
+        pending.set(b.hash, p);
+      }
+    };
+    let blockIndex = 0;
+    for (const event of events) {
+      if (event.kind === "reorg") {
+        await this.onReorg(event.reorg);
+      } else if (event.kind === "finalize") {
+        this.deps.metrics.finalized.set({ chain: this.chain }, event.block.number);
+      } else {
+        const started = performance.now();
+        fetchAhead(blockIndex + prefetch);
+        const ctx = await (pending.get(event.block.hash) as Promise<BlockContext>);
+        pending.delete(event.block.hash);
+        blockIndex++;
+        await this.onBlock(event.block, ctx, started);
+      }
+    }
+  }
+
+  /** Runs every detector over one context and returns the findings, deduplicated by id. */
+  async evaluate(ctx: BlockContext): Promise<Finding[]> {
+    const results = await Promise.all(this.deps.detectors.map(({ key, detector }) => this.guard(key, () => detector.onBlock(ctx), ctx.number)));
+    return dedupeById(results.flat());
+  }
+
+  private async onBlock(block: BlockRef, ctx: BlockContext, started: number): Promise<void> {
+    const findings = await this.evaluate(ctx);
+    const fresh = this.deps.store.commitBlock(this.deps.chainId, {
+      block,
+      findings,
+      detectorStates: this.detectorStates(),
+      pruneBelow: block.number - this.deps.window + 1,
+    });
+    const ms = performance.now() - started;
+    this.deps.metrics.blocksProcessed.inc({ chain: this.chain });
+    this.deps.metrics.blockSeconds.observe({ chain: this.chain }, ms / 1000);
+    this.deps.metrics.cursor.set({ chain: this.chain }, block.number);
+    if (this.deps.health) {
+      this.deps.health.cursor = block.number;
+      this.deps.health.lastBlockAt = Date.now();
+    }
+    this.log.debug({ chain_id: this.deps.chainId, block_number: block.number, txs: ctx.transactions.length, findings: fresh.length, ms: Math.round(ms) }, "block processed");
+    this.deps.onBlockCommitted?.({ number: block.number, hash: block.hash, ms, transactions: ctx.transactions.length, findings: fresh.length });
+    if (fresh.length > 0) await this.deliver(fresh, ctx);
+  }
+
+  private async onReorg(reorg: ReorgEvent): Promise<void> {
+    const ancestor = reorg.commonAncestor.number;
+    const results = await Promise.all(
+      this.deps.detectors.map(({ key, detector }) => (detector.onReorg ? this.guard(key, () => detector.onReorg!(reorg), ancestor) : [])),
+    );
+    for (const { detector } of this.deps.detectors) detector.rewind?.(ancestor);
+    const { retracted, fresh } = this.deps.store.commitReorg(this.deps.chainId, {
+      reorg,
+      findings: dedupeById(results.flat()),
+      detectorStates: this.detectorStates(),
+    });
+    this.deps.metrics.reorgs.inc({ chain: this.chain });
+    this.deps.metrics.reorgDepth.observe({ chain: this.chain }, reorg.depth);
+    this.deps.metrics.retractions.inc({ chain: this.chain }, retracted.length);
+    this.deps.metrics.cursor.set({ chain: this.chain }, ancestor);
+    if (this.deps.health) this.deps.health.cursor = ancestor;
+    this.log.warn(
+      {
+        chain_id: this.deps.chainId,
+        depth: reorg.depth,
+        common_ancestor: ancestor,
+        orphaned: reorg.orphaned.map((b) => b.hash),
+        added: reorg.added.map((b) => b.hash),
+        retracted: retracted.length,
+      },
+      "reorg: retracting findings of orphaned blocks and re-evaluating the new branch",
+    );
+    if (retracted.length > 0) {
+      for (const sink of this.deps.sinks) {
+        if (!sink.onRetractions) continue;
+        try {
+          await sink.onRetractions(retracted, reorg);
+        } catch (err) {
+          this.log.error({ err, sink: sink.name }, "sink failed on retractions");
+        }
+      }
+    }
+    // Reorg findings are anchored on a block of the new branch; hand them over with that block's header.
+    const byBlock = new Map<string, Finding[]>();
+    for (const f of fresh) byBlock.set(f.blockHash, [...(byBlock.get(f.blockHash) ?? []), f]);
+    for (const [hash, findings] of byBlock) {
+      const ref = [...reorg.added, reorg.commonAncestor].find((b) => b.hash === hash) ?? { number: findings[0].blockNumber, hash, parentHash: "", timestamp: 0 };
+      await this.deliver(findings, headerOnly(ref, this.deps.chainId));
+    }
+  }
+
+  private async deliver(findings: Finding[], ctx: BlockContext): Promise<void> {
+    for (const f of findings) this.deps.metrics.findings.inc({ chain: this.chain, detector: f.detectorId, severity: f.severity });
+    let allDelivered = true;
+    for (const sink of this.deps.sinks) {
+      try {
+        await sink.onFindings(findings, ctx);
+      } catch (err) {
+        allDelivered = false;
+        this.log.error({ err, sink: sink.name, findings: findings.map((f) => f.id) }, "sink failed; findings stay pending and are re-sent on restart");
+      }
+    }
+    if (allDelivered) this.deps.store.markDelivered(findings.map((f) => f.id));
+  }
+
+  /**
+   * A detector that throws on a transient RPC error fails the block, so it is retried rather than
+   * silently unchecked. Any other error is the detector's bug: log it, count it, and keep guarding with
+   * the other detectors.
+   */
+  private async guard(key: string, run: () => Promise<Finding[]>, blockNumber: number): Promise<Finding[]> {
+    try {
+      return await run();
+    } catch (err) {
+      if (isRetryable(err)) throw err;
+      this.deps.metrics.detectorErrors.inc({ chain: this.chain, detector: key });
+      this.log.error({ err, detector_id: key, block_number: blockNumber }, "detector failed on this block");
+      return [];
+    }
+  }
+
+  private reloadDetectorStates(): void {
+    const states = this.deps.store.detectorStates(this.deps.chainId);
+    for (const { key, detector } of this.deps.detectors) {
+      if (!detector.loadState) continue;
+      if (states.has(key)) detector.loadState(states.get(key));
+      else if (this.initialStates.has(key)) detector.loadState(this.initialStates.get(key));
+    }
+  }
+
+  private detectorStates(): Map<string, unknown> {
+    const states = new Map<string, unknown>();
+    for (const { key, detector } of this.deps.detectors) if (detector.saveState) states.set(key, detector.saveState());
+    return states;
+  }
+}
+
+function dedupeById(findings: Finding[]): Finding[] {
+  const seen = new Map<string, Finding>();
+  for (const f of findings) if (!seen.has(f.id)) seen.set(f.id, f);
+  return [...seen.values()];
+}
+
+function headerOnly(ref: BlockRef, chainId: number): BlockContext {
+  return { chainId, number: ref.number, hash: ref.hash, parentHash: ref.parentHash, timestamp: ref.timestamp, transactions: [] };
+}

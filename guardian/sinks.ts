@@ -1,0 +1,30 @@
+import type { Logger } from "pino";
+import type { FindingSink } from "./decisions/types";
+import type { LoadedConfig } from "./config/loadConfig";
+import type { Db } from "./state/database";
+import type { GuardianMetrics } from "./ops/metrics";
+import { logFindingSink } from "./ops/logSink";
+
+/** What a sink factory may use; each stage creates its own tables on `db`. */
+export interface SinkDeps {
+  loaded: LoadedConfig;
+  db: Db;
+  logger: Logger;
+  metrics: GuardianMetrics;
+}
+
+export type SinkFactory = (deps: SinkDeps) => FindingSink[] | Promise<FindingSink[]>;
+
+/**
+ * The sinks `failsafe guard` feeds, in order: the trip path (decision policy -> responders) first, then
+ * alerts and reports, the log last. Each stage adds one line above the log sink.
+ */
+export const sinkFactories: SinkFactory[] = [
+  ({ logger }) => [logFindingSink(logger.child({ stage: "findings" }))],
+];
+
+export async function createSinks(deps: SinkDeps): Promise<FindingSink[]> {
+  const sinks: FindingSink[] = [];
+  for (const factory of sinkFactories) sinks.push(...(await factory(deps)));
+  return sinks;
+}

@@ -1,0 +1,235 @@
+import type { Db } from "./database";
+import type { BlockRef, ReorgEvent } from "../chain/types";
+import type { Finding } from "../detectors/types";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS guardian_cursor (
+  chain_id   INTEGER PRIMARY KEY,
+  number     INTEGER NOT NULL,
+  hash       TEXT    NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS guardian_blocks (
+  chain_id    INTEGER NOT NULL,
+  number      INTEGER NOT NULL,
+  hash        TEXT    NOT NULL,
+  parent_hash TEXT    NOT NULL,
+  timestamp   INTEGER NOT NULL,
+  PRIMARY KEY (chain_id, number)
+);
+CREATE TABLE IF NOT EXISTS guardian_findings (
+  id           TEXT PRIMARY KEY,
+  chain_id     INTEGER NOT NULL,
+  detector_id  TEXT    NOT NULL,
+  severity     TEXT    NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash   TEXT    NOT NULL,
+  tx_hash      TEXT,
+  contract     TEXT,
+  finding      TEXT    NOT NULL,
+  seen_at      INTEGER NOT NULL,
+  retracted_at INTEGER,
+  delivered    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS guardian_findings_block ON guardian_findings (chain_id, block_number);
+CREATE INDEX IF NOT EXISTS guardian_findings_undelivered ON guardian_findings (delivered) WHERE delivered = 0;
+CREATE TABLE IF NOT EXISTS guardian_retractions (
+  finding_id    TEXT    NOT NULL REFERENCES guardian_findings (id),
+  chain_id      INTEGER NOT NULL,
+  reorg_depth   INTEGER NOT NULL,
+  ancestor_hash TEXT    NOT NULL,
+  retracted_at  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS guardian_detector_state (
+  chain_id     INTEGER NOT NULL,
+  detector_key TEXT    NOT NULL,
+  state        TEXT    NOT NULL,
+  PRIMARY KEY (chain_id, detector_key)
+);
+`;
+
+export interface StoredFinding extends Finding {
+  retracted: boolean;
+}
+
+/** What one processed block changes, committed atomically. */
+export interface BlockCommit {
+  block: BlockRef;
+  findings: Finding[];
+  /** Detector key -> saveState() output; only detectors that keep state. */
+  detectorStates: Map<string, unknown>;
+  /** Blocks at or below this number leave the unfinalized window. */
+  pruneBelow: number;
+}
+
+/** What a reorg changes, committed atomically. */
+export interface ReorgCommit {
+  reorg: ReorgEvent;
+  /** Findings the detectors raised about the reorg itself (e.g. "deeper than allowed"). */
+  findings: Finding[];
+  detectorStates: Map<string, unknown>;
+}
+
+function bigintSafe(_key: string, value: unknown): unknown {
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+/**
+ * The guardian's durable state: the cursor (last committed block), the unfinalized blocks the reorg
+ * tracker needs after a restart, findings deduplicated by id, retractions and detector state. Each block
+ * is one transaction (cursor + findings + detector state), so a kill at any instant leaves either the
+ * block fully applied or not at all, and the restart resumes after the cursor.
+ */
+export class GuardianStore {
+  private readonly stmts;
+
+  constructor(private readonly db: Db) {
+    db.exec(SCHEMA);
+    this.stmts = {
+      cursor: db.prepare<[number], { number: number; hash: string }>("SELECT number, hash FROM guardian_cursor WHERE chain_id = ?"),
+      setCursor: db.prepare(
+        "INSERT INTO guardian_cursor (chain_id, number, hash, updated_at) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT (chain_id) DO UPDATE SET number = excluded.number, hash = excluded.hash, updated_at = excluded.updated_at",
+      ),
+      blocks: db.prepare<[number], { number: number; hash: string; parent_hash: string; timestamp: number }>(
+        "SELECT number, hash, parent_hash, timestamp FROM guardian_blocks WHERE chain_id = ? ORDER BY number",
+      ),
+      putBlock: db.prepare(
+        "INSERT OR REPLACE INTO guardian_blocks (chain_id, number, hash, parent_hash, timestamp) VALUES (?, ?, ?, ?, ?)",
+      ),
+      pruneBlocks: db.prepare("DELETE FROM guardian_blocks WHERE chain_id = ? AND number < ?"),
+      dropBlocksAbove: db.prepare("DELETE FROM guardian_blocks WHERE chain_id = ? AND number > ?"),
+      findingState: db.prepare<[string], { retracted_at: number | null }>("SELECT retracted_at FROM guardian_findings WHERE id = ?"),
+      insertFinding: db.prepare(
+        "INSERT INTO guardian_findings (id, chain_id, detector_id, severity, block_number, block_hash, tx_hash, contract, finding, seen_at) " +
+          "VALUES (@id, @chainId, @detectorId, @severity, @blockNumber, @blockHash, @txHash, @contract, @finding, @seenAt)",
+      ),
+      reinstateFinding: db.prepare("UPDATE guardian_findings SET retracted_at = NULL, delivered = 0, seen_at = ? WHERE id = ?"),
+      orphanedFindings: db.prepare<[number, number], { finding: string }>(
+        "SELECT finding FROM guardian_findings WHERE chain_id = ? AND block_number > ? AND retracted_at IS NULL ORDER BY block_number, id",
+      ),
+      retract: db.prepare("UPDATE guardian_findings SET retracted_at = ? WHERE id = ?"),
+      logRetraction: db.prepare(
+        "INSERT INTO guardian_retractions (finding_id, chain_id, reorg_depth, ancestor_hash, retracted_at) VALUES (?, ?, ?, ?, ?)",
+      ),
+      markDelivered: db.prepare("UPDATE guardian_findings SET delivered = 1 WHERE id = ?"),
+      undelivered: db.prepare<[number], { finding: string }>(
+        "SELECT finding FROM guardian_findings WHERE chain_id = ? AND delivered = 0 AND retracted_at IS NULL ORDER BY block_number, id",
+      ),
+      findings: db.prepare<[number], { finding: string; retracted_at: number | null }>(
+        "SELECT finding, retracted_at FROM guardian_findings WHERE chain_id = ? ORDER BY block_number, id",
+      ),
+      putState: db.prepare(
+        "INSERT INTO guardian_detector_state (chain_id, detector_key, state) VALUES (?, ?, ?) " +
+          "ON CONFLICT (chain_id, detector_key) DO UPDATE SET state = excluded.state",
+      ),
+      states: db.prepare<[number], { detector_key: string; state: string }>(
+        "SELECT detector_key, state FROM guardian_detector_state WHERE chain_id = ?",
+      ),
+    };
+  }
+
+  cursor(chainId: number): { number: number; hash: string } | undefined {
+    return this.stmts.cursor.get(chainId);
+  }
+
+  /** The unfinalized window as it was at the last commit, oldest first. */
+  unfinalizedBlocks(chainId: number): BlockRef[] {
+    return this.stmts.blocks.all(chainId).map((b) => ({ number: b.number, hash: b.hash, parentHash: b.parent_hash, timestamp: b.timestamp }));
+  }
+
+  detectorStates(chainId: number): Map<string, unknown> {
+    return new Map(this.stmts.states.all(chainId).map((s) => [s.detector_key, JSON.parse(s.state)]));
+  }
+
+  /** Applies one processed block. Returns the findings that are new (not seen before under the same id). */
+  commitBlock(chainId: number, commit: BlockCommit): Finding[] {
+    return this.db.transaction(() => {
+      const { block } = commit;
+      this.stmts.putBlock.run(chainId, block.number, block.hash, block.parentHash, block.timestamp);
+      this.stmts.pruneBlocks.run(chainId, commit.pruneBelow);
+      this.stmts.setCursor.run(chainId, block.number, block.hash, Date.now());
+      const fresh = this.insertFindings(commit.findings);
+      this.saveStates(chainId, commit.detectorStates);
+      return fresh;
+    })();
+  }
+
+  /**
+   * Applies a reorg: retracts the findings of orphaned blocks, drops those blocks, moves the cursor back
+   * to the common ancestor, and records the detectors' reorg findings. Returns [retracted, fresh].
+   */
+  commitReorg(chainId: number, commit: ReorgCommit): { retracted: Finding[]; fresh: Finding[] } {
+    return this.db.transaction(() => {
+      const { reorg } = commit;
+      const ancestor = reorg.commonAncestor;
+      const now = Date.now();
+      const retracted: Finding[] = [];
+      // Every block above the common ancestor left the chain, so every finding seen in one goes.
+      for (const row of this.stmts.orphanedFindings.all(chainId, ancestor.number)) {
+        const finding = JSON.parse(row.finding) as Finding;
+        this.stmts.retract.run(now, finding.id);
+        this.stmts.logRetraction.run(finding.id, chainId, reorg.depth, ancestor.hash, now);
+        retracted.push(finding);
+      }
+      this.stmts.dropBlocksAbove.run(chainId, ancestor.number);
+      const cursor = this.stmts.cursor.get(chainId);
+      if (cursor && cursor.number > ancestor.number) this.stmts.setCursor.run(chainId, ancestor.number, ancestor.hash, now);
+      const fresh = this.insertFindings(commit.findings);
+      this.saveStates(chainId, commit.detectorStates);
+      return { retracted, fresh };
+    })();
+  }
+
+  /** Sinks have seen these; a restart will not deliver them again. */
+  markDelivered(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.db.transaction(() => {
+      for (const id of ids) this.stmts.markDelivered.run(id);
+    })();
+  }
+
+  /** Committed but not yet handed to the sinks when the process died; delivered again on start. */
+  undeliveredFindings(chainId: number): Finding[] {
+    return this.stmts.undelivered.all(chainId).map((r) => JSON.parse(r.finding) as Finding);
+  }
+
+  findings(chainId: number, options: { includeRetracted?: boolean } = {}): StoredFinding[] {
+    return this.stmts.findings
+      .all(chainId)
+      .map((r) => ({ ...(JSON.parse(r.finding) as Finding), retracted: r.retracted_at !== null }))
+      .filter((f) => options.includeRetracted || !f.retracted);
+  }
+
+  private insertFindings(findings: readonly Finding[]): Finding[] {
+    const fresh: Finding[] = [];
+    const seenAt = Date.now();
+    for (const f of findings) {
+      const existing = this.stmts.findingState.get(f.id);
+      if (existing === undefined) {
+        this.stmts.insertFinding.run({
+          id: f.id,
+          chainId: f.chainId,
+          detectorId: f.detectorId,
+          severity: f.severity,
+          blockNumber: f.blockNumber,
+          blockHash: f.blockHash,
+          txHash: f.txHash ?? null,
+          contract: f.contract ?? null,
+          finding: JSON.stringify(f, bigintSafe),
+          seenAt,
+        });
+        fresh.push(f);
+      } else if (existing.retracted_at !== null) {
+        // The chain came back to a branch we had retracted: the finding is live again.
+        this.stmts.reinstateFinding.run(seenAt, f.id);
+        fresh.push(f);
+      }
+    }
+    return fresh;
+  }
+
+  private saveStates(chainId: number, states: Map<string, unknown>): void {
+    for (const [key, state] of states) this.stmts.putState.run(chainId, key, JSON.stringify(state ?? null, bigintSafe));
+  }
+}
