@@ -1,0 +1,80 @@
+import { ReportArgumentError } from "./reporting-scope";
+import { anchorOf, check, percent, type Check, type Report } from "./report";
+import { resolveBlock, sampleHolders, type ReportDeps } from "./report-context";
+import { balanceOfAt, totalSupplyAt } from "./onchain";
+import type { Holding } from "../state/index-store";
+
+export interface CapTableOptions {
+  token: string;
+  block?: string;
+  top?: string | number;
+  /** ERC-1155 only: the id whose holders are listed. */
+  id?: string;
+}
+
+/** Holders by balance, largest first; ties by address so the order is reproducible. */
+export function rankHolders(holders: Holding[]): Holding[] {
+  return holders.sort((a, b) => (a.balance === b.balance ? (a.holder < b.holder ? -1 : 1) : a.balance > b.balance ? -1 : 1));
+}
+
+/**
+ * Who holds a token at a block and how much. At the head this reads the maintained balances; at a past
+ * block the last checkpoint per holder. It then checks itself against the token: the sum of balances
+ * must equal totalSupply() at that block, and sampled holders' balances must equal balanceOf.
+ */
+export async function capTableReport(deps: ReportDeps, options: CapTableOptions): Promise<Report> {
+  const token = deps.scope.token("--token", options.token);
+  const top = parseTop(options.top);
+  let tokenId = "";
+  if (token.standard === "erc1155") {
+    if (options.id === undefined || !/^\d+$/.test(options.id)) throw new ReportArgumentError("--id", `${token.name} is an ERC-1155 token: name the id to list with --id <number>`);
+    tokenId = BigInt(options.id).toString();
+  } else if (options.id !== undefined) {
+    throw new ReportArgumentError("--id", `${token.name} is ${token.standard.toUpperCase()}, which has no per-id cap table`);
+  }
+  const block = await resolveBlock(deps, "--block", options.block);
+  const atHead = block.number === deps.store.cursor()!.number;
+  const holders = rankHolders(deps.store.holders(token.address, tokenId, atHead ? undefined : block.number));
+  const total = holders.reduce((sum, h) => sum + h.balance, 0n);
+  const decimals = token.standard === "erc20" ? (token.decimals ?? 18) : 0;
+  const shown = top === undefined ? holders : holders.slice(0, top);
+  const shownTotal = shown.reduce((sum, h) => sum + h.balance, 0n);
+
+  const checks: Check[] = [];
+  const notes: string[] = [];
+  const supply = await totalSupplyAt(deps.rpc, token, tokenId, block.number);
+  if (supply === null) notes.push(`${token.name} has no totalSupply() view, so the sum of balances could not be checked against it`);
+  else checks.push(check(`sum of balances = totalSupply() at block ${block.number}`, supply, total));
+  for (const h of sampleHolders(holders, deps.scope.config.sampleBalances, block.hash)) {
+    checks.push(check(`balanceOf(${h.holder}) at block ${block.number}`, await balanceOfAt(deps.rpc, token, h.holder, tokenId, block.number), h.balance));
+  }
+
+  return {
+    kind: "cap-table",
+    title: `Cap table of ${token.name}${tokenId ? ` id ${tokenId}` : ""}`,
+    chainId: deps.rpc.chainId,
+    anchor: anchorOf(block),
+    summary: [
+      ["token", `${token.name} (${token.address}, ${token.standard})`],
+      ["holders", holders.length],
+      ["total held", { amount: total, decimals }],
+      ...(top === undefined ? [] : ([[`top ${top} hold`, percent(shownTotal, total)]] as [string, string][])),
+    ],
+    sections: [
+      {
+        title: "holders",
+        columns: ["rank", "holder", "name", "balance", "share"],
+        rows: shown.map((h, i) => [i + 1, h.holder, deps.scope.label(h.holder) === h.holder ? "" : deps.scope.label(h.holder), { amount: h.balance, decimals }, percent(h.balance, total)]),
+      },
+    ],
+    checks,
+    notes,
+  };
+}
+
+function parseTop(top: string | number | undefined): number | undefined {
+  if (top === undefined) return undefined;
+  const text = String(top);
+  if (!/^\d+$/.test(text) || Number(text) === 0) throw new ReportArgumentError("--top", `"${top}" is not a positive whole number`);
+  return Number(text);
+}
