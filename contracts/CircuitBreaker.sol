@@ -211,11 +211,17 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
             return true;
         }
         uint256 used = _decayedUsed(word);
-        // Rounded up so that many small outflows can never add up to more than the limit.
-        uint256 share = amount == 0 ? 0 : (amount * _WAD - 1) / holdings + 1;
-        uint256 cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS;
-        if (used + share > cap) {
-            uint256 available = _available(word, holdings, used);
+        uint256 share;
+        uint256 cap;
+        unchecked {
+            // amount <= holdings < 2^112, so amount * 1e18 < 2^172; used, share and cap are below 2^64.
+            // Rounded up so that many small outflows can never add up to more than the limit.
+            share = amount == 0 ? 0 : (amount * _WAD - 1) / holdings + 1;
+            cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS;
+            used += share;
+        }
+        if (used > cap) {
+            uint256 available = _available(word, holdings, used - share);
             OutflowAction action = _action(word);
             if (action == OutflowAction.Revert) revert CircuitBreakerOutflowExceeded(asset, amount, available);
             emit OutflowLimitReached(asset, amount, available, action);
@@ -224,7 +230,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
             }
             return false;
         }
-        _flows[asset] = _packState(word, holdings - amount, used + share);
+        unchecked {
+            _flows[asset] = _packState(word, holdings - amount, used);
+        }
         return true;
     }
 
@@ -355,13 +363,12 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         uint256 used = (word >> _USED_SHIFT) & _USED_MASK;
         if (used == 0) return 0;
         uint256 window = (word >> _WINDOW_SHIFT) & _WINDOW_MASK;
-        uint256 elapsed;
         unchecked {
-            // uint32 arithmetic wraps correctly across 2106.
-            elapsed = uint32(uint32(block.timestamp) - uint32(word >> _UPDATED_SHIFT));
+            // uint32 arithmetic wraps correctly across 2106; elapsed * bps * 1e14 < 2^32 * 2^16 * 2^47.
+            uint256 elapsed = uint32(uint32(block.timestamp) - uint32(word >> _UPDATED_SHIFT));
+            uint256 refill = (elapsed * ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS) / window;
+            return used > refill ? used - refill : 0;
         }
-        uint256 refill = (elapsed * ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS) / window;
-        return used > refill ? used - refill : 0;
     }
 
     function _available(uint256 word, uint256 holdings, uint256 used) private pure returns (uint256) {

@@ -58,33 +58,50 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     // ------------------------------------------------------------------ ERC-4626 entry points
 
     /// @inheritdoc IERC4626
-    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
+    /// @dev Same checks and rounding as OpenZeppelin's, without re-reading the limits it already knows: deposits
+    /// have no cap while open.
+    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.deposit.selector);
-        return super.deposit(assets, receiver);
+        shares = previewDeposit(assets);
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc IERC4626
-    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
+    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) returns (uint256 assets) {
         _requireOperationOpen(IERC4626.mint.selector);
-        return super.mint(shares, receiver);
+        assets = previewMint(shares);
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc IERC4626
     /// @dev Over the outflow limit (action Delay or Trip) the shares are escrowed as a claim instead of paid out.
+    /// Reads the books once for both the owner's maximum and the share amount (OpenZeppelin's reads them twice).
     function withdraw(
         uint256 assets,
         address receiver,
         address owner
-    ) public override(ERC4626, IERC4626) returns (uint256) {
+    ) public override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.withdraw.selector);
-        return super.withdraw(assets, receiver, owner);
+        uint256 supply = totalSupply() + 10 ** _decimalsOffset();
+        uint256 held = totalAssets() + 1;
+        uint256 maxAssets = Math.mulDiv(balanceOf(owner), held, supply);
+        if (assets > maxAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, maxAssets);
+        shares = Math.mulDiv(assets, supply, held, Math.Rounding.Ceil);
+        _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
     /// @inheritdoc IERC4626
     /// @dev Over the outflow limit (action Delay or Trip) the shares are escrowed as a claim instead of paid out.
-    function redeem(uint256 shares, address receiver, address owner) public override(ERC4626, IERC4626) returns (uint256) {
+    function redeem(
+        uint256 shares,
+        address receiver,
+        address owner
+    ) public override(ERC4626, IERC4626) returns (uint256 assets) {
         _requireOperationOpen(IERC4626.redeem.selector);
-        return super.redeem(shares, receiver, owner);
+        uint256 maxShares = balanceOf(owner);
+        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
+        assets = previewRedeem(shares);
+        _withdraw(_msgSender(), receiver, owner, assets, shares);
     }
 
     /// @inheritdoc IERC4626
