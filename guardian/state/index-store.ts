@@ -255,10 +255,10 @@ export class IndexStore {
   movementsOf(account: string, from: number, to: number): StoredMovement[] {
     return this.queryMovements(
       `SELECT m.*, b.timestamp FROM (
-         SELECT * FROM idx_movements WHERE from_addr = ?1 AND block_number BETWEEN ?2 AND ?3
-         UNION SELECT * FROM idx_movements WHERE to_addr = ?1 AND block_number BETWEEN ?2 AND ?3
+         SELECT * FROM idx_movements WHERE from_addr = @account AND block_number BETWEEN @from AND @to
+         UNION SELECT * FROM idx_movements WHERE to_addr = @account AND block_number BETWEEN @from AND @to
        ) m JOIN idx_blocks b ON b.number = m.block_number ORDER BY m.block_number, m.tx_index, m.ord`,
-      [account, from, to],
+      { account, from, to },
     );
   }
 
@@ -266,13 +266,13 @@ export class IndexStore {
   movementsOfToken(token: string, from: number, to: number): StoredMovement[] {
     return this.queryMovements(
       `SELECT m.*, b.timestamp FROM idx_movements m JOIN idx_blocks b ON b.number = m.block_number
-       WHERE m.token = ?1 AND m.block_number BETWEEN ?2 AND ?3 ORDER BY m.block_number, m.tx_index, m.ord`,
-      [token, from, to],
+       WHERE m.token = @token AND m.block_number BETWEEN @from AND @to ORDER BY m.block_number, m.tx_index, m.ord`,
+      { token, from, to },
     );
   }
 
-  private queryMovements(sql: string, params: unknown[]): StoredMovement[] {
-    const rows = this.db.prepare(sql).all(...params) as Record<string, string | number>[];
+  private queryMovements(sql: string, params: Record<string, string | number>): StoredMovement[] {
+    const rows = this.db.prepare(sql).all(params) as Record<string, string | number>[];
     return rows.map((r) => ({
       blockNumber: r.block_number as number,
       blockHash: r.block_hash as string,
