@@ -17,7 +17,11 @@ export class ConfigError extends Error {
     readonly file: string,
     readonly issues: ConfigIssue[],
   ) {
-    super(`${file}: invalid config\n${issues.map((i) => `  ${i.path ? `${i.path}: ` : ""}${i.message}`).join("\n")}`);
+    super(
+      issues.length === 1 && !issues[0].path
+        ? `${file}: ${issues[0].message}`
+        : `${file}: invalid config\n${issues.map((i) => `  ${i.path ? `${i.path}: ` : ""}${i.message}`).join("\n")}`,
+    );
     this.name = "ConfigError";
   }
 }
@@ -81,7 +85,7 @@ export function parseConfig(text: string, file: string): LoadedConfig {
       file,
       doc.errors.map((e: YAMLError) => ({
         path: e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "",
-        message: e.message.split("\n")[0],
+        message: e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, ""),
       })),
     );
   }
