@@ -4,9 +4,12 @@ pragma solidity 0.8.30;
 /// @notice A USDT-style token whose transfer, transferFrom and approve return nothing, so callers that decode a bool
 /// revert; SafeERC20 handles it.
 contract NoReturnToken {
+    // ERC-20 names these getters in lower case.
+    // solhint-disable const-name-snakecase
     string public constant name = "No Return";
     string public constant symbol = "NRT";
     uint8 public constant decimals = 6;
+    // solhint-enable const-name-snakecase
 
     uint256 public totalSupply;
     mapping(address account => uint256) public balanceOf;
