@@ -39,6 +39,8 @@ export const reportingGroupSchema = z
 
 export const reportingConfigSchema = z
   .object({
+    /** The chain (one of `chains[].id`) the reports are about; defaults to the only configured chain. */
+    chain: z.number().int().positive().optional(),
     /**
      * First block the indexer reads. Balances are folded from here, so it must not be later than the
      * deployment of any configured token; ether balances of accounts are anchored with eth_getBalance

@@ -4,6 +4,7 @@ import { findDetector, detectorRegistry } from "../detectors/registry";
 import { findResponder, responderRegistry } from "../responders/registry";
 import { findNotifier, notifierRegistry } from "../notifiers/registry";
 import { alertsConfigSchema } from "../notifiers/alert-routes";
+import { reportingConfigSchema } from "./reporting";
 
 /**
  * The guardian's YAML config. Each section is one line of `configSchema` below; a stage that needs its
@@ -116,6 +117,7 @@ export const configSchema = z
     responders: pluginMap,
     notifiers: pluginMap,
     alerts: alertsConfigSchema.default({}),
+    reporting: reportingConfigSchema.optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {
