@@ -1,0 +1,486 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time, mine } from "@nomicfoundation/hardhat-network-helpers";
+import type { BreakerConsumer, MockERC20 } from "../../typechain-types";
+
+// The abstract CircuitBreaker, driven through BreakerConsumer (the README's example treasury: `fund` is an inflow,
+// `pay` an outflow, both protected operations).
+const DAY = 24 * 60 * 60;
+const WINDOW = 6 * 60 * 60;
+const UNIT = 10n ** 18n;
+const WAD = 10n ** 18n;
+enum Action {
+  Revert,
+  Trip,
+  Delay,
+}
+
+async function breakerFixture() {
+  const [governance, guardian, guardian2, stranger, payee] = await ethers.getSigners();
+  const breaker = (await (await ethers.getContractFactory("BreakerConsumer")).deploy(governance.address, [
+    guardian.address,
+    guardian2.address,
+  ])) as BreakerConsumer;
+  const token = (await (await ethers.getContractFactory("MockERC20")).deploy("Token", "TKN", 18)) as MockERC20;
+  await token.mint(stranger.address, 1_000_000n * UNIT);
+  await token.connect(stranger).approve(await breaker.getAddress(), ethers.MaxUint256);
+  return { breaker, token, governance, guardian, guardian2, stranger, payee };
+}
+
+/** A funded breaker with a 20 % / 6 h limit on the token. */
+async function limitedFixture() {
+  const f = await breakerFixture();
+  await f.breaker.connect(f.governance).setOutflowLimit(await f.token.getAddress(), 2_000, WINDOW, Action.Revert);
+  await f.breaker.connect(f.stranger).fund(await f.token.getAddress(), 1_000n * UNIT);
+  return f;
+}
+
+const incident = (label: string) => ethers.id(label);
+
+describe("CircuitBreaker", function () {
+  describe("constructor", function () {
+    it("gives governance DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE, guardians GUARDIAN_ROLE, and makes GOVERNOR_ROLE the guardians' admin", async function () {
+      const { breaker, governance, guardian, guardian2 } = await loadFixture(breakerFixture);
+      const [admin, gov, grd] = [
+        await breaker.DEFAULT_ADMIN_ROLE(),
+        await breaker.GOVERNOR_ROLE(),
+        await breaker.GUARDIAN_ROLE(),
+      ];
+      expect(await breaker.hasRole(admin, governance.address)).to.equal(true);
+      expect(await breaker.hasRole(gov, governance.address)).to.equal(true);
+      expect(await breaker.hasRole(grd, guardian.address)).to.equal(true);
+      expect(await breaker.hasRole(grd, guardian2.address)).to.equal(true);
+      expect(await breaker.hasRole(grd, governance.address)).to.equal(false);
+      expect(await breaker.getRoleAdmin(grd)).to.equal(gov);
+      expect(await breaker.tripDuration()).to.equal(DAY);
+    });
+
+    it("rejects a zero governance or a zero guardian", async function () {
+      const factory = await ethers.getContractFactory("BreakerConsumer");
+      const [someone] = await ethers.getSigners();
+      const probe = await factory.deploy(someone.address, []);
+      await expect(factory.deploy(ethers.ZeroAddress, []))
+        .to.be.revertedWithCustomError(probe, "CircuitBreakerInvalidAccount")
+        .withArgs(await probe.GOVERNOR_ROLE());
+      await expect(factory.deploy(someone.address, [ethers.ZeroAddress]))
+        .to.be.revertedWithCustomError(probe, "CircuitBreakerInvalidAccount")
+        .withArgs(await probe.GUARDIAN_ROLE());
+    });
+
+    it("supports ERC-165 for ICircuitBreaker and IAccessControl", async function () {
+      const { breaker } = await loadFixture(breakerFixture);
+      const iface = (names: string[], abi: ethers.Interface) =>
+        names.reduce((acc, n) => acc ^ BigInt(abi.getFunction(n)!.selector), 0n);
+      const cb = breaker.interface;
+      const breakerId = iface(
+        [
+          "trip", "ratify", "lift", "setTripDuration", "setOperationExempt", "setOutflowLimit", "rotateGuardian",
+          "GUARDIAN_ROLE", "GOVERNOR_ROLE", "isTripped", "incident", "tripDuration", "isOperationExempt",
+          "isOperationOpen", "outflowLimit", "outflowState",
+        ],
+        cb,
+      );
+      expect(await breaker.supportsInterface(ethers.toBeHex(breakerId, 4))).to.equal(true);
+      expect(await breaker.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
+      expect(await breaker.supportsInterface("0xffffffff")).to.equal(false);
+    });
+  });
+
+  describe("trip", function () {
+    it("pauses protected operations until the trip lapses, with no write needed for the lapse", async function () {
+      const { breaker, token, guardian, stranger } = await loadFixture(breakerFixture);
+      const id = incident("exploit-1");
+      await expect(breaker.connect(guardian).trip(id)).to.emit(breaker, "Tripped");
+      const [, , trippedAt, expiresAt] = await breaker.incident();
+      expect(expiresAt - trippedAt).to.equal(BigInt(DAY));
+      expect(await breaker.isTripped()).to.equal(true);
+      const fund = breaker.interface.getFunction("fund")!.selector;
+      await expect(breaker.connect(stranger).fund(await token.getAddress(), 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerOperationPaused")
+        .withArgs(fund, id, expiresAt);
+
+      await time.increaseTo(expiresAt - 1n);
+      expect(await breaker.isTripped()).to.equal(true);
+      await time.increaseTo(expiresAt);
+      expect(await breaker.isTripped()).to.equal(false);
+      await expect(breaker.connect(stranger).fund(await token.getAddress(), 1n)).not.to.be.reverted;
+    });
+
+    it("records the incident, the guardian and the expiry, and emits them", async function () {
+      const { breaker, guardian } = await loadFixture(breakerFixture);
+      const id = incident("exploit-2");
+      const at = (await time.latest()) + 10;
+      await time.setNextBlockTimestamp(at);
+      await expect(breaker.connect(guardian).trip(id))
+        .to.emit(breaker, "Tripped")
+        .withArgs(id, guardian.address, at + DAY);
+      expect(await breaker.incident()).to.deep.equal([id, guardian.address, BigInt(at), BigInt(at + DAY)]);
+    });
+
+    it("is idempotent: a second trip while tripped returns false, emits nothing and keeps the first incident", async function () {
+      const { breaker, guardian, guardian2 } = await loadFixture(breakerFixture);
+      const first = incident("first");
+      await breaker.connect(guardian).trip(first);
+      const before = await breaker.incident();
+      expect(await breaker.connect(guardian2).trip.staticCall(incident("second"))).to.equal(false);
+      await expect(breaker.connect(guardian2).trip(incident("second"))).not.to.emit(breaker, "Tripped");
+      expect(await breaker.incident()).to.deep.equal(before);
+    });
+
+    it("lets two guardians racing in the same block both succeed, exactly one of them tripping", async function () {
+      const { breaker, guardian, guardian2 } = await loadFixture(breakerFixture);
+      await ethers.provider.send("evm_setAutomine", [false]);
+      try {
+        const a = await breaker.connect(guardian).trip(incident("race-a"));
+        const b = await breaker.connect(guardian2).trip(incident("race-b"));
+        await mine();
+        const [ra, rb] = [await a.wait(), await b.wait()];
+        expect(ra!.status).to.equal(1);
+        expect(rb!.status).to.equal(1);
+        expect(ra!.blockNumber).to.equal(rb!.blockNumber);
+        const tripped = [ra!, rb!].flatMap((r) =>
+          r.logs.map((l) => breaker.interface.parseLog(l)).filter((l) => l?.name === "Tripped"),
+        );
+        expect(tripped).to.have.length(1);
+        expect((await breaker.incident())[0]).to.equal(tripped[0]!.args.incidentId);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
+    });
+
+    it("trips again after a lapse, with the new incident", async function () {
+      const { breaker, guardian } = await loadFixture(breakerFixture);
+      await breaker.connect(guardian).trip(incident("old"));
+      await time.increase(DAY);
+      expect(await breaker.connect(guardian).trip.staticCall(incident("new"))).to.equal(true);
+      await breaker.connect(guardian).trip(incident("new"));
+      expect((await breaker.incident())[0]).to.equal(incident("new"));
+    });
+
+    it("rejects the zero incident id", async function () {
+      const { breaker, guardian } = await loadFixture(breakerFixture);
+      await expect(breaker.connect(guardian).trip(ethers.ZeroHash)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerInvalidIncident",
+      );
+    });
+  });
+
+  describe("ratify", function () {
+    it("extends the current incident's trip and emits the old and new expiry", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      const id = incident("ratified");
+      await breaker.connect(guardian).trip(id);
+      const [, , , expiresAt] = await breaker.incident();
+      const extended = expiresAt + BigInt(10 * DAY);
+      await expect(breaker.connect(governance).ratify(id, extended))
+        .to.emit(breaker, "Ratified")
+        .withArgs(id, expiresAt, extended);
+      await time.increaseTo(expiresAt + 1n);
+      expect(await breaker.isTripped()).to.equal(true);
+      await time.increaseTo(extended);
+      expect(await breaker.isTripped()).to.equal(false);
+    });
+
+    it("re-imposes a lapsed trip of the same incident", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      const id = incident("lapsed");
+      await breaker.connect(guardian).trip(id);
+      await time.increase(2 * DAY);
+      expect(await breaker.isTripped()).to.equal(false);
+      await breaker.connect(governance).ratify(id, BigInt((await time.latest()) + DAY));
+      expect(await breaker.isTripped()).to.equal(true);
+    });
+
+    it("rejects an expiry in the past, now, or beyond MAX_RATIFIED_DURATION", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      const id = incident("bounds");
+      await breaker.connect(guardian).trip(id);
+      const max = await breaker.MAX_RATIFIED_DURATION();
+      const now = BigInt(await time.latest());
+      await time.setNextBlockTimestamp(now + 1n);
+      await expect(breaker.connect(governance).ratify(id, now + 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidExpiry")
+        .withArgs(now + 1n, now + 1n + max);
+      await time.setNextBlockTimestamp(now + 2n);
+      await expect(breaker.connect(governance).ratify(id, now + 3n + max))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidExpiry")
+        .withArgs(now + 3n + max, now + 2n + max);
+      await time.setNextBlockTimestamp(now + 3n);
+      await expect(breaker.connect(governance).ratify(id, now + 3n + max)).to.emit(breaker, "Ratified");
+    });
+
+    it("cannot ratify another incident than the current one (a stale timelock operation)", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      await expect(breaker.connect(governance).ratify(incident("never"), 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentMismatch")
+        .withArgs(incident("never"), ethers.ZeroHash);
+      await breaker.connect(guardian).trip(incident("current"));
+      await expect(breaker.connect(governance).ratify(incident("older"), 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentMismatch")
+        .withArgs(incident("older"), incident("current"));
+      await expect(breaker.connect(governance).ratify(ethers.ZeroHash, 1n)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerInvalidIncident",
+      );
+    });
+  });
+
+  describe("lift", function () {
+    it("ends the trip now, emits Lifted and returns true", async function () {
+      const { breaker, governance, guardian, token, stranger } = await loadFixture(breakerFixture);
+      const id = incident("lifted");
+      await breaker.connect(guardian).trip(id);
+      expect(await breaker.connect(governance).lift.staticCall(id)).to.equal(true);
+      await expect(breaker.connect(governance).lift(id))
+        .to.emit(breaker, "Lifted")
+        .withArgs(id, governance.address);
+      expect(await breaker.isTripped()).to.equal(false);
+      await expect(breaker.connect(stranger).fund(await token.getAddress(), 1n)).not.to.be.reverted;
+    });
+
+    it("returns false and emits nothing once the trip has lapsed or been lifted", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      const id = incident("twice");
+      await breaker.connect(guardian).trip(id);
+      await breaker.connect(governance).lift(id);
+      expect(await breaker.connect(governance).lift.staticCall(id)).to.equal(false);
+      await expect(breaker.connect(governance).lift(id)).not.to.emit(breaker, "Lifted");
+    });
+
+    it("never lifts a newer incident than the one it names", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      await breaker.connect(guardian).trip(incident("a"));
+      await time.increase(DAY);
+      await breaker.connect(guardian).trip(incident("b"));
+      await expect(breaker.connect(governance).lift(incident("a")))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentMismatch")
+        .withArgs(incident("a"), incident("b"));
+      expect(await breaker.isTripped()).to.equal(true);
+    });
+  });
+
+  describe("setTripDuration", function () {
+    it("sets the duration of future trips within [MIN_TRIP_DURATION, MAX_TRIP_DURATION]", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      const [min, max] = [await breaker.MIN_TRIP_DURATION(), await breaker.MAX_TRIP_DURATION()];
+      await expect(breaker.connect(governance).setTripDuration(min - 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidTripDuration")
+        .withArgs(min - 1n, min, max);
+      await expect(breaker.connect(governance).setTripDuration(max + 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidTripDuration")
+        .withArgs(max + 1n, min, max);
+      await expect(breaker.connect(governance).setTripDuration(max))
+        .to.emit(breaker, "TripDurationSet")
+        .withArgs(DAY, max);
+      await breaker.connect(guardian).trip(incident("long"));
+      const [, , trippedAt, expiresAt] = await breaker.incident();
+      expect(expiresAt - trippedAt).to.equal(max);
+    });
+
+    it("does not shorten or lengthen a trip already in force", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      await breaker.connect(guardian).trip(incident("in-force"));
+      const [, , , expiresAt] = await breaker.incident();
+      await breaker.connect(governance).setTripDuration(await breaker.MIN_TRIP_DURATION());
+      expect((await breaker.incident())[3]).to.equal(expiresAt);
+    });
+  });
+
+  describe("setOperationExempt (selective pause)", function () {
+    it("keeps an exempt operation open while the others stay paused", async function () {
+      const { breaker, token, governance, guardian, stranger, payee } = await loadFixture(limitedFixture);
+      const pay = breaker.interface.getFunction("pay")!.selector;
+      const fund = breaker.interface.getFunction("fund")!.selector;
+      await expect(breaker.connect(governance).setOperationExempt(pay, true))
+        .to.emit(breaker, "OperationExemptionSet")
+        .withArgs(pay, true);
+      await breaker.connect(guardian).trip(incident("selective"));
+      expect(await breaker.isOperationExempt(pay)).to.equal(true);
+      expect(await breaker.isOperationOpen(pay)).to.equal(true);
+      expect(await breaker.isOperationOpen(fund)).to.equal(false);
+      await expect(breaker.connect(stranger).pay(await token.getAddress(), payee.address, UNIT))
+        .to.emit(breaker, "Paid")
+        .withArgs(await token.getAddress(), payee.address, UNIT, false);
+      await expect(breaker.connect(stranger).fund(await token.getAddress(), UNIT)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerOperationPaused",
+      );
+
+      await breaker.connect(governance).setOperationExempt(pay, false);
+      await expect(breaker.connect(stranger).pay(await token.getAddress(), payee.address, UNIT)).to.be.revertedWithCustomError(
+        breaker,
+        "CircuitBreakerOperationPaused",
+      );
+    });
+  });
+
+  describe("outflow limit", function () {
+    it("allows exactly the limit and rejects one unit more, naming the available amount", async function () {
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      const [holdings, usedBps, available] = await breaker.outflowState(asset);
+      expect([holdings, usedBps, available]).to.deep.equal([1_000n * UNIT, 0n, 200n * UNIT]);
+      await expect(breaker.connect(stranger).pay(asset, payee.address, available + 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
+        .withArgs(asset, available + 1n, available);
+      await breaker.connect(stranger).pay(asset, payee.address, available);
+      expect(await token.balanceOf(payee.address)).to.equal(available);
+      expect(await breaker.outflowState(asset)).to.deep.equal([800n * UNIT, 2_000n, 0n]);
+      // One second later exactly one second of refill is available.
+      const t0 = BigInt(await time.latest());
+      const refill = (((2_000n * 10n ** 14n) / BigInt(WINDOW)) * 800n * UNIT) / WAD;
+      await time.setNextBlockTimestamp(t0 + 1n);
+      await expect(breaker.connect(stranger).pay(asset, payee.address, refill + 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
+        .withArgs(asset, refill + 1n, refill);
+    });
+
+    it("refills linearly: one second before the window's end almost all, at the end exactly all of it", async function () {
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT);
+      const t0 = BigInt(await time.latest());
+      const holdings = 800n * UNIT;
+      const cap = 2_000n * 10n ** 14n;
+      // One second before the edge: used = cap - floor((window - 1) * cap / window).
+      const usedBeforeEdge = cap - ((BigInt(WINDOW) - 1n) * cap) / BigInt(WINDOW);
+      const availableBeforeEdge = ((cap - usedBeforeEdge) * holdings) / WAD;
+      await time.setNextBlockTimestamp(t0 + BigInt(WINDOW) - 1n);
+      await expect(breaker.connect(stranger).pay(asset, payee.address, availableBeforeEdge + 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
+        .withArgs(asset, availableBeforeEdge + 1n, availableBeforeEdge);
+      // At the edge: the whole 20 % of the current holdings.
+      await time.setNextBlockTimestamp(t0 + BigInt(WINDOW));
+      await expect(breaker.connect(stranger).pay(asset, payee.address, (holdings * 2n) / 10n)).not.to.be.reverted;
+    });
+
+    it("costs the same after any idle time: the state decays in O(1)", async function () {
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT);
+      await time.increase(WINDOW);
+      const afterWindow = await breaker.connect(stranger).pay.estimateGas(asset, payee.address, UNIT);
+      await time.increase(365 * DAY);
+      const afterYear = await breaker.connect(stranger).pay.estimateGas(asset, payee.address, UNIT);
+      expect(afterYear).to.equal(afterWindow);
+    });
+
+    it("credits inflows back: money that leaves and returns frees the window", async function () {
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT);
+      expect((await breaker.outflowState(asset))[2]).to.equal(0n);
+      await breaker.connect(stranger).fund(asset, 200n * UNIT);
+      const [holdings, usedBps, available] = await breaker.outflowState(asset);
+      expect(holdings).to.equal(1_000n * UNIT);
+      expect(usedBps).to.equal(0n);
+      expect(available).to.equal(200n * UNIT);
+    });
+
+    it("caps successive outflows relative to the shrinking holdings", async function () {
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT);
+      // 10 % of 1,000 used; 10 % of the remaining 900 is what is left.
+      expect((await breaker.outflowState(asset))[2]).to.equal(90n * UNIT);
+    });
+
+    it("with action Trip, trips the breaker and defers the outflow instead of reverting", async function () {
+      const { breaker, token, governance, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(governance).setOutflowLimit(asset, 2_000, WINDOW, Action.Trip);
+      const tx = breaker.connect(stranger).pay(asset, payee.address, 300n * UNIT);
+      await expect(tx)
+        .to.emit(breaker, "OutflowLimitReached")
+        .withArgs(asset, 300n * UNIT, 200n * UNIT, Action.Trip);
+      await expect(tx).to.emit(breaker, "Tripped");
+      await expect(tx).to.emit(breaker, "Paid").withArgs(asset, payee.address, 300n * UNIT, true);
+      expect(await breaker.isTripped()).to.equal(true);
+      expect((await breaker.incident())[1]).to.equal(await breaker.getAddress());
+      expect(await token.balanceOf(payee.address)).to.equal(0n);
+      expect((await breaker.outflowState(asset))[0]).to.equal(1_000n * UNIT);
+    });
+
+    it("with action Delay, defers the outflow without tripping", async function () {
+      const { breaker, token, governance, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(governance).setOutflowLimit(asset, 2_000, WINDOW, Action.Delay);
+      await expect(breaker.connect(stranger).pay(asset, payee.address, 300n * UNIT))
+        .to.emit(breaker, "OutflowLimitReached")
+        .withArgs(asset, 300n * UNIT, 200n * UNIT, Action.Delay);
+      expect(await breaker.isTripped()).to.equal(false);
+    });
+
+    it("without a limit only keeps the books, and never pays more than the tracked holdings", async function () {
+      const { breaker, token, governance, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await expect(breaker.connect(governance).setOutflowLimit(asset, 0, 12345, Action.Delay))
+        .to.emit(breaker, "OutflowLimitSet")
+        .withArgs(asset, 0, 0, Action.Revert);
+      expect(await breaker.outflowLimit(asset)).to.deep.equal([0n, 0n, BigInt(Action.Revert)]);
+      await breaker.connect(stranger).pay(asset, payee.address, 900n * UNIT);
+      expect(await breaker.outflowState(asset)).to.deep.equal([100n * UNIT, 0n, 100n * UNIT]);
+      await expect(breaker.connect(stranger).pay(asset, payee.address, 101n * UNIT))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
+        .withArgs(asset, 101n * UNIT, 100n * UNIT);
+    });
+
+    it("settles decay under the old limit when the limit changes", async function () {
+      const { breaker, token, governance, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT); // 20 % used
+      await time.increase(WINDOW / 2 - 1); // half refilled under the old rate at the next block
+      await breaker.connect(governance).setOutflowLimit(asset, 1_000, 2 * WINDOW, Action.Revert);
+      const [, usedBps] = await breaker.outflowState(asset);
+      expect(usedBps).to.equal(1_000n);
+      expect(await breaker.outflowLimit(asset)).to.deep.equal([1_000n, BigInt(2 * WINDOW), BigInt(Action.Revert)]);
+    });
+
+    it("rejects an invalid limit, a zero asset and holdings beyond 112 bits", async function () {
+      const { breaker, token, governance, stranger } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      const [minW, maxW] = [await breaker.MIN_WINDOW(), await breaker.MAX_WINDOW()];
+      await expect(breaker.connect(governance).setOutflowLimit(asset, 10_001, WINDOW, Action.Revert))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidOutflowLimit")
+        .withArgs(asset, 10_001, WINDOW);
+      await expect(breaker.connect(governance).setOutflowLimit(asset, 1, minW - 1n, Action.Revert))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidOutflowLimit")
+        .withArgs(asset, 1, minW - 1n);
+      await expect(breaker.connect(governance).setOutflowLimit(asset, 1, maxW + 1n, Action.Revert))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidOutflowLimit")
+        .withArgs(asset, 1, maxW + 1n);
+      await expect(
+        breaker.connect(governance).setOutflowLimit(ethers.ZeroAddress, 1, WINDOW, Action.Revert),
+      ).to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidAsset");
+      const huge = 2n ** 112n;
+      await token.mint(stranger.address, huge);
+      await expect(breaker.connect(stranger).fund(asset, huge - 1000n * UNIT))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerHoldingsOverflow")
+        .withArgs(asset, huge);
+    });
+  });
+
+  describe("rotateGuardian", function () {
+    it("revokes the old guardian and grants the new one in one action", async function () {
+      const { breaker, governance, guardian, stranger } = await loadFixture(breakerFixture);
+      const role = await breaker.GUARDIAN_ROLE();
+      await expect(breaker.connect(governance).rotateGuardian(guardian.address, stranger.address))
+        .to.emit(breaker, "GuardianRotated")
+        .withArgs(guardian.address, stranger.address);
+      expect(await breaker.hasRole(role, guardian.address)).to.equal(false);
+      expect(await breaker.hasRole(role, stranger.address)).to.equal(true);
+      await expect(breaker.connect(guardian).trip(incident("x")))
+        .to.be.revertedWithCustomError(breaker, "AccessControlUnauthorizedAccount")
+        .withArgs(guardian.address, role);
+      await expect(breaker.connect(stranger).trip(incident("x"))).to.emit(breaker, "Tripped");
+    });
+
+    it("rejects the zero address as the new guardian", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      await expect(breaker.connect(governance).rotateGuardian(guardian.address, ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerInvalidAccount")
+        .withArgs(await breaker.GUARDIAN_ROLE());
+    });
+  });
+});
