@@ -22,7 +22,7 @@ const params = z
     /** How fast an account's baseline forgets: the weight of a block halves after this many blocks. */
     baselineHalfLifeBlocks: z.number().positive().default(7200),
     /** No findings until this many blocks were observed, so a fresh start does not flag everyone. */
-    warmupBlocks: z.number().int().nonnegative().default(100),
+    warmupBlocks: z.number().int().nonnegative().default(50),
     ignoreAccounts: z.array(addressSchema).default([]),
     severity: severitySchema.default("medium"),
     /** Blocks kept beyond the window so a reorg this deep can be rewound exactly. */
@@ -57,6 +57,7 @@ interface BlockEntry {
 
 const stateSchema = z.object({
   observed: z.number(),
+  firstBlock: z.number().nullable(),
   fedThrough: z.number(),
   baselines: z.record(z.object({ rate: z.number(), at: z.number() })),
   lastFired: z.record(z.number()),
@@ -113,6 +114,8 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
     const alpha = 1 - decay;
 
     let observed = 0;
+    /** The first block this detector saw; the baselines' bias correction counts from it. */
+    let firstBlock: number | null = null;
     /** Blocks up to this number have been folded into the baselines. */
     let fedThrough = -1;
     let baselines = new Map<string, Baseline>();
@@ -121,6 +124,15 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
 
     const rateAt = (b: Baseline | undefined, block: number): number =>
       b ? b.rate * Math.pow(decay, Math.max(0, block - b.at)) : 0;
+    /**
+     * Every baseline starts at zero, which would make all accounts look new for the first few half-lives.
+     * Dividing by the weight the folded blocks carry (as Adam does for its moments) gives each account its
+     * true average rate over what was observed, from the first folded block on.
+     */
+    const correctedRateAt = (b: Baseline | undefined, block: number): number => {
+      if (firstBlock === null || block < firstBlock) return 0;
+      return rateAt(b, block) / (1 - Math.pow(decay, block - firstBlock + 1));
+    };
 
     const rewind = (blockNumber: number): void => {
       for (let i = blocks.length - 1; i >= 0 && blocks[i].block > blockNumber; i--) {
@@ -131,12 +143,14 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
         observed -= 1;
         blocks.pop();
       }
+      if (observed === 0) firstBlock = null;
     };
 
     return {
       id: ID,
       async onBlock(ctx: BlockContext): Promise<Finding[]> {
         rewind(ctx.number - 1);
+        firstBlock ??= ctx.number;
         const entry: BlockEntry = {
           block: ctx.number,
           activity: activityOf(ctx, watched, ignored),
@@ -173,7 +187,7 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
             txs.push(...act.txs);
             for (const [c, n] of Object.entries(act.contracts)) perContract[c] = (perContract[c] ?? 0) + n;
           }
-          const baselinePerWindow = rateAt(baselines.get(account), feedTo) * p.windowBlocks;
+          const baselinePerWindow = correctedRateAt(baselines.get(account), feedTo) * p.windowBlocks;
           const threshold = p.factor * Math.max(baselinePerWindow, p.baselineFloor);
           if (count < p.minCount || count <= threshold) continue;
           entry.undo.lastFired.push([account, fired ?? null]);
@@ -208,6 +222,7 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
       saveState: () =>
         structuredClone({
           observed,
+          firstBlock,
           fedThrough,
           baselines: Object.fromEntries(baselines),
           lastFired: Object.fromEntries(lastFired),
@@ -216,6 +231,7 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
       loadState(state: unknown): void {
         const s = stateSchema.parse(state);
         observed = s.observed;
+        firstBlock = s.firstBlock;
         fedThrough = s.fedThrough;
         baselines = new Map(Object.entries(s.baselines));
         lastFired = new Map(Object.entries(s.lastFired));

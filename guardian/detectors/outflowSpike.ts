@@ -20,8 +20,12 @@ const params = z
     /** Names or addresses of the protected contracts to watch; all of them when omitted. */
     contracts: contractsParam,
     windowBlocks: z.number().int().positive().default(50),
-    /** `net` subtracts what flowed back in within the window (so flash-loan lenders stay quiet); `gross` does not. */
-    measure: z.enum(["net", "gross"]).default("net"),
+    /**
+     * `tx-net` counts, per transaction, what left minus what came back in that same transaction, so a
+     * flash-loan lender that is repaid stays quiet while deposits in other transactions cannot mask a
+     * drain; `gross` counts every transfer out.
+     */
+    measure: z.enum(["tx-net", "gross"]).default("tx-net"),
     assets: z
       .array(
         z
@@ -60,8 +64,8 @@ interface Transfer {
 interface Flow {
   contract: string;
   asset: string;
+  /** Value that left in this block, as measured (gross, or net of what came back in the same tx). */
   out: bigint;
-  in: bigint;
   /** The block's largest outgoing transfers, at most `largest`. */
   transfers: Transfer[];
 }
@@ -75,40 +79,55 @@ function addressFromTopic(topic: string): string {
   return `0x${topic.slice(-40)}`.toLowerCase();
 }
 
-function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, largest: number): Flow[] {
+function byAmountDesc(a: Transfer, b: Transfer): number {
+  return a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0;
+}
+
+function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, measure: "tx-net" | "gross", largest: number): Flow[] {
   const byKey = new Map<string, Flow>();
-  const flow = (contract: string, asset: string): Flow => {
-    const key = `${contract}:${asset}`;
-    let f = byKey.get(key);
-    if (!f) byKey.set(key, (f = { contract, asset, out: 0n, in: 0n, transfers: [] }));
-    return f;
-  };
-  const record = (tx: TxContext, kind: Transfer["kind"], asset: string, from: string, to: string, amount: bigint): void => {
-    if (amount === 0n || from === to) return;
-    if (watched.has(from)) {
-      const f = flow(from, asset);
-      f.out += amount;
-      f.transfers.push({ block: ctx.number, tx: tx.hash, kind, to, amount });
-    }
-    if (watched.has(to)) flow(to, asset).in += amount;
-  };
   for (const tx of ctx.transactions) {
     // A reverted transaction moved nothing.
     if (tx.status === 0) continue;
+    const inTx = new Map<string, { contract: string; asset: string; out: bigint; in: bigint; transfers: Transfer[] }>();
+    const record = (kind: Transfer["kind"], asset: string, from: string, to: string, amount: bigint): void => {
+      if (amount === 0n || from === to) return;
+      for (const [contract, outgoing] of [[from, true], [to, false]] as const) {
+        if (!watched.has(contract)) continue;
+        const key = `${contract}:${asset}`;
+        let t = inTx.get(key);
+        if (!t) inTx.set(key, (t = { contract, asset, out: 0n, in: 0n, transfers: [] }));
+        if (outgoing) {
+          t.out += amount;
+          t.transfers.push({ block: ctx.number, tx: tx.hash, kind, to, amount });
+        } else {
+          t.in += amount;
+        }
+      }
+    };
     for (const log of tx.logs) {
       // ERC-721 shares the topic but indexes the token id as a fourth topic.
       if (log.topics.length !== 3 || log.topics[0].toLowerCase() !== TRANSFER_TOPIC || log.data.length !== 66) continue;
-      record(tx, "erc20", log.address.toLowerCase(), addressFromTopic(log.topics[1]), addressFromTopic(log.topics[2]), BigInt(log.data));
+      record("erc20", log.address.toLowerCase(), addressFromTopic(log.topics[1]), addressFromTopic(log.topics[2]), BigInt(log.data));
     }
-    if (!tx.trace) continue;
-    walkFrames(tx.trace, (v) => {
-      const t = v.frame.type;
-      if (v.reverted || v.frame.value === 0n || t === "DELEGATECALL" || t === "STATICCALL") return;
-      record(tx, "native", NATIVE, v.frame.from.toLowerCase(), v.frame.to.toLowerCase(), v.frame.value);
-    });
+    if (tx.trace) {
+      walkFrames(tx.trace, (v) => {
+        const t = v.frame.type;
+        if (v.reverted || v.frame.value === 0n || t === "DELEGATECALL" || t === "STATICCALL") return;
+        record("native", NATIVE, v.frame.from.toLowerCase(), v.frame.to.toLowerCase(), v.frame.value);
+      });
+    }
+    for (const [key, t] of inTx) {
+      // A flash loan lends and is repaid in one transaction; only what stays gone counts as tx-net.
+      const out = measure === "gross" ? t.out : t.out > t.in ? t.out - t.in : 0n;
+      if (out === 0n) continue;
+      let f = byKey.get(key);
+      if (!f) byKey.set(key, (f = { contract: t.contract, asset: t.asset, out: 0n, transfers: [] }));
+      f.out += out;
+      f.transfers.push(...t.transfers);
+    }
   }
   for (const f of byKey.values()) {
-    f.transfers.sort((a, b) => (a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0));
+    f.transfers.sort(byAmountDesc);
     f.transfers.length = Math.min(f.transfers.length, largest);
   }
   return [...byKey.values()];
@@ -130,7 +149,6 @@ const stateSchema = z.object({
           contract: z.string(),
           asset: z.string(),
           out: z.string().transform(BigInt),
-          in: z.string().transform(BigInt),
           transfers: z.array(transferState),
         }),
       ),
@@ -168,7 +186,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
       async onBlock(ctx: BlockContext): Promise<Finding[]> {
         // Re-processing a block (a restart before the cursor moved, or a replay) replaces its contribution.
         history = history.filter((h) => h.block < ctx.number && h.block > ctx.number - p.windowBlocks - p.reorgDepth);
-        const current = flowsOfBlock(ctx, watched, p.largest);
+        const current = flowsOfBlock(ctx, watched, p.measure, p.largest);
         history.push({ block: ctx.number, flows: current });
         const inWindow = history.filter((h) => h.block > ctx.number - p.windowBlocks);
 
@@ -179,19 +197,15 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
           const maxAmount = limit?.maxAmount;
           const maxShare = limit ? limit.maxShare : p.defaultMaxShare;
           if (maxAmount === undefined && maxShare === undefined) continue;
-          let windowOut = 0n;
-          let windowIn = 0n;
+          let measured = 0n;
           const transfers: Transfer[] = [];
           for (const h of inWindow) {
             for (const g of h.flows) {
               if (g.contract !== f.contract || g.asset !== f.asset) continue;
-              windowOut += g.out;
-              windowIn += g.in;
+              measured += g.out;
               transfers.push(...g.transfers);
             }
           }
-          const measured = p.measure === "net" ? windowOut - windowIn : windowOut;
-          if (measured <= 0n) continue;
           const overAmount = maxAmount !== undefined && measured > maxAmount;
           let holdings: bigint | undefined;
           let share: bigint | undefined;
@@ -203,7 +217,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
             overShare = share > BigInt(Math.round(maxShare * Number(SHARE_SCALE)));
           }
           if (!overAmount && !overShare) continue;
-          transfers.sort((a, b) => (a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0));
+          transfers.sort(byAmountDesc);
           const name = names.get(f.contract) ?? f.contract;
           findings.push(
             makeFinding({
@@ -222,8 +236,6 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
                 windowBlocks: p.windowBlocks,
                 fromBlock: Math.max(0, ctx.number - p.windowBlocks + 1),
                 toBlock: ctx.number,
-                windowOut,
-                windowIn,
                 windowTotal: measured,
                 blockOut: f.out,
                 trigger: overAmount && overShare ? "amount+share" : overAmount ? "amount" : "share",
@@ -245,7 +257,6 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
           flows: h.flows.map((f) => ({
             ...f,
             out: f.out.toString(),
-            in: f.in.toString(),
             transfers: f.transfers.map((t) => ({ ...t, amount: t.amount.toString() })),
           })),
         })),
