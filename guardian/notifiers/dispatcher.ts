@@ -140,9 +140,16 @@ export class AlertDispatcher implements FindingSink {
 
   /** Resolves once everything accepted so far has been routed and every started delivery has finished. */
   async idle(): Promise<void> {
-    while (this.#draining || this.#intake.length > 0 || this.#inFlight.size > 0) {
-      await Promise.all([...this.#inFlight, new Promise((r) => setImmediate(r))]);
+    await this.#routed();
+    while (this.#inFlight.size > 0) {
+      await Promise.all([...this.#inFlight]);
+      await this.#routed();
     }
+  }
+
+  /** Everything accepted so far has been routed (deliveries may still be running). */
+  async #routed(): Promise<void> {
+    while (this.#draining || this.#intake.length > 0) await new Promise((r) => setImmediate(r));
   }
 
   /**
@@ -150,7 +157,7 @@ export class AlertDispatcher implements FindingSink {
    * retrying as pending in the store for the next start.
    */
   async close(): Promise<void> {
-    await this.idle().catch(() => undefined);
+    await this.#routed();
     for (const incident of this.#incidents.values()) this.#flushHeld(incident);
     this.#closing = true;
     const deadline = new Promise<void>((r) => setTimeout(r, this.#deps.closeTimeoutMs ?? 10_000).unref());
@@ -477,7 +484,11 @@ export class AlertDispatcher implements FindingSink {
   #schedule(delivery: DeliveryRow, message: AlertMessage): void {
     const key = `${delivery.notifier}\n${delivery.recipient}\n${message.incidentKey}`;
     const tail = this.#chains.get(key) ?? Promise.resolve();
-    const next = tail.then(() => this.#deliver(delivery, message));
+    const next = tail
+      .then(() => this.#deliver(delivery, message))
+      // Only the store can throw here (e.g. closed under a delivery that outlived close()); the delivery
+      // then stays pending and resumes on the next start.
+      .catch((err: unknown) => this.#log.error({ err, alert_id: message.id, notifier: delivery.notifier }, "alert delivery bookkeeping failed"));
     this.#chains.set(key, next);
     this.#inFlight.add(next);
     void next.finally(() => {
