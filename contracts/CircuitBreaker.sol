@@ -15,7 +15,8 @@ import {ICircuitBreaker} from "./interfaces/ICircuitBreaker.sol";
 ///
 /// Flow slot layout (least significant bit first):
 ///   [0, 112)   holdings   what flowed in minus what flowed out, in asset units
-///   [112, 176) used       share of holdings used in the window, 1e18 = 100 %, decaying by bps/window per second
+///   [112, 176) used       share of holdings used in the window, 1e18 = 100 % (the most it records), decaying by
+///                         bps/window per second
 ///   [176, 208) updatedAt  timestamp of the last write (uint32: valid until 2106)
 ///   [208, 224) bps        limit as a share of holdings per window, in basis points; 0 = no limit
 ///   [224, 248) window     seconds
@@ -245,7 +246,8 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         uint256 used = _decayedUsed(word);
         if (countAgainstLimit && amount != 0 && word >> _BPS_SHIFT != 0) {
             used += (amount * _WAD - 1) / holdings + 1;
-            if (used > _USED_MASK) used = _USED_MASK;
+            // More than 100 % of the holdings used only lengthens the wait; cap it so the field never overflows.
+            if (used > _WAD) used = _WAD;
         }
         _flows[asset] = _packState(word, holdings - amount, used);
     }

@@ -378,6 +378,39 @@ describe("CircuitBreaker", function () {
       expect(available).to.equal(200n * UNIT);
     });
 
+    it("credits a smaller inflow back in part", async function () {
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT);
+      const t0 = BigInt(await time.latest());
+      await time.setNextBlockTimestamp(t0 + 1n);
+      await breaker.connect(stranger).fund(asset, 100n * UNIT);
+      // used: 20 % minus one second of refill, minus 100 / 900 of the new holdings.
+      const cap = 2_000n * 10n ** 14n;
+      const used = cap - cap / BigInt(WINDOW) - (100n * UNIT * WAD) / (900n * UNIT);
+      expect((await breaker.outflowState(asset))[2]).to.equal(((cap - used) * 900n * UNIT) / WAD);
+    });
+
+    it("accepts a zero outflow without using the limit", async function () {
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 0n);
+      expect((await breaker.outflowState(asset))[1]).to.equal(0n);
+    });
+
+    it("counts an approved outflow against the limit without refusing it, recording at most 100 % used", async function () {
+      const { breaker, token, governance, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(governance).sweep(asset, payee.address, 600n * UNIT); // 60 % of 1,000
+      expect((await breaker.outflowState(asset)).slice(0, 2)).to.deep.equal([400n * UNIT, 6_000n]);
+      await breaker.connect(governance).sweep(asset, payee.address, 300n * UNIT); // + 75 % of 400: capped at 100 %
+      expect((await breaker.outflowState(asset)).slice(0, 2)).to.deep.equal([100n * UNIT, 10_000n]);
+      await breaker.connect(governance).sweep(asset, payee.address, 0n);
+      await expect(breaker.connect(governance).sweep(asset, payee.address, 100n * UNIT + 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
+        .withArgs(asset, 100n * UNIT + 1n, 100n * UNIT);
+    });
+
     it("caps successive outflows relative to the shrinking holdings", async function () {
       const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();

@@ -114,6 +114,11 @@ describe("PausableVault", function () {
         "redeem",
       ];
       expect(await vault.supportsInterface(id(erc4626Names, ierc4626.interface))).to.equal(true);
+      const vaultNames = [
+        "settleClaim", "cancelClaim", "redirectClaim", "setClaimDelay", "recover", "recoveryAddress", "claimDelay",
+        "claim", "nextClaimId",
+      ];
+      expect(await vault.supportsInterface(id(vaultNames, vault.interface))).to.equal(true);
       expect(await vault.supportsInterface("0x7965db0b")).to.equal(true);
       expect(await vault.supportsInterface("0xffffffff")).to.equal(false);
     });
@@ -140,6 +145,12 @@ describe("PausableVault", function () {
         .withArgs(bob.address, bob.address, bob.address, 100n * UNIT, 100n * UNIT);
       expect(await vault.totalAssets()).to.equal(1_900n * UNIT);
       expect(await token.balanceOf(await vault.getAddress())).to.equal(2_400n * UNIT);
+    });
+
+    it("have no deposit or mint cap while open", async function () {
+      const { vault, alice } = await loadFixture(vaultFixture);
+      expect(await vault.maxDeposit(alice.address)).to.equal(ethers.MaxUint256);
+      expect(await vault.maxMint(alice.address)).to.equal(ethers.MaxUint256);
     });
 
     it("reject withdrawing or redeeming more than the owner has, with OpenZeppelin's errors", async function () {
