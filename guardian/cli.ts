@@ -3,10 +3,12 @@ import { ConfigError } from "./config/loadConfig";
 import * as guard from "./commands/guard";
 import * as replay from "./commands/replay";
 import * as configCommands from "./commands/config";
+import * as report from "./commands/report";
+import * as audit from "./commands/audit";
 import { UsageError } from "./commands/usageError";
 
 /** One line per command group; each module exports `register(program)`. */
-const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands];
+const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit];
 
 
 export function buildProgram(): Command {

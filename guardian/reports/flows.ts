@@ -32,8 +32,6 @@ interface AssetFlow {
 export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Promise<Report> {
   const contract = deps.scope.address("--contract", options.contract);
   const { from, to } = await resolveRange(deps, options.from, options.to);
-  const first = Number(deps.store.meta("anchor")) + 1;
-  if (from.number < first) throw new ReportArgumentError("--from", `block ${from.number} is before the first indexed block ${first}`);
   const top = options.top === undefined ? 20 : Number(options.top);
   if (!Number.isInteger(top) || top <= 0) throw new ReportArgumentError("--top", `"${options.top}" is not a positive whole number`);
 

@@ -17,7 +17,11 @@ const views = new Interface([
 
 async function call(rpc: RpcClient, to: string, data: string, block: number): Promise<bigint> {
   const result = await rpc.request<string>("eth_call", [{ to, data }, hex(block)]);
-  if (result === "0x") throw new EmptyReturnError(`${to} returned no data`);
+  if (result === "0x") {
+    // Before its deployment a token holds nothing and has no supply; after it, no data means no such view.
+    if ((await rpc.request<string>("eth_getCode", [to, hex(block)])) === "0x") return 0n;
+    throw new EmptyReturnError(`${to} returned no data`);
+  }
   return BigInt(result.slice(0, 66));
 }
 

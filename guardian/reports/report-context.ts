@@ -31,10 +31,15 @@ export async function resolveBlock(deps: ReportDeps, argument: string, value?: s
   return block;
 }
 
-/** A range [from, to]: `from` defaults to the index's first block, `to` to the indexed head. */
+/**
+ * A range [from, to] of indexed blocks: `from` defaults to the first indexed block, `to` to the indexed
+ * head. Balances before `from` (the opening of a statement) come from the block before it.
+ */
 export async function resolveRange(deps: ReportDeps, from?: string, to?: string): Promise<{ from: BlockRef; to: BlockRef }> {
-  const first = await resolveBlock(deps, "--from", from ?? deps.store.meta("anchor"));
+  const firstIndexed = Number(deps.store.meta("anchor")) + 1;
   const last = await resolveBlock(deps, "--to", to);
+  const first = await resolveBlock(deps, "--from", from ?? Math.min(firstIndexed, last.number));
+  if (first.number < firstIndexed) throw new ReportArgumentError("--from", `block ${first.number} is before the first indexed block ${firstIndexed}`);
   if (first.number > last.number) throw new ReportArgumentError("--from", `block ${first.number} is after --to block ${last.number}`);
   return { from: first, to: last };
 }

@@ -31,8 +31,6 @@ const iso = (timestamp: number) => new Date(timestamp * 1000).toISOString().repl
 export async function statementReport(deps: ReportDeps, options: StatementOptions): Promise<Report> {
   const account = deps.scope.address("--account", options.account);
   const { from, to } = await resolveRange(deps, options.from, options.to);
-  const first = Number(deps.store.meta("anchor")) + 1;
-  if (from.number < first) throw new ReportArgumentError("--from", `block ${from.number} is before the first indexed block ${first}`);
   const before = from.number - 1;
   const movements = deps.store.movementsOf(account.address, from.number, to.number);
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { stringify } from "yaml";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
@@ -89,6 +90,10 @@ export async function reportsFixture(): Promise<ReportsFixture> {
   const indexer = new Indexer({ rpc, store, scope });
   const feed = new ChainEventFeed(rpc, indexer, (await blockByNumber(rpc, 0))!);
   const configFile = path.join(dir, "failsafe.yaml");
+  writeFileSync(
+    configFile,
+    stringify({ chains: [{ id: 31337, rpc: [anvil.url], rpcMaxAttempts: 2 }], store: { path: dbFile }, logging: { level: "warn", destination: "stderr" }, reporting }),
+  );
   return {
     anvil,
     rpc,

@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import path from "node:path";
+import { HttpRpcClient } from "../chain/rpc";
+import { exportFromStore, renderExport, writeExport } from "../reports/audit-export";
+import { AuditExportError, readManifest, verifyExport } from "../reports/audit-verify";
+import { asUsage, openReporting } from "./report";
+import { UsageError } from "./usageError";
+
+export function register(program: Command): void {
+  const audit = program.command("audit").description("exports auditors can verify against any node without trusting us");
+
+  audit
+    .command("export")
+    .description("write the data behind the reports for a token or account (CSV + JSON) with a manifest of SHA-256 hashes and block anchors")
+    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .requiredOption("--contract <contract>", "configured token or account name, or an address")
+    .requiredOption("--to <dir>", "directory to write (created if missing; files are overwritten)")
+    .option("--block <n>", "last block of the export (default: the head)")
+    .option("--no-sync", "export the index as it is, without reading new blocks first")
+    .action(async (o: { config: string; contract: string; to: string; block?: string; sync: boolean }) => {
+      const opened = await openReporting(o.config, { sync: o.sync });
+      try {
+        const data = await asUsage(() => exportFromStore(opened.deps, o));
+        const files = renderExport(data);
+        writeExport(o.to, files);
+        const { from, to } = data.subject;
+        const manifest = JSON.parse(files.get("manifest.json")!) as { files: { name: string; sha256: string }[] };
+        process.stdout.write(
+          `exported ${data.subject.kind} ${data.subject.name} (${data.subject.address}) to ${path.resolve(o.to)}\n` +
+            `  from block ${from.number} (${from.hash})\n  to   block ${to.number} (${to.hash})\n` +
+            `  ${data.movements.length} movements, ${data.balances.length} balances\n` +
+            manifest.files.map((f) => `  ${f.sha256}  ${f.name}\n`).join(""),
+        );
+      } finally {
+        opened.close();
+      }
+    });
+
+  audit
+    .command("verify")
+    .description("recompute an export from a node (logs, traces, balances) and report every difference; exit 1 on any")
+    .argument("<dir>", "audit export directory")
+    .requiredOption("--rpc <url>", "JSON-RPC URL of any node of the chain (archive with debug_traceBlockByHash for ether)")
+    .action(async (dir: string, o: { rpc: string }) => {
+      if (!/^https?:\/\/\S+$/i.test(o.rpc) || !URL.canParse(o.rpc)) throw new UsageError(`--rpc: "${o.rpc}" is not an http(s) URL`);
+      let manifest;
+      try {
+        manifest = readManifest(dir);
+      } catch (err) {
+        if (err instanceof AuditExportError) throw new UsageError(err.message);
+        throw err;
+      }
+      const rpc = new HttpRpcClient({ chainId: manifest.chainId, urls: [o.rpc], maxAttempts: 3 });
+      const findings = await verifyExport(dir, rpc);
+      for (const f of findings) process.stdout.write(`${f.ok ? "ok      " : "MISMATCH"}  ${f.what}${f.detail ? `: ${f.detail}` : ""}\n`);
+      const failed = findings.filter((f) => !f.ok).length;
+      process.stdout.write(failed === 0 ? `verified: ${findings.length} checks passed\n` : `NOT verified: ${failed} of ${findings.length} checks failed\n`);
+      if (failed > 0) process.exitCode = 1;
+    });
+}

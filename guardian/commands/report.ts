@@ -1,0 +1,161 @@
+import type { Command } from "commander";
+import { loadConfig } from "../config/loadConfig";
+import { openDatabase, type Db } from "../state/database";
+import { IndexStore } from "../state/index-store";
+import { createLogger } from "../ops/logger";
+import { GuardianMetrics } from "../ops/metrics";
+import { checkChainId, createRpcClient } from "../guardian";
+import { Indexer } from "../reports/indexer";
+import { ReportArgumentError, ReportingScope } from "../reports/reporting-scope";
+import type { ReportDeps } from "../reports/report-context";
+import { failedChecks, type Report } from "../reports/report";
+import { REPORT_FORMATS, renderReport, type ReportFormat } from "../reports/format";
+import { capTableReport } from "../reports/cap-table";
+import { holdingsReport } from "../reports/holdings";
+import { statementReport } from "../reports/statement";
+import { groupReport } from "../reports/group";
+import { flowsReport } from "../reports/flows";
+import { UsageError } from "./usageError";
+
+/** Exit code of a report whose self-check found the index and the node disagreeing. */
+export const EXIT_CHECK_FAILED = 3;
+
+export interface OpenedReporting {
+  deps: ReportDeps;
+  indexer: Indexer;
+  close(): void;
+}
+
+/**
+ * Opens the report index on the guardian's database for the chain of the `reporting` section, and (unless
+ * told not to) brings it to the node's head first: only the blocks since the last run are read.
+ */
+export async function openReporting(configFile: string, options: { sync: boolean }): Promise<OpenedReporting> {
+  const { config } = loadConfig(configFile);
+  if (!config.reporting) throw new UsageError(`${configFile}: there is no \`reporting\` section (tokens, accounts, groups) to report on`);
+  const reporting = config.reporting;
+  const chain = reporting.chain === undefined ? (config.chains.length === 1 ? config.chains[0] : undefined) : config.chains.find((c) => c.id === reporting.chain);
+  if (!chain) {
+    throw new UsageError(
+      reporting.chain === undefined
+        ? `${configFile}: reporting.chain: the config has ${config.chains.length} chains; say which one the reports are about`
+        : `${configFile}: reporting.chain: no chain with id ${reporting.chain} in chains`,
+    );
+  }
+  const { logger, flush } = createLogger({ level: config.logging.level === "info" ? "warn" : config.logging.level, destination: "stderr" });
+  const rpc = createRpcClient(chain, { logger, metrics: new GuardianMetrics({ defaultMetrics: false }) });
+  await checkChainId(rpc, chain);
+  let db: Db | undefined;
+  try {
+    db = openDatabase(config.store.path);
+    const store = new IndexStore(db);
+    const scope = new ReportingScope(reporting);
+    const indexer = new Indexer({ rpc, store, scope, logger: logger.child({ stage: "reports" }) });
+    if (options.sync) await indexer.syncToHead();
+    else if (!store.cursor()) throw new UsageError("--no-sync: the report index is empty; run once without --no-sync to build it");
+    const opened = db;
+    return { deps: { store, scope, rpc }, indexer, close: () => (opened.close(), flush()) };
+  } catch (err) {
+    db?.close();
+    flush();
+    throw err;
+  }
+}
+
+/** Report argument mistakes are usage errors: one line naming the argument, exit code 2, no stack. */
+export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ReportArgumentError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+interface CommonOptions {
+  config: string;
+  format: string;
+  sync: boolean;
+}
+
+function parseFormat(format: string): ReportFormat {
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: "${format}" is not one of ${REPORT_FORMATS.join(", ")}`);
+  return format as ReportFormat;
+}
+
+async function runReport(options: CommonOptions, build: (deps: ReportDeps) => Promise<Report>): Promise<void> {
+  const format = parseFormat(options.format);
+  const opened = await openReporting(options.config, { sync: options.sync });
+  try {
+    const report = await asUsage(() => build(opened.deps));
+    process.stdout.write(renderReport(report, format));
+    const failed = failedChecks(report);
+    if (failed.length > 0) {
+      for (const c of failed) process.stderr.write(`self-check failed: ${c.name}: node says ${c.expected}, index says ${c.actual}\n`);
+      process.exitCode = EXIT_CHECK_FAILED;
+    }
+  } finally {
+    opened.close();
+  }
+}
+
+function common(command: Command): Command {
+  return command
+    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .option("-f, --format <format>", `output format: ${REPORT_FORMATS.join(" | ")}`, "table")
+    .option("--no-sync", "report from the index as it is, without reading new blocks first");
+}
+
+export function register(program: Command): void {
+  const report = program
+    .command("report")
+    .description("reports from the maintained index: each states its block and hash and checks itself against the node (exit 3 on a mismatch)");
+
+  common(report.command("cap-table").description("holders of a token and their balances at a block"))
+    .requiredOption("--token <token>", "configured token name or address")
+    .option("--block <n>", "block number (default: the head)")
+    .option("--top <k>", "list only the K largest holders")
+    .option("--id <id>", "ERC-1155 token id")
+    .action((o: CommonOptions & { token: string; block?: string; top?: string; id?: string }) => runReport(o, (deps) => capTableReport(deps, o)));
+
+  common(report.command("holdings").description("ether and configured tokens held by an account at a block"))
+    .requiredOption("--account <account>", "configured name or address")
+    .option("--block <n>", "block number (default: the head)")
+    .action((o: CommonOptions & { account: string; block?: string }) => runReport(o, (deps) => holdingsReport(deps, o)));
+
+  common(report.command("statement").description("every movement of an account over a block range with running balances"))
+    .requiredOption("--account <account>", "configured name or address")
+    .option("--from <n>", "first block (default: the first indexed block)")
+    .option("--to <n>", "last block (default: the head)")
+    .action((o: CommonOptions & { account: string; from?: string; to?: string }) => runReport(o, (deps) => statementReport(deps, o)));
+
+  common(report.command("group").description("holdings of every member of a contract group (or industry) and the group's totals"))
+    .requiredOption("--group <group>", "group name or industry label")
+    .option("--block <n>", "block number (default: the head)")
+    .action((o: CommonOptions & { group: string; block?: string }) => runReport(o, (deps) => groupReport(deps, o)));
+
+  common(report.command("flows").description("inflows, outflows, counterparties and payout ratio of a contract over a block range"))
+    .requiredOption("--contract <contract>", "configured name or address")
+    .option("--from <n>", "first block (default: the first indexed block)")
+    .option("--to <n>", "last block (default: the head)")
+    .option("--top <k>", "counterparties listed per asset", "20")
+    .action((o: CommonOptions & { contract: string; from?: string; to?: string; top?: string }) => runReport(o, (deps) => flowsReport(deps, o)));
+
+  report
+    .command("reindex")
+    .description("drop the report index and rebuild it from reporting.fromBlock (after changing tokens, accounts or groups)")
+    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .action(async (o: { config: string }) => {
+      const { config } = loadConfig(o.config);
+      const db = openDatabase(config.store.path);
+      try {
+        new IndexStore(db).reset();
+      } finally {
+        db.close();
+      }
+      const opened = await openReporting(o.config, { sync: true });
+      const cursor = opened.deps.store.cursor()!;
+      opened.close();
+      process.stdout.write(`report index rebuilt up to block ${cursor.number} (${cursor.hash})\n`);
+    });
+}
