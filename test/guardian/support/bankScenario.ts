@@ -64,6 +64,8 @@ export function writeGuardianConfig(options: {
   pollIntervalMs?: number;
   metricsPort?: number;
   reorgMaxDepth?: number;
+  /** Extra YAML lines under the bank's `detectors:` (indented by 6 spaces). */
+  bankDetectors?: string;
 }): { dir: string; file: string; dbFile: string } {
   const dir = mkdtempSync(path.join(tmpdir(), "failsafe-guardian-"));
   const dbFile = path.join(dir, "guardian.sqlite");
@@ -87,7 +89,7 @@ contracts:
     abi: VulnerableBank
     detectors:
       reentrancy: true
-store:
+${options.bankDetectors ?? ""}store:
   path: ${dbFile}
 metrics:
   enabled: ${options.metricsPort !== undefined}
