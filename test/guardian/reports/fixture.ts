@@ -4,39 +4,60 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
-import { ReorgTracker } from "../../../guardian/chain/reorgTracker";
-import type { BlockRef, RpcClient } from "../../../guardian/chain/types";
+import { HeadFollower } from "../../../guardian/chain/headFollower";
+import type { ChainEvent, RpcClient } from "../../../guardian/chain/types";
+import { GuardianMetrics } from "../../../guardian/ops/metrics";
+import pino from "pino";
 import { reportingConfigSchema } from "../../../guardian/config/reporting";
 import { startAnvil, anvilKey, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { openDatabase, type Db } from "../../../guardian/state/database";
 import { IndexStore } from "../../../guardian/state/index-store";
-import { blockByHash, blockByNumber } from "../../../guardian/reports/chain-reader";
 import { Indexer } from "../../../guardian/reports/indexer";
 import { ReportingScope } from "../../../guardian/reports/reporting-scope";
 import type { ReportDeps } from "../../../guardian/reports/report-context";
 import { ReportPayoutGame__factory, ReportToken__factory, type ReportPayoutGame, type ReportToken } from "../../../typechain-types";
 
 /**
- * Feeds the indexer the chain source's events for whatever anvil mined since the last call: blocks go
- * through the core's ReorgTracker, which turns a changed branch into a reorg event, exactly as the
- * guardian's follower does.
+ * Drives the indexer with the guardian's own chain source: the HeadFollower reads the node's head,
+ * backfills, links blocks with the ReorgTracker and hands over block/reorg/finalize events, exactly as
+ * in the daemon. `sync()` runs it until it has caught up with what anvil mined.
  */
 export class ChainEventFeed {
-  private readonly tracker: ReorgTracker;
+  private readonly follower: HeadFollower;
+  /** Reorgs handed to the indexer, to show a test went through the reorg path. */
+  readonly reorgs: ChainEvent[] = [];
 
-  constructor(private readonly rpc: RpcClient, private readonly indexer: Indexer, start: BlockRef) {
-    this.tracker = new ReorgTracker({ chainId: rpc.chainId, window: 64, confirmations: 32 }, [start]);
+  constructor(rpc: RpcClient, private readonly indexer: Indexer) {
+    this.follower = new HeadFollower({
+      chainId: rpc.chainId,
+      rpc,
+      logger: pino({ level: "silent" }),
+      metrics: new GuardianMetrics(),
+      pollIntervalMs: 50,
+      window: 64,
+      confirmations: 32,
+      startBlock: 0,
+      loadWindow: () => [],
+    });
   }
 
   async sync(): Promise<void> {
-    const head = (await blockByNumber(this.rpc, "latest"))!;
-    const tip = this.tracker.tip()!;
-    const blocks: BlockRef[] = [];
-    for (let n = Math.min(tip.number + 1, head.number); n < head.number; n++) blocks.push((await blockByNumber(this.rpc, n))!);
-    blocks.push(head);
-    for (const block of blocks) {
-      const events = await this.tracker.add(block, async (hash) => (await blockByHash(this.rpc, hash))!);
-      for (const event of events) await this.indexer.handle(event);
+    let failure: unknown;
+    const handler = async (events: ChainEvent[]) => {
+      try {
+        for (const event of events) {
+          if (event.kind === "reorg") this.reorgs.push(event);
+          await this.indexer.handle(event);
+        }
+      } catch (err) {
+        failure = err;
+        throw err;
+      }
+    };
+    for (;;) {
+      const caughtUp = await this.follower.step(handler);
+      if (caughtUp === "failed") throw failure ?? new Error("the chain source failed; see its log");
+      if (caughtUp) return;
     }
   }
 }
@@ -88,7 +109,7 @@ export async function reportsFixture(): Promise<ReportsFixture> {
   const store = new IndexStore(db);
   const scope = new ReportingScope(config);
   const indexer = new Indexer({ rpc, store, scope });
-  const feed = new ChainEventFeed(rpc, indexer, (await blockByNumber(rpc, 0))!);
+  const feed = new ChainEventFeed(rpc, indexer);
   const configFile = path.join(dir, "failsafe.yaml");
   writeFileSync(
     configFile,

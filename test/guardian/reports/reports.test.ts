@@ -76,6 +76,7 @@ describe("reports on anvil", function () {
       await f.rpc.request("anvil_reorg", [2, [[{ from: a.address, to: replacement.to, data: replacement.data }, 0]]]);
       await f.feed.sync();
 
+      expect(f.feed.reorgs.map((e) => e.kind === "reorg" && e.reorg.depth)).to.deep.equal([2]);
       const after = f.deps.store.cursor()!;
       expect(after.number).to.equal(before.number);
       expect(after.hash).to.not.equal(before.hash);
