@@ -5,7 +5,8 @@
 // Prints a table, then as its last line one JSON object with the overheads over the unprotected OZ ERC4626 vault.
 import { ethers, network } from "hardhat";
 import type { ContractTransactionResponse } from "ethers";
-import type { MockERC20, PausableVault, IPausableVault } from "../../typechain-types";
+import type { MockERC20, PausableVault } from "../../typechain-types";
+import type { IPausableVault } from "../../typechain-types/contracts/PausableVault";
 
 const DAY = 24 * 60 * 60;
 const UNIT = 10n ** 18n;

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time, mine } from "@nomicfoundation/hardhat-network-helpers";
+import type { Interface } from "ethers";
 import type { BreakerConsumer, MockERC20 } from "../../typechain-types";
 
 // The abstract CircuitBreaker, driven through BreakerConsumer (the README's example treasury: `fund` is an inflow,
@@ -69,7 +70,7 @@ describe("CircuitBreaker", function () {
 
     it("supports ERC-165 for ICircuitBreaker and IAccessControl", async function () {
       const { breaker } = await loadFixture(breakerFixture);
-      const iface = (names: string[], abi: ethers.Interface) =>
+      const iface = (names: string[], abi: Interface) =>
         names.reduce((acc, n) => acc ^ BigInt(abi.getFunction(n)!.selector), 0n);
       const cb = breaker.interface;
       const breakerId = iface(

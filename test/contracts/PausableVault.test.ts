@@ -2,9 +2,9 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
+import type { IPausableVault } from "../../typechain-types/contracts/PausableVault";
 import type {
   FeeOnTransferToken,
-  IPausableVault,
   MockERC20,
   NoReturnToken,
   PausableVault,
@@ -68,7 +68,8 @@ async function revertActionFixture() {
   return f;
 }
 
-const sel = (vault: PausableVault, name: string) => vault.interface.getFunction(name)!.selector;
+type VaultFunction = Parameters<PausableVault["interface"]["getFunction"]>[0];
+const sel = (vault: PausableVault, name: VaultFunction) => vault.interface.getFunction(name).selector;
 
 describe("PausableVault", function () {
   describe("constructor", function () {
@@ -179,7 +180,7 @@ describe("PausableVault", function () {
       const id = ethers.id("vault-incident");
       await vault.connect(guardian).trip(id);
       const expiresAt = (await vault.incident())[3];
-      const calls: Array<[string, () => Promise<unknown>]> = [
+      const calls: Array<[VaultFunction, () => Promise<unknown>]> = [
         ["deposit", () => vault.connect(alice).deposit(UNIT, alice.address)],
         ["mint", () => vault.connect(alice).mint(UNIT, alice.address)],
         ["withdraw", () => vault.connect(alice).withdraw(UNIT, alice.address, alice.address)],
