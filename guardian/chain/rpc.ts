@@ -154,7 +154,7 @@ export class HttpRpcClient implements RpcClient {
             url: redactUrl(url),
             next_url: redactUrl(this.urls[this.current]),
             delay_ms: Math.round(delayMs),
-            err: { type: kind, message: err instanceof Error ? err.message : String(err) },
+            error: { type: kind, message: err instanceof Error ? err.message : String(err) },
           },
           "rpc request failed; retrying",
         );

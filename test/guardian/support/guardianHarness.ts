@@ -29,6 +29,8 @@ export interface Harness {
   metrics: GuardianMetrics;
   db: Db;
   logFile: string;
+  /** Every block number committed, in order (a reorg's new branch shows up again). */
+  committed: number[];
   stop(): Promise<void>;
 }
 
@@ -40,13 +42,15 @@ export async function startHarness(configFile: string, dbFile: string): Promise<
   const metrics = new GuardianMetrics();
   const db = openDatabase(dbFile);
   const sink = new RecordingSink();
-  const guardian = await startGuardian({ loaded, db, logger, metrics, sinks: [sink] });
+  const committed: number[] = [];
+  const guardian = await startGuardian({ loaded, db, logger, metrics, sinks: [sink], onBlockCommitted: (_chain, t) => committed.push(t.number) });
   return {
     guardian,
     sink,
     metrics,
     db,
     logFile,
+    committed,
     async stop() {
       await guardian.stop();
       db.close();
