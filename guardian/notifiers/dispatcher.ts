@@ -108,7 +108,10 @@ export class AlertDispatcher implements FindingSink {
   readonly #chains = new Map<string, Promise<void>>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #sleeps = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  /** No new alerts are accepted and no retry waits; first attempts still go out until `#stopped`. */
   #closing = false;
+  /** close() gave up waiting: nothing more is attempted; what is left stays pending in the store. */
+  #stopped = false;
 
   constructor(config: AlertsConfig, deps: AlertDispatcherDeps) {
     this.#config = config;
@@ -160,12 +163,15 @@ export class AlertDispatcher implements FindingSink {
     await this.#routed();
     for (const incident of this.#incidents.values()) this.#flushHeld(incident);
     this.#closing = true;
-    const deadline = new Promise<void>((r) => setTimeout(r, this.#deps.closeTimeoutMs ?? 10_000).unref());
     for (const sleep of this.#sleeps) {
       clearTimeout(sleep.timer);
       sleep.resolve();
     }
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => (timer = setTimeout(r, this.#deps.closeTimeoutMs ?? 10_000)));
     await Promise.race([Promise.all([...this.#inFlight]), deadline]);
+    clearTimeout(timer);
+    this.#stopped = true;
     await Promise.all([...this.#deps.notifiers.values()].map((n) => n.close?.().catch(() => undefined)));
   }
 
@@ -507,7 +513,7 @@ export class AlertDispatcher implements FindingSink {
       return;
     }
     const { maxAttempts } = this.#config.retry;
-    for (let attempt = delivery.attempts + 1; !this.#closing; attempt++) {
+    for (let attempt = delivery.attempts + 1; !this.#stopped; attempt++) {
       store.startAttempt(delivery.id, attempt, Date.now());
       try {
         await notifier.send(message, delivery.recipient || undefined);
@@ -524,9 +530,14 @@ export class AlertDispatcher implements FindingSink {
           log.error({ attempt, err: failure.message, retryable: failure.retryable }, "alert delivery failed");
           return;
         }
+        if (this.#closing) {
+          log.warn({ attempt, err: failure.message }, "alert delivery failed during shutdown; it resumes on the next start");
+          return;
+        }
         const delayMs = this.#backoff(attempt, failure.retryAfterMs);
         log.warn({ attempt, retry_in_ms: delayMs, err: failure.message }, "alert delivery failed, retrying");
         await this.#sleep(delayMs);
+        if (this.#closing) return;
       }
     }
   }

@@ -235,6 +235,19 @@ describe("AlertDispatcher", () => {
     expect(hooks.requests.map(alertOf).map((a) => a.findings.map((f) => f.id))).to.deep.equal([[seen.id]]);
   });
 
+  it("sends held findings as a digest on shutdown instead of losing them", async () => {
+    const d = make({ cooldownSeconds: 3600, routes: [{ notify: ["all"] }] }, { all: hook("/all") });
+    const [first, held] = [finding({ severity: "medium" }), finding({ severity: "medium" })];
+    await d.onFindings([first], BLOCK);
+    await d.onFindings([held], BLOCK);
+    await d.idle();
+    expect(hooks.requests).to.have.length(1);
+    await d.close();
+    const alerts = hooks.requests.map(alertOf);
+    expect(alerts.map((a) => a.findings.map((f) => f.id))).to.deep.equal([[first.id], [held.id]]);
+    expect(store.deliveries(alerts[1].id).map((x) => x.status)).to.deep.equal(["delivered"]);
+  });
+
   it("alerts on a trip and on its lift with one PagerDuty dedup_key, and resolves it", async () => {
     const d = make(
       { explorers: { "31337": "https://explorer.test" }, routes: [{ match: { minSeverity: "high" }, notify: ["pd", "audit"] }] },
