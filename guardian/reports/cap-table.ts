@@ -1,5 +1,7 @@
 import { ReportArgumentError } from "./reporting-scope";
-import { anchorOf, check, percent, type Check, type Report } from "./report";
+import type { BlockRef } from "../chain/types";
+import type { ReportingToken } from "../config/reporting";
+import { anchorOf, check, percent, type Report } from "./report";
 import { resolveBlock, sampleHolders, type ReportDeps } from "./report-context";
 import { balanceOfAt, totalSupplyAt } from "./onchain";
 import type { Holding } from "../state/index-store";
@@ -18,9 +20,50 @@ export function rankHolders(holders: Holding[]): Holding[] {
 }
 
 /**
- * Who holds a token at a block and how much. At the head this reads the maintained balances; at a past
- * block the last checkpoint per holder. It then checks itself against the token: the sum of balances
- * must equal totalSupply() at that block, and sampled holders' balances must equal balanceOf.
+ * The cap table from the index alone (no node): at the head the maintained balances, at a past block
+ * the last checkpoint per holder. Its checks are added by `capTableReport`.
+ */
+export function buildCapTable(
+  index: Pick<ReportDeps, "store" | "scope"> & { chainId: number },
+  token: ReportingToken,
+  tokenId: string,
+  block: BlockRef,
+  top?: number,
+): { report: Report; holders: Holding[] } {
+  const { store, scope } = index;
+  const atHead = block.number === store.cursor()!.number;
+  const holders = rankHolders(store.holders(token.address, tokenId, atHead ? undefined : block.number));
+  const total = holders.reduce((sum, h) => sum + h.balance, 0n);
+  const decimals = token.standard === "erc20" ? (token.decimals ?? 18) : 0;
+  const shown = top === undefined ? holders : holders.slice(0, top);
+  const shownTotal = shown.reduce((sum, h) => sum + h.balance, 0n);
+  const report: Report = {
+    kind: "cap-table",
+    title: `Cap table of ${token.name}${tokenId ? ` id ${tokenId}` : ""}`,
+    chainId: index.chainId,
+    anchor: anchorOf(block),
+    summary: [
+      ["token", `${token.name} (${token.address}, ${token.standard})`],
+      ["holders", holders.length],
+      ["total held", { amount: total, decimals }],
+      ...(top === undefined ? [] : ([[`top ${top} hold`, percent(shownTotal, total)]] as [string, string][])),
+    ],
+    sections: [
+      {
+        title: "holders",
+        columns: ["rank", "holder", "name", "balance", "share"],
+        rows: shown.map((h, i) => [i + 1, h.holder, scope.label(h.holder) === h.holder ? "" : scope.label(h.holder), { amount: h.balance, decimals }, percent(h.balance, total)]),
+      },
+    ],
+    checks: [],
+    notes: [],
+  };
+  return { report, holders };
+}
+
+/**
+ * Who holds a token at a block and how much, checked against the token itself: the sum of balances must
+ * equal totalSupply() at that block, and sampled holders' balances must equal balanceOf.
  */
 export async function capTableReport(deps: ReportDeps, options: CapTableOptions): Promise<Report> {
   const token = deps.scope.token("--token", options.token);
@@ -33,43 +76,15 @@ export async function capTableReport(deps: ReportDeps, options: CapTableOptions)
     throw new ReportArgumentError("--id", `${token.name} is ${token.standard.toUpperCase()}, which has no per-id cap table`);
   }
   const block = await resolveBlock(deps, "--block", options.block);
-  const atHead = block.number === deps.store.cursor()!.number;
-  const holders = rankHolders(deps.store.holders(token.address, tokenId, atHead ? undefined : block.number));
+  const { report, holders } = buildCapTable({ ...deps, chainId: deps.rpc.chainId }, token, tokenId, block, top);
   const total = holders.reduce((sum, h) => sum + h.balance, 0n);
-  const decimals = token.standard === "erc20" ? (token.decimals ?? 18) : 0;
-  const shown = top === undefined ? holders : holders.slice(0, top);
-  const shownTotal = shown.reduce((sum, h) => sum + h.balance, 0n);
-
-  const checks: Check[] = [];
-  const notes: string[] = [];
   const supply = await totalSupplyAt(deps.rpc, token, tokenId, block.number);
-  if (supply === null) notes.push(`${token.name} has no totalSupply() view, so the sum of balances could not be checked against it`);
-  else checks.push(check(`sum of balances = totalSupply() at block ${block.number}`, supply, total));
+  if (supply === null) report.notes.push(`${token.name} has no totalSupply() view, so the sum of balances could not be checked against it`);
+  else report.checks.push(check(`sum of balances = totalSupply() at block ${block.number}`, supply, total));
   for (const h of sampleHolders(holders, deps.scope.config.sampleBalances, block.hash)) {
-    checks.push(check(`balanceOf(${h.holder}) at block ${block.number}`, await balanceOfAt(deps.rpc, token, h.holder, tokenId, block.number), h.balance));
+    report.checks.push(check(`balanceOf(${h.holder}) at block ${block.number}`, await balanceOfAt(deps.rpc, token, h.holder, tokenId, block.number), h.balance));
   }
-
-  return {
-    kind: "cap-table",
-    title: `Cap table of ${token.name}${tokenId ? ` id ${tokenId}` : ""}`,
-    chainId: deps.rpc.chainId,
-    anchor: anchorOf(block),
-    summary: [
-      ["token", `${token.name} (${token.address}, ${token.standard})`],
-      ["holders", holders.length],
-      ["total held", { amount: total, decimals }],
-      ...(top === undefined ? [] : ([[`top ${top} hold`, percent(shownTotal, total)]] as [string, string][])),
-    ],
-    sections: [
-      {
-        title: "holders",
-        columns: ["rank", "holder", "name", "balance", "share"],
-        rows: shown.map((h, i) => [i + 1, h.holder, deps.scope.label(h.holder) === h.holder ? "" : deps.scope.label(h.holder), { amount: h.balance, decimals }, percent(h.balance, total)]),
-      },
-    ],
-    checks,
-    notes,
-  };
+  return report;
 }
 
 function parseTop(top: string | number | undefined): number | undefined {

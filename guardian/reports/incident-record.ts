@@ -1,0 +1,266 @@
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { Provider } from "ethers";
+import { CircuitBreaker__factory, TimelockController__factory } from "../../typechain-types";
+import type { Finding } from "../detectors/types";
+import type { TimelineEntry, TripOutcome } from "../responders/types";
+import type { IncidentStore } from "../state/incident-store";
+import { governanceActions, type GovernanceAction } from "./governance-actions";
+
+export type IncidentStatus = "tripping" | "tripped" | "already-tripped" | "dry-run" | "failed" | "aborted";
+
+export interface IncidentFinding extends Finding {
+  /** Set when a reorg orphaned the block the finding was seen in. */
+  retracted?: { at: string; reorgDepth: number; commonAncestor: number };
+}
+
+/** Everything known about one trip decision; rendered to `<reports>/incident-<id>.{json,md}`. */
+export interface IncidentRecord {
+  /** The bytes32 incident id passed to `trip`. */
+  id: string;
+  chainId: number;
+  breaker: string;
+  breakerName?: string;
+  status: IncidentStatus;
+  dryRun: boolean;
+  openedAt: string;
+  updatedAt: string;
+  findings: IncidentFinding[];
+  timeline: TimelineEntry[];
+  bundleHashes: string[];
+  trip?: { txHash: string; blockNumber: number; blockHash: string; via: "bundle" | "public" };
+  /** For `already-tripped`: the trip that beat ours. */
+  trippedBy?: { incidentId: string; guardian: string };
+  /** Milliseconds from detection to inclusion, when the trip landed. */
+  detectToIncludeMs?: number;
+  error?: string;
+  /** How governance lifts or ratifies the trip; filled once the breaker is tripped. */
+  governance: GovernanceAction[];
+  notes: string[];
+  files: { json: string; markdown: string };
+}
+
+export interface IncidentRecorderDeps {
+  store: IncidentStore;
+  /** The reports folder; created if missing. */
+  dir: string;
+  logger: Logger;
+  /** A provider for the chain, to read the breaker's incident and the timelock's delay. */
+  provider(chainId: number): Provider | undefined;
+  /** The configured name and governing timelock of a breaker. */
+  breakerInfo(chainId: number, breaker: string): { name?: string; timelock?: string };
+}
+
+const STATUS_OF: Record<TripOutcome["status"], IncidentStatus> = {
+  included: "tripped",
+  "already-tripped": "already-tripped",
+  "dry-run": "dry-run",
+  failed: "failed",
+  aborted: "aborted",
+};
+
+/**
+ * Opens and updates incidents: each trip decision is one incident, kept in SQLite and rewritten as JSON
+ * and Markdown on every change (atomically, so a reader never sees half a file).
+ */
+export class IncidentRecorder {
+  constructor(private readonly deps: IncidentRecorderDeps) {
+    mkdirSync(deps.dir, { recursive: true });
+  }
+
+  get(id: string): IncidentRecord | undefined {
+    return this.deps.store.get(id);
+  }
+
+  activeFor(chainId: number, breaker: string): IncidentRecord | undefined {
+    return this.deps.store.activeFor(chainId, breaker);
+  }
+
+  list(): IncidentRecord[] {
+    return this.deps.store.list();
+  }
+
+  open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean }): IncidentRecord {
+    const existing = this.deps.store.get(input.id);
+    if (existing) return this.addFindings(input.id, input.findings);
+    const now = new Date().toISOString();
+    const base = path.join(this.deps.dir, `incident-${input.id.slice(2, 14)}`);
+    const info = this.deps.breakerInfo(input.chainId, input.breaker);
+    const record: IncidentRecord = {
+      id: input.id,
+      chainId: input.chainId,
+      breaker: input.breaker.toLowerCase(),
+      ...(info.name ? { breakerName: info.name } : {}),
+      status: "tripping",
+      dryRun: input.dryRun,
+      openedAt: now,
+      updatedAt: now,
+      findings: dedupe([], input.findings),
+      timeline: [],
+      bundleHashes: [],
+      governance: [],
+      notes: [],
+      files: { json: `${base}.json`, markdown: `${base}.md` },
+    };
+    this.write(record);
+    this.deps.logger.info({ incident_id: record.id, breaker: record.breaker, findings: record.findings.map((f) => f.id), file: record.files.markdown }, "incident opened");
+    return record;
+  }
+
+  addFindings(id: string, findings: Finding[]): IncidentRecord {
+    return this.update(id, (r) => {
+      r.findings = dedupe(r.findings, findings);
+    });
+  }
+
+  async recordOutcome(id: string, outcome: TripOutcome): Promise<IncidentRecord> {
+    const governance = outcome.status === "included" || outcome.status === "already-tripped" ? await this.readGovernance(id, outcome) : undefined;
+    return this.update(id, (r) => {
+      r.status = STATUS_OF[outcome.status];
+      r.timeline = outcome.timeline;
+      r.bundleHashes = outcome.bundleHashes;
+      if (outcome.txHash && outcome.blockNumber !== undefined && outcome.blockHash && outcome.via) {
+        r.trip = { txHash: outcome.txHash, blockNumber: outcome.blockNumber, blockHash: outcome.blockHash, via: outcome.via };
+      }
+      if (outcome.trippedBy) r.trippedBy = outcome.trippedBy;
+      const included = outcome.timeline.find((e) => e.step === "included");
+      if (included) r.detectToIncludeMs = included.ms;
+      if (outcome.error) r.error = outcome.error;
+      if (governance) r.governance = governance;
+      if (r.findings.length > 0 && r.findings.every((f) => f.retracted) && r.status === "tripped") {
+        r.notes.push(`The trip was included in block ${r.trip?.blockNumber} although every finding behind it was retracted by a reorg; governance should review and lift it.`);
+      }
+    });
+  }
+
+  /** Marks findings orphaned by a reorg; returns the record, or undefined if none of them belong to it. */
+  retract(id: string, findingIds: string[], reorg: { depth: number; commonAncestor: number }): IncidentRecord | undefined {
+    const record = this.deps.store.get(id);
+    if (!record || !record.findings.some((f) => findingIds.includes(f.id) && !f.retracted)) return undefined;
+    return this.update(id, (r) => {
+      const at = new Date().toISOString();
+      for (const f of r.findings) if (findingIds.includes(f.id) && !f.retracted) f.retracted = { at, reorgDepth: reorg.depth, commonAncestor: reorg.commonAncestor };
+      if (r.findings.every((f) => f.retracted)) {
+        r.notes.push(
+          r.status === "tripped"
+            ? `Every finding was retracted by a ${reorg.depth}-block reorg after the trip was already included in block ${r.trip?.blockNumber}: the trip stands until governance lifts it or it lapses.`
+            : `Every finding was retracted by a ${reorg.depth}-block reorg (common ancestor ${reorg.commonAncestor}) while the trip was ${r.status}.`,
+        );
+      }
+    });
+  }
+
+  private update(id: string, change: (r: IncidentRecord) => void): IncidentRecord {
+    const record = this.deps.store.get(id);
+    if (!record) throw new Error(`no incident ${id}`);
+    change(record);
+    record.updatedAt = new Date().toISOString();
+    this.write(record);
+    return record;
+  }
+
+  private write(record: IncidentRecord): void {
+    this.deps.store.save(record);
+    writeAtomically(record.files.json, `${JSON.stringify(record, null, 2)}\n`);
+    writeAtomically(record.files.markdown, renderIncidentMarkdown(record));
+  }
+
+  private async readGovernance(id: string, outcome: TripOutcome): Promise<GovernanceAction[] | undefined> {
+    const record = this.deps.store.get(id);
+    const provider = record && this.deps.provider(record.chainId);
+    if (!record || !provider) return undefined;
+    try {
+      const breaker = CircuitBreaker__factory.connect(record.breaker, provider);
+      const incident = await breaker.incident();
+      const timelockAddress = this.deps.breakerInfo(record.chainId, record.breaker).timelock;
+      const timelock = timelockAddress
+        ? { address: timelockAddress, minDelaySeconds: Number(await TimelockController__factory.connect(timelockAddress, provider).getMinDelay()) }
+        : undefined;
+      const latest = await provider.getBlock("latest");
+      return governanceActions(
+        { breaker: record.breaker, incidentId: outcome.trippedBy?.incidentId ?? incident.incidentId, expiresAt: Number(incident.expiresAt), timelock },
+        latest?.timestamp,
+      );
+    } catch (err) {
+      this.deps.logger.warn({ incident_id: id, err: { message: (err as Error).message } }, "could not read the breaker or timelock for the governance actions");
+      return undefined;
+    }
+  }
+}
+
+function dedupe(existing: IncidentFinding[], added: Finding[]): IncidentFinding[] {
+  const seen = new Set(existing.map((f) => f.id));
+  return [...existing, ...added.filter((f) => !seen.has(f.id) && seen.add(f.id))];
+}
+
+function writeAtomically(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
+}
+
+const cell = (value: unknown) => (value === undefined || value === null || value === "" ? "" : String(value).replace(/\|/g, "\\|").replace(/\n/g, " "));
+
+export function renderIncidentMarkdown(r: IncidentRecord): string {
+  const lines: string[] = [];
+  const breaker = r.breakerName ? `${r.breakerName} (\`${r.breaker}\`)` : `\`${r.breaker}\``;
+  lines.push(`# Incident ${r.id}`, "");
+  lines.push("| | |", "|---|---|");
+  lines.push(`| Status | **${r.status}**${r.dryRun ? " (dry run: nothing was sent)" : ""} |`);
+  lines.push(`| Chain | ${r.chainId} |`);
+  lines.push(`| Breaker | ${breaker} |`);
+  lines.push(`| Opened | ${r.openedAt} |`);
+  lines.push(`| Updated | ${r.updatedAt} |`);
+  if (r.trip) lines.push(`| Trip transaction | \`${r.trip.txHash}\` in block ${r.trip.blockNumber} (\`${r.trip.blockHash}\`), via ${r.trip.via} |`);
+  if (r.detectToIncludeMs !== undefined) lines.push(`| Detection to inclusion | ${r.detectToIncludeMs} ms |`);
+  if (r.trippedBy) lines.push(`| Already tripped by | ${r.trippedBy.guardian} for incident \`${r.trippedBy.incidentId}\` |`);
+  if (r.bundleHashes.length > 0) lines.push(`| Bundle hashes | ${r.bundleHashes.map((h) => `\`${h}\``).join("<br>")} |`);
+  if (r.error) lines.push(`| Error | ${cell(r.error)} |`);
+  lines.push("");
+
+  if (r.notes.length > 0) {
+    lines.push("## Notes", "");
+    for (const n of r.notes) lines.push(`- ${n}`);
+    lines.push("");
+  }
+
+  lines.push(`## Findings (${r.findings.length})`, "");
+  for (const f of r.findings) {
+    lines.push(`### ${f.severity.toUpperCase()} · ${f.title}${f.retracted ? " (retracted by a reorg)" : ""}`, "");
+    lines.push(`- Detector: \`${f.detectorId}\``);
+    lines.push(`- Finding id: \`${f.id}\``);
+    lines.push(`- Block: ${f.blockNumber} (\`${f.blockHash}\`)`);
+    if (f.txHash) lines.push(`- Transaction: \`${f.txHash}\``);
+    if (f.contract) lines.push(`- Contract: \`${f.contract}\``);
+    if (f.retracted) lines.push(`- Retracted at ${f.retracted.at}: ${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}`);
+    lines.push("", "```json", JSON.stringify(f.evidence, null, 2), "```", "");
+  }
+
+  lines.push("## Timeline", "");
+  if (r.timeline.length === 0) lines.push("The trip is being prepared.", "");
+  else {
+    lines.push("| Step | Time | +ms | Block | Transaction | Priority fee (wei) | Detail |", "|---|---|---:|---:|---|---:|---|");
+    for (const e of r.timeline) {
+      const tx = [e.txHash ? `\`${e.txHash}\`` : "", ...(e.bundleHashes ?? []).map((h) => `bundle \`${h}\``)].filter(Boolean).join("<br>");
+      lines.push(`| ${e.step} | ${e.at} | ${e.ms} | ${cell(e.blockNumber)} | ${tx} | ${cell(e.priorityFeePerGas)} | ${cell(e.detail)} |`);
+    }
+    lines.push("");
+  }
+
+  lines.push("## Governance actions", "");
+  if (r.governance.length === 0) lines.push("None yet: the breaker is not tripped.", "");
+  for (const g of r.governance) {
+    lines.push(`### ${g.action}`, "", g.description, "");
+    lines.push(`- Call: \`${g.call.function}\` on \`${g.call.target}\``, `  - calldata: \`${g.call.calldata}\``);
+    if (g.timelock) {
+      lines.push(`- Through the timelock \`${g.timelock.address}\` (minimum delay ${g.timelock.minDelaySeconds} s, salt \`${g.timelock.salt}\`):`);
+      lines.push(`  1. a proposer sends \`${g.timelock.schedule.function}\`: \`${g.timelock.schedule.calldata}\``);
+      lines.push(`  2. after the delay, an executor sends \`${g.timelock.execute.function}\`: \`${g.timelock.execute.calldata}\``);
+    } else {
+      lines.push("- No timelock is configured for this breaker: the holder of GOVERNOR_ROLE sends the call directly.");
+    }
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}
