@@ -5,6 +5,7 @@ import { outflowSpikeDetector } from "./outflowSpike";
 import { activeAccountsDetector } from "./activeAccounts";
 import { flashLoanDetector } from "./flashLoan";
 import { reorgDetector } from "./reorg";
+import { failsafeWatchDetector } from "./failsafeWatch";
 
 /**
  * Every detector the guardian knows, by id. Adding a detector is one file exporting a
@@ -17,6 +18,7 @@ export const detectorRegistry: readonly DetectorDefinition<any>[] = [
   activeAccountsDetector,
   flashLoanDetector,
   reorgDetector,
+  failsafeWatchDetector,
 ];
 
 export function findDetector(id: string): DetectorDefinition<any> | undefined {

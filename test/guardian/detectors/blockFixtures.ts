@@ -9,6 +9,8 @@ import {
   BalancerStyleVault__factory,
   BuggyWrappedEther__factory,
   FlashMintToken__factory,
+  PausableVault__factory,
+  TimelockedRecovery__factory,
   VulnerableBank__factory,
 } from "../../../typechain-types";
 
@@ -21,7 +23,7 @@ export interface BlockFixture {
   description: string;
   chainId: number;
   /** Protected contracts; `artifact` is the TypeChain contract whose ABI they use. */
-  contracts: { name: string; address: string; artifact: keyof typeof ABIS }[];
+  contracts: { name: string; address: string; artifact: keyof typeof FIXTURE_ABIS }[];
   /** Names for the addresses and transaction hashes the tests refer to. */
   labels: Record<string, string>;
   blocks: unknown[];
@@ -37,12 +39,15 @@ interface RecordedCall {
   error?: { code: number; message: string };
 }
 
-const ABIS = {
+/** The TypeChain ABIs fixture contracts may name. */
+export const FIXTURE_ABIS = {
   VulnerableBank: VulnerableBank__factory.abi,
   BuggyWrappedEther: BuggyWrappedEther__factory.abi,
   AaveStylePool: AaveStylePool__factory.abi,
   BalancerStyleVault: BalancerStyleVault__factory.abi,
   FlashMintToken: FlashMintToken__factory.abi,
+  PausableVault: PausableVault__factory.abi,
+  TimelockedRecovery: TimelockedRecovery__factory.abi,
 } as const;
 
 export const FIXTURE_DIR = path.join(__dirname, "fixtures");
@@ -144,7 +149,7 @@ export function readBlockFixture(name: string): LoadedFixture {
     fixture,
     blocks,
     rpc: new FixtureRpc(fixture.chainId, fixture.rpc),
-    contracts: fixture.contracts.map((c) => ({ name: c.name, address: c.address, abi: ABIS[c.artifact] })),
+    contracts: fixture.contracts.map((c) => ({ name: c.name, address: c.address, abi: FIXTURE_ABIS[c.artifact] })),
     label,
     blockOf(txLabel: string): BlockContext {
       const hash = label(txLabel);

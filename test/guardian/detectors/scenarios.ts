@@ -1,8 +1,11 @@
-import { JsonRpcProvider, NonceManager, Wallet, parseEther, type ContractTransactionResponse } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, ZeroHash, id as keccakText, parseEther, type ContractTransactionResponse } from "ethers";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import {
   AaveStylePool__factory,
+  MockERC20__factory,
+  PausableVault__factory,
+  TimelockedRecovery__factory,
   BalancerStyleVault__factory,
   BuggyWrappedEther__factory,
   FlashBorrower__factory,
@@ -54,7 +57,7 @@ export interface Mined {
   status: number;
 }
 
-export async function mined(chain: TestChain, sent: Promise<ContractTransactionResponse>): Promise<Mined> {
+export async function mined(chain: TestChain, sent: Promise<{ hash: string }>): Promise<Mined> {
   const tx = await sent;
   const receipt = await chain.provider.waitForTransaction(tx.hash);
   if (!receipt) throw new Error(`transaction ${tx.hash} was not mined`);
@@ -195,5 +198,78 @@ export async function activityScenario(chain: TestChain) {
     firstBlock: first,
     lastBlock: first + blocks - 1,
     burstTxs,
+  };
+}
+
+/**
+ * A PausableVault governed by a TimelockedRecovery: a guardian trips it, governance lifts the trip and
+ * changes a limit through the timelock, and then two changes bypass it: the timelock's admin (the
+ * deployer, who never renounced) grants a proposer directly, and an EOA that governance made a governor
+ * changes the trip duration by itself.
+ */
+export async function failsafeScenario(chain: TestChain) {
+  const deployer = chain.account(0);
+  const governor = chain.account(1);
+  const guardian = chain.account(2);
+  const rogue = chain.account(3);
+  const addressOf = async (s: NonceManager) => (await s.getAddress()).toLowerCase();
+  const asset = await new MockERC20__factory(deployer).deploy("Asset", "AST", 18);
+  await asset.waitForDeployment();
+  const minDelay = 60;
+  const timelockDeploy = await new TimelockedRecovery__factory(deployer).deploy(minDelay, [await governor.getAddress()], [await governor.getAddress()], await deployer.getAddress());
+  await timelockDeploy.waitForDeployment();
+  const timelock = timelockDeploy.connect(governor);
+  const vaultDeploy = await new PausableVault__factory(deployer).deploy(await asset.getAddress(), "Failsafe Vault", "fVLT", {
+    governance: await timelock.getAddress(),
+    recovery: await chain.account(4).getAddress(),
+    guardians: [await guardian.getAddress()],
+    tripDuration: 86_400,
+    outflowBps: 2_000,
+    outflowWindow: 21_600,
+    outflowAction: 0,
+    claimDelay: 3_600,
+  });
+  const vaultDeployment = await mined(chain, Promise.resolve(vaultDeploy.deploymentTransaction()!));
+  const vault = await vaultDeploy.waitForDeployment();
+  const vaultAddress = (await vault.getAddress()).toLowerCase();
+  const timelockAddress = (await timelock.getAddress()).toLowerCase();
+
+  const incident = keccakText("incident-1");
+  const trip = await mined(chain, vault.connect(guardian).trip(incident));
+
+  const later = async () => {
+    await chain.provider.send("evm_increaseTime", [minDelay + 1]);
+    await chain.provider.send("evm_mine", []);
+  };
+  const liftSalt = keccakText("lift-1");
+  const scheduleLift = await mined(chain, timelock.scheduleLift(vaultAddress, incident, liftSalt));
+  await later();
+  const liftData = vault.interface.encodeFunctionData("lift", [incident]);
+  const executeLift = await mined(chain, timelock.execute(vaultAddress, 0, liftData, ZeroHash, liftSalt));
+
+  const limitSalt = keccakText("limit-1");
+  await mined(chain, timelock.scheduleOutflowLimit(vaultAddress, await asset.getAddress(), 1_000, 21_600, 0, limitSalt));
+  await later();
+  const limitData = vault.interface.encodeFunctionData("setOutflowLimit", [await asset.getAddress(), 1_000, 21_600, 0]);
+  const executeLimit = await mined(chain, timelock.execute(vaultAddress, 0, limitData, ZeroHash, limitSalt));
+
+  const proposerRole = await timelock.PROPOSER_ROLE();
+  const directGrant = await mined(chain, timelockDeploy.connect(deployer).grantRole(proposerRole, await rogue.getAddress()));
+
+  const governorRole = await vault.GOVERNOR_ROLE();
+  const grantSalt = keccakText("grant-governor");
+  const grantData = vault.interface.encodeFunctionData("grantRole", [governorRole, await rogue.getAddress()]);
+  await mined(chain, timelock.schedule(vaultAddress, 0, grantData, ZeroHash, grantSalt, minDelay));
+  await later();
+  const executeGrant = await mined(chain, timelock.execute(vaultAddress, 0, grantData, ZeroHash, grantSalt));
+  const rogueChange = await mined(chain, vault.connect(rogue).setTripDuration(3_600));
+
+  return {
+    vault: vaultAddress,
+    timelock: timelockAddress,
+    guardian: await addressOf(guardian),
+    rogue: await addressOf(rogue),
+    incident,
+    txs: { vaultDeployment, trip, scheduleLift, executeLift, executeLimit, directGrant, executeGrant, rogueChange },
   };
 }
