@@ -7,7 +7,7 @@ import type { Notifier, NotifierDeps } from "./types";
  * are parsed here, so `{ env: NAME }` secrets are read from the environment at load, and any problem is
  * reported with its config path.
  */
-export function createNotifiers(section: Record<string, { type: string }>, deps: NotifierDeps): Map<string, Notifier> {
+export function createNotifiers(section: Record<string, { type: string; [param: string]: unknown }>, deps: NotifierDeps): Map<string, Notifier> {
   const problems: string[] = [];
   const notifiers = new Map<string, Notifier>();
   for (const [name, entry] of Object.entries(section)) {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import Database from "better-sqlite3";
+import pino from "pino";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -308,6 +309,22 @@ describe("AlertDispatcher", () => {
     expect(on("/hang").map(alertOf).every((a) => a.id === alert.id)).to.equal(true);
   });
 
+  it("never writes a credential to the log, even when the URL that failed is the credential", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "trace" }, { write: (line: string) => lines.push(line) });
+    process.env.FAILSAFE_TEST_DISPATCH_SLACK = `${hooks.url}/services/T0/B0/sekrit-token-123`;
+    behaviour.set("/services/T0/B0/sekrit-token-123", (res) => res.writeHead(403).end("invalid_token"));
+    const notifiers = createNotifiers({ slack: { type: "slack", webhookUrl: { env: "FAILSAFE_TEST_DISPATCH_SLACK" } } }, { logger });
+    dispatcher = new AlertDispatcher(alertsConfigSchema.parse({ routes: [{ notify: ["slack"] }] }), { store, logger, notifiers });
+    await dispatcher.onFindings([finding()], BLOCK);
+    await dispatcher.idle();
+    logger.info({ notifiers: [...notifiers.values()] }, "configured");
+    const log = lines.join("");
+    expect(log).to.include("alert delivery failed");
+    expect(log).to.include("slack: HTTP 403: invalid_token");
+    expect(log).to.not.include("sekrit-token-123");
+  });
+
   it("rejects routes that name unknown notifiers, contracts or malformed recipients, with their paths", () => {
     expect(() =>
       make(
@@ -329,7 +346,7 @@ describe("AlertDispatcher", () => {
         'alerts.routes[1].match.contracts[0]: "Treasury" is neither an address nor a protected contract\'s name',
         'alerts.routes[2].notify[0].to[0]: expected an email address, got "not-an-address"',
       ]);
-    expect(() => createNotifiers({ sms: { type: "twilio-sms", accountSid: "AC1" } as { type: string } }, { logger: silentLogger }))
+    expect(() => createNotifiers({ sms: { type: "twilio-sms", accountSid: "AC1" } }, { logger: silentLogger }))
       .to.throw(AlertConfigError)
       .with.property("message")
       .that.matches(/notifiers\.sms\.accountSid: expected a Twilio Account SID/);

@@ -66,6 +66,21 @@ describe("emailNotifier", () => {
     await notifier.close?.();
   });
 
+  it("classifies a 4xx SMTP reply (mailbox busy) as retryable", async () => {
+    const busy = await startSmtpCapture({ rejectFirst: 1 });
+    try {
+      const notifier = build(emailNotifier, { host: "127.0.0.1", port: busy.port, ignoreTLS: true, from: "guardian@failsafe.test" });
+      const err = (await notifier.send(alertMessage(), "sec@dao.test").catch((e: unknown) => e)) as DeliveryError;
+      expect(err.message).to.match(/^email: SMTP 451/);
+      expect(err.retryable).to.equal(true);
+      await notifier.send(alertMessage(), "sec@dao.test");
+      expect((await busy.mail(0)).to).to.deep.equal(["sec@dao.test"]);
+      await notifier.close?.();
+    } finally {
+      await busy.close();
+    }
+  });
+
   it("refuses config whose password variable is unset, naming the variable", () => {
     delete process.env.FAILSAFE_TEST_SMTP_UNSET;
     const result = emailNotifier.params.safeParse({ ...params(), auth: { user: "g", pass: { env: "FAILSAFE_TEST_SMTP_UNSET" } } });
