@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-// Amounts are read from event data by the guardian; indexing them would only cost gas.
-// solhint-disable gas-indexed-events
-
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
 /// @title BuggyWrappedEther

@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-// Event layouts copy the original protocol's exactly (indexed fields included), so the guardian
-// decodes them as it would on mainnet.
-// solhint-disable gas-indexed-events
-
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
@@ -19,8 +15,8 @@ interface IUniswapV2Callee {
 contract UniswapV2StylePair {
     using SafeERC20 for IERC20;
 
-    IERC20 private immutable _TOKEN0;
-    IERC20 private immutable _TOKEN1;
+    IERC20 private immutable _token0;
+    IERC20 private immutable _token1;
     uint256 private _reserve0;
     uint256 private _reserve1;
 
@@ -38,23 +34,23 @@ contract UniswapV2StylePair {
     event Synced(uint256 reserve0, uint256 reserve1);
 
     constructor(IERC20 token0, IERC20 token1) {
-        _TOKEN0 = token0;
-        _TOKEN1 = token1;
+        _token0 = token0;
+        _token1 = token1;
     }
 
     /// @notice Books whatever was transferred in as reserves, like V2's `sync`.
     function sync() external {
-        _reserve0 = _TOKEN0.balanceOf(address(this));
-        _reserve1 = _TOKEN1.balanceOf(address(this));
+        _reserve0 = _token0.balanceOf(address(this));
+        _reserve1 = _token1.balanceOf(address(this));
         emit Synced(_reserve0, _reserve1);
     }
 
     function swap(uint256 amount0Out, uint256 amount1Out, address to, bytes calldata data) external {
-        if (amount0Out > 0) _TOKEN0.safeTransfer(to, amount0Out);
-        if (amount1Out > 0) _TOKEN1.safeTransfer(to, amount1Out);
+        if (amount0Out > 0) _token0.safeTransfer(to, amount0Out);
+        if (amount1Out > 0) _token1.safeTransfer(to, amount1Out);
         if (data.length > 0) IUniswapV2Callee(to).uniswapV2Call(msg.sender, amount0Out, amount1Out, data);
-        uint256 balance0 = _TOKEN0.balanceOf(address(this));
-        uint256 balance1 = _TOKEN1.balanceOf(address(this));
+        uint256 balance0 = _token0.balanceOf(address(this));
+        uint256 balance1 = _token1.balanceOf(address(this));
         uint256 amount0In = balance0 > _reserve0 - amount0Out ? balance0 - (_reserve0 - amount0Out) : 0;
         uint256 amount1In = balance1 > _reserve1 - amount1Out ? balance1 - (_reserve1 - amount1Out) : 0;
         if (amount0In == 0 && amount1In == 0) revert UniswapV2StylePairInsufficientInput(amount0In, amount1In);

@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-// Event layouts copy the original protocol's exactly (indexed fields included), so the guardian
-// decodes them as it would on mainnet.
-// solhint-disable gas-indexed-events
-
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 
@@ -22,8 +18,8 @@ contract UniswapV3StylePool {
     /// @dev The 0.05% fee tier, in hundredths of a basis point as V3 counts it.
     uint256 private constant _FEE_PIPS = 500;
 
-    IERC20 private immutable _TOKEN0;
-    IERC20 private immutable _TOKEN1;
+    IERC20 private immutable _token0;
+    IERC20 private immutable _token1;
 
     error UniswapV3StylePoolNotRepaid(uint256 balance0, uint256 required0, uint256 balance1, uint256 required1);
 
@@ -37,20 +33,20 @@ contract UniswapV3StylePool {
     );
 
     constructor(IERC20 token0, IERC20 token1) {
-        _TOKEN0 = token0;
-        _TOKEN1 = token1;
+        _token0 = token0;
+        _token1 = token1;
     }
 
     function flash(address recipient, uint256 amount0, uint256 amount1, bytes calldata data) external {
         uint256 fee0 = _divRoundingUp(amount0 * _FEE_PIPS, 1e6);
         uint256 fee1 = _divRoundingUp(amount1 * _FEE_PIPS, 1e6);
-        uint256 balance0Before = _TOKEN0.balanceOf(address(this));
-        uint256 balance1Before = _TOKEN1.balanceOf(address(this));
-        if (amount0 > 0) _TOKEN0.safeTransfer(recipient, amount0);
-        if (amount1 > 0) _TOKEN1.safeTransfer(recipient, amount1);
+        uint256 balance0Before = _token0.balanceOf(address(this));
+        uint256 balance1Before = _token1.balanceOf(address(this));
+        if (amount0 > 0) _token0.safeTransfer(recipient, amount0);
+        if (amount1 > 0) _token1.safeTransfer(recipient, amount1);
         IUniswapV3FlashCallback(msg.sender).uniswapV3FlashCallback(fee0, fee1, data);
-        uint256 balance0After = _TOKEN0.balanceOf(address(this));
-        uint256 balance1After = _TOKEN1.balanceOf(address(this));
+        uint256 balance0After = _token0.balanceOf(address(this));
+        uint256 balance1After = _token1.balanceOf(address(this));
         if (balance0After < balance0Before + fee0 || balance1After < balance1Before + fee1) {
             revert UniswapV3StylePoolNotRepaid(balance0After, balance0Before + fee0, balance1After, balance1Before + fee1);
         }

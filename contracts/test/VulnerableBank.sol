@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-// Amounts are read from event data by the guardian; indexing them would only cost gas.
-// solhint-disable gas-indexed-events
-
 /// @title VulnerableBank
 /// @notice Test target for the guardian's reentrancy detector: it pays out before it books the withdrawal,
 /// the classic bug behind The DAO. Never deploy this anywhere but a local test chain.
