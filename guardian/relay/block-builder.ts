@@ -87,6 +87,8 @@ export class BlockBuilder {
     const head = await this.rpc.request<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
     const headNumber = Number(head.number);
     const target = headNumber + 1;
+    // Anvil picks the real timestamp (honouring evm_increaseTime and evm_setNextBlockTimestamp); this
+    // estimate is only for simulation, and bundles' timestamp windows are checked against the mined block.
     const timestamp = Math.max(Number(head.timestamp) + 1, Math.floor(Date.now() / 1000));
     const baseFee = nextBaseFee({
       baseFeePerGas: BigInt(head.baseFeePerGas ?? 0),
@@ -113,7 +115,7 @@ export class BlockBuilder {
         continue;
       }
       const publicSent = await this.submitPublic(publicTxs);
-      await this.rpc.request("evm_mine", [timestamp]);
+      await this.rpc.request("evm_mine", []);
       const block = await this.rpc.request<RpcBlock>("eth_getBlockByNumber", [toQuantity(target), false]);
       const broken = await this.findBrokenBundle(candidates, block);
       if (broken) {
@@ -147,10 +149,6 @@ export class BlockBuilder {
     const candidates: Candidate[] = [];
     for (const bundle of this.pool.pendingFor(target)) {
       bundle.consideredAt = new Date();
-      if ((bundle.minTimestamp && timestamp < bundle.minTimestamp) || (bundle.maxTimestamp && timestamp > bundle.maxTimestamp)) {
-        fail(bundle, `block timestamp ${timestamp} is outside the bundle's [${bundle.minTimestamp ?? 0}, ${bundle.maxTimestamp ?? "∞"}]`);
-        continue;
-      }
       let simulation: BundleSimulation;
       try {
         simulation = await simulateBundle(this.rpc, bundle.txs, { blockNumber: target, stateBlock, timestamp, coinbase });
@@ -202,8 +200,13 @@ export class BlockBuilder {
 
   private async findBrokenBundle(candidates: Candidate[], block: RpcBlock): Promise<{ bundle: Bundle; reason: string } | undefined> {
     const position = new Map(block.transactions.map((h, i) => [h.toLowerCase(), i]));
+    const timestamp = Number(block.timestamp);
     let expectedIndex = 0;
     for (const c of candidates) {
+      const { minTimestamp, maxTimestamp } = c.bundle;
+      if ((minTimestamp && timestamp < minTimestamp) || (maxTimestamp && timestamp > maxTimestamp)) {
+        return { bundle: c.bundle, reason: `block timestamp ${timestamp} is outside the bundle's [${minTimestamp ?? 0}, ${maxTimestamp ?? "∞"}]` };
+      }
       for (const hash of c.bundle.txHashes) {
         const index = position.get(hash.toLowerCase());
         if (index === undefined) return { bundle: c.bundle, reason: `tx ${hash} was not included (nonce or gas conflict with an earlier bundle)` };

@@ -234,6 +234,17 @@ describe("LocalRelay", function () {
     expect("error" in late && late.error.message).to.match(/not after the head block/);
   });
 
+  it("keeps a bundle out of a block whose timestamp is outside its window", async function () {
+    const head = await provider.getBlock("latest");
+    const early = await signed(8);
+    const sent = await flashbots.sendRawBundle([early], head!.number + 1, { minTimestamp: head!.timestamp + 3600 });
+    if ("error" in sent) expect.fail(sent.error.message);
+    const built = await relay.buildBlock();
+    expect(built.includedBundles).to.deep.equal([]);
+    expect(built.failedBundles[0].reason).to.match(/outside the bundle's/);
+    expect(await blockTxs(head!.number + 1)).to.not.include(hashOf(early));
+  });
+
   it("puts bundle transactions ahead of public ones, and orders the public ones by tip", async function () {
     const head = await provider.getBlockNumber();
     const publicLow = await signed(7, { maxPriorityFeePerGas: 2n * GWEI });
