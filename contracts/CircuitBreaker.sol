@@ -200,9 +200,11 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
 
     /// @dev Records an outflow of `amount` of `asset` against its limit and its tracked holdings. Returns true if the
     /// consumer may pay it out now. If the limit would be exceeded: reverts (Revert), or records nothing and returns
-    /// false (Delay; Trip also trips the breaker). A consumer that gets false must defer the payout without reverting.
-    /// An outflow above the tracked holdings always reverts.
+    /// false (Delay; Trip also trips the breaker, with incident id keccak256(abi.encode(asset, amount, block.number))
+    /// and the contract itself as the guardian). A consumer that gets false must defer the payout without reverting.
+    /// An outflow above the tracked holdings always reverts; a zero outflow always passes and changes nothing.
     function _checkOutflow(address asset, uint256 amount) internal virtual returns (bool payNow) {
+        if (amount == 0) return true;
         uint256 word = _flows[asset];
         uint256 holdings = word & _HOLDINGS_MASK;
         if (amount > holdings) revert CircuitBreakerOutflowExceeded(asset, amount, holdings);
@@ -215,9 +217,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         uint256 share;
         uint256 cap;
         unchecked {
-            // amount <= holdings < 2^112, so amount * 1e18 < 2^172; used, share and cap are below 2^64.
+            // 0 < amount <= holdings < 2^112, so amount * 1e18 < 2^172; used, share and cap are at most 2^61.
             // Rounded up so that many small outflows can never add up to more than the limit.
-            share = amount == 0 ? 0 : (amount * _WAD - 1) / holdings + 1;
+            share = (amount * _WAD - 1) / holdings + 1;
             cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS;
             used += share;
         }

@@ -58,24 +58,23 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     // ------------------------------------------------------------------ ERC-4626 entry points
 
     /// @inheritdoc IERC4626
-    /// @dev Same checks and rounding as OpenZeppelin's, without re-reading the limits it already knows: deposits
-    /// have no cap while open.
-    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) returns (uint256 shares) {
+    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
         _requireOperationOpen(IERC4626.deposit.selector);
-        shares = previewDeposit(assets);
-        _deposit(_msgSender(), receiver, assets, shares);
+        return super.deposit(assets, receiver);
     }
 
     /// @inheritdoc IERC4626
-    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) returns (uint256 assets) {
+    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
         _requireOperationOpen(IERC4626.mint.selector);
-        assets = previewMint(shares);
-        _deposit(_msgSender(), receiver, assets, shares);
+        return super.mint(shares, receiver);
     }
 
     /// @inheritdoc IERC4626
     /// @dev Over the outflow limit (action Delay or Trip) the shares are escrowed as a claim instead of paid out.
-    /// Reads the books once for both the owner's maximum and the share amount (OpenZeppelin's reads them twice).
+    /// Reads the books once for both the owner's maximum and the share amount, where OpenZeppelin's reads them twice
+    /// (through {maxWithdraw} and {previewWithdraw}): the gas budget of the hot path. The owner's balance and the
+    /// outflow limit are enforced here and in {_withdraw}; a derived vault that adds its own cap to {maxWithdraw}
+    /// must enforce it by overriding this function too.
     function withdraw(
         uint256 assets,
         address receiver,
@@ -91,7 +90,8 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Over the outflow limit (action Delay or Trip) the shares are escrowed as a claim instead of paid out.
+    /// @dev Over the outflow limit (action Delay or Trip) the shares are escrowed as a claim instead of paid out. Like
+    /// {withdraw}, checks the owner's balance directly rather than through {maxRedeem}.
     function redeem(
         uint256 shares,
         address receiver,
