@@ -148,6 +148,10 @@ export class HeadFollower {
 
   private async deliver(events: ChainEvent[], handler: ChainEventHandler): Promise<void> {
     if (events.length > 0) await handler(events);
+    const tip = this.tracker.tip();
+    if (tip && this.nodeHead !== undefined) {
+      this.options.metrics.headLag.set({ chain: String(this.options.chainId) }, Math.max(0, this.nodeHead - tip.number));
+    }
   }
 
   private async headersByNumber(numbers: number[], latest: BlockRef): Promise<BlockRef[]> {
