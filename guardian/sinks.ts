@@ -4,6 +4,7 @@ import type { LoadedConfig } from "./config/loadConfig";
 import type { Db } from "./state/database";
 import type { GuardianMetrics } from "./ops/metrics";
 import { logFindingSink } from "./ops/logSink";
+import { createDecisionSinks } from "./decisions/create-decision-sinks";
 
 /** What a sink factory may use; each stage creates its own tables on `db`. */
 export interface SinkDeps {
@@ -20,6 +21,7 @@ export type SinkFactory = (deps: SinkDeps) => FindingSink[] | Promise<FindingSin
  * alerts and reports, the log last. Each stage adds one line above the log sink.
  */
 export const sinkFactories: SinkFactory[] = [
+  createDecisionSinks,
   ({ logger }) => [logFindingSink(logger.child({ stage: "findings" }))],
 ];
 

@@ -5,6 +5,7 @@ import { findResponder, responderRegistry } from "../responders/registry";
 import { findNotifier, notifierRegistry } from "../notifiers/registry";
 import { alertsConfigSchema } from "../notifiers/alert-routes";
 import { reportingConfigSchema } from "./reporting";
+import { policyConfigSchema } from "../decisions/policy-config";
 
 /**
  * The guardian's YAML config. Each section is one line of `configSchema` below; a stage that needs its
@@ -117,6 +118,7 @@ export const configSchema = z
     responders: pluginMap,
     notifiers: pluginMap,
     alerts: alertsConfigSchema.default({}),
+    policy: policyConfigSchema.default({}),
     reporting: reportingConfigSchema.optional(),
   })
   .strict()

@@ -1,0 +1,118 @@
+import path from "node:path";
+import type { Logger } from "pino";
+import { CircuitBreaker__factory } from "../../typechain-types";
+import type { RpcClient } from "../chain/types";
+import { formatPath } from "../config/loadConfig";
+import { createRpcClient } from "../guardian";
+import { IncidentRecorder } from "../reports/incident-record";
+import { findResponder } from "../responders/registry";
+import { RpcClientProvider } from "../responders/rpc-provider";
+import { isTripResponder, type TripResponder } from "../responders/types";
+import type { SinkDeps } from "../sinks";
+import { IncidentStore } from "../state/incident-store";
+import { DecisionSink, type ResolvedBreaker } from "./decision-sink";
+import type { FindingSink } from "./types";
+
+/** A policy that refers to something the config does not have; the message names the config path. */
+export class PolicyConfigError extends Error {
+  constructor(file: string, at: (string | number)[], message: string) {
+    super(`${file}: ${formatPath(at)}: ${message}`);
+    this.name = "PolicyConfigError";
+  }
+}
+
+/**
+ * Builds the trip path from the config: resolves `policy.breakers` against `contracts` and
+ * `responders`, starts one responder instance per (responder, chain) (keys load and relays are checked
+ * here, so a misconfiguration stops the guardian at startup), and opens the incident store.
+ */
+export async function createDecisionSinks({ loaded, db, logger, metrics }: SinkDeps): Promise<FindingSink[]> {
+  const { config, file } = loaded;
+  const policy = config.policy;
+  const log = logger.child({ stage: "decisions" });
+  const rpcs = new Map<number, RpcClient>();
+  const rpcFor = (chainId: number): RpcClient => {
+    let rpc = rpcs.get(chainId);
+    if (!rpc) {
+      const chain = config.chains.find((c) => c.id === chainId);
+      if (!chain) throw new Error(`no chain ${chainId}`);
+      rpc = createRpcClient(chain, { logger, metrics });
+      rpcs.set(chainId, rpc);
+    }
+    return rpc;
+  };
+  const providers = new Map<number, RpcClientProvider>();
+  const providerFor = (chainId: number) => {
+    let p = providers.get(chainId);
+    if (!p) {
+      p = new RpcClientProvider(rpcFor(chainId));
+      providers.set(chainId, p);
+    }
+    return p;
+  };
+
+  const tripResponderNames = Object.entries(config.responders)
+    .filter(([, r]) => findResponder(r.type) !== undefined)
+    .map(([name]) => name);
+  const instances = new Map<string, TripResponder>();
+  const breakers: ResolvedBreaker[] = [];
+  for (const [i, entry] of policy.breakers.entries()) {
+    const at = ["policy", "breakers", i];
+    const contract = config.contracts.find((c) => c.name === entry.contract);
+    if (!contract) {
+      throw new PolicyConfigError(file, [...at, "contract"], `no contract named "${entry.contract}" (known: ${config.contracts.map((c) => c.name).join(", ") || "none"})`);
+    }
+    const responderName = entry.responder ?? (tripResponderNames.length === 1 ? tripResponderNames[0] : undefined);
+    if (!responderName) {
+      throw new PolicyConfigError(file, [...at, "responder"], tripResponderNames.length === 0 ? "no responder is configured under responders" : `name one of: ${tripResponderNames.join(", ")}`);
+    }
+    const responderConfig = config.responders[responderName];
+    if (!responderConfig) throw new PolicyConfigError(file, [...at, "responder"], `no responder named "${responderName}" (known: ${Object.keys(config.responders).join(", ") || "none"})`);
+    const key = `${responderName}@${contract.chain}`;
+    let responder = instances.get(key);
+    if (!responder) {
+      const def = findResponder(responderConfig.type);
+      if (!def) throw new PolicyConfigError(file, ["responders", responderName, "type"], `unknown responder type "${responderConfig.type}"`);
+      const { type: _type, ...params } = responderConfig;
+      const created = def.create(responderName, def.params.parse(params), {
+        chainId: contract.chain,
+        rpc: rpcFor(contract.chain),
+        logger,
+        baseDir: path.dirname(path.resolve(file)),
+      });
+      if (!isTripResponder(created)) throw new PolicyConfigError(file, [...at, "responder"], `responder "${responderName}" (${responderConfig.type}) cannot trip breakers`);
+      responder = created;
+      instances.set(key, responder);
+    }
+    breakers.push({
+      chainId: contract.chain,
+      contract: contract.address,
+      contractName: contract.name,
+      breaker: entry.breaker ?? contract.address,
+      responder,
+      ...(entry.timelock ? { timelock: entry.timelock } : {}),
+    });
+  }
+  await Promise.all([...instances.values()].map((r) => r.start?.()));
+
+  const recorder = new IncidentRecorder({
+    store: new IncidentStore(db),
+    dir: path.resolve(policy.incidentReports),
+    logger: log,
+    provider: (chainId) => (config.chains.some((c) => c.id === chainId) ? providerFor(chainId) : undefined),
+    breakerInfo: (chainId, breaker) => {
+      const b = breakers.find((x) => x.chainId === chainId && x.breaker === breaker.toLowerCase());
+      return b ? { name: b.contractName, ...(b.timelock ? { timelock: b.timelock } : {}) } : {};
+    },
+  });
+  log.info({ breakers: breakers.map((b) => ({ contract: b.contractName, breaker: b.breaker, responder: b.responder.name })), dry_run: policy.dryRun }, "trip path ready");
+  return [
+    new DecisionSink({
+      policy,
+      breakers,
+      recorder,
+      logger: log as Logger,
+      isTripped: (chainId, breaker) => CircuitBreaker__factory.connect(breaker, providerFor(chainId)).isTripped(),
+    }),
+  ];
+}

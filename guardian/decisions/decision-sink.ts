@@ -1,0 +1,161 @@
+import { keccak256, toUtf8Bytes } from "ethers";
+import type { Logger } from "pino";
+import type { ReorgEvent } from "../chain/types";
+import type { BlockContext } from "../context/types";
+import type { Finding } from "../detectors/types";
+import type { IncidentRecorder } from "../reports/incident-record";
+import type { TripRequest, TripResponder } from "../responders/types";
+import { decide } from "./policy";
+import type { PolicyConfig } from "./policy-config";
+import type { FindingSink } from "./types";
+
+/** A policy breaker entry resolved against the config: where it lives and who trips it. */
+export interface ResolvedBreaker {
+  chainId: number;
+  /** The protected contract (lowercase) whose findings trip this breaker. */
+  contract: string;
+  contractName: string;
+  breaker: string;
+  responder: TripResponder;
+  timelock?: string;
+}
+
+export interface DecisionSinkDeps {
+  policy: Pick<PolicyConfig, "dryRun" | "rules" | "tripSeverity">;
+  breakers: ResolvedBreaker[];
+  recorder: IncidentRecorder;
+  /** Reads whether a breaker is tripped now (to attach later findings to the incident that tripped it). */
+  isTripped(chainId: number, breaker: string): Promise<boolean>;
+  logger: Logger;
+  /** Wall clock, replaceable in tests. */
+  now?: () => number;
+}
+
+interface ActiveTrip {
+  incidentId: string;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/**
+ * The trip path: applies the decision policy to every finding and hands trips to the responders
+ * without waiting for them to land, so the pipeline (and the alert sinks after this one) move on at
+ * once. One incident per breaker at a time: findings for a breaker whose trip is in flight, or that is
+ * already tripped by our incident, join that incident instead of starting another.
+ */
+export class DecisionSink implements FindingSink {
+  readonly name = "decisions";
+  private readonly active = new Map<string, ActiveTrip>();
+  /** The last incident that tripped each breaker (key: chain:breaker). */
+  private readonly lastTripped = new Map<string, string>();
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly deps: DecisionSinkDeps) {
+    this.log = deps.logger;
+    this.now = deps.now ?? Date.now;
+  }
+
+  async onFindings(findings: Finding[], block: BlockContext): Promise<void> {
+    const detectedAt = this.now();
+    const groups = new Map<string, { target: ResolvedBreaker; findings: Finding[] }>();
+    for (const finding of findings) {
+      const targets = this.deps.breakers.filter((b) => b.chainId === finding.chainId && b.contract === finding.contract?.toLowerCase());
+      const decision = decide(finding, this.deps.policy, targets[0]?.contractName);
+      this.log.info(
+        { finding_id: finding.id, detector_id: finding.detectorId, severity: finding.severity, contract: finding.contract, action: decision.action, rule: decision.rule, pending: block.pending === true },
+        "decision",
+      );
+      if (decision.action !== "trip") continue;
+      if (targets.length === 0) {
+        this.log.warn({ finding_id: finding.id, contract: finding.contract }, "finding calls for a trip but its contract has no breaker in policy.breakers; alerting only");
+        continue;
+      }
+      for (const target of targets) {
+        const key = keyOf(target.chainId, target.breaker);
+        const group = groups.get(key) ?? { target, findings: [] };
+        group.findings.push(finding);
+        groups.set(key, group);
+      }
+    }
+    for (const { target, findings: grouped } of groups.values()) await this.startTrip(target, grouped, block, detectedAt);
+  }
+
+  async onRetractions(retracted: Finding[], reorg: ReorgEvent): Promise<void> {
+    const ids = retracted.map((f) => f.id);
+    const shape = { depth: reorg.depth, commonAncestor: reorg.commonAncestor.number };
+    for (const incident of this.deps.recorder.list()) {
+      const record = this.deps.recorder.retract(incident.id, ids, shape);
+      if (!record) continue;
+      const allRetracted = record.findings.every((f) => f.retracted);
+      const active = [...this.active.values()].find((a) => a.incidentId === record.id);
+      this.log.warn({ incident_id: record.id, status: record.status, all_retracted: allRetracted, in_flight: active !== undefined }, "findings behind an incident were retracted by a reorg");
+      if (allRetracted && active) active.controller.abort();
+    }
+  }
+
+  /** Resolves when every trip started so far has settled and been recorded. */
+  async settled(): Promise<void> {
+    while (this.active.size > 0) await Promise.allSettled([...this.active.values()].map((a) => a.done));
+  }
+
+  async close(): Promise<void> {
+    const responders = new Set(this.deps.breakers.map((b) => b.responder));
+    await Promise.all([...responders].map((r) => r.close?.()));
+    await this.settled();
+  }
+
+  private async startTrip(target: ResolvedBreaker, findings: Finding[], block: BlockContext, detectedAt: number): Promise<void> {
+    const key = keyOf(target.chainId, target.breaker);
+    const running = this.active.get(key);
+    if (running) {
+      this.deps.recorder.addFindings(running.incidentId, findings);
+      return;
+    }
+    const previous = this.lastTripped.get(key);
+    if (previous && (await this.deps.isTripped(target.chainId, target.breaker))) {
+      this.deps.recorder.addFindings(previous, findings);
+      this.log.info({ incident_id: previous, breaker: target.breaker, findings: findings.map((f) => f.id) }, "breaker already tripped by this incident; findings added to it");
+      return;
+    }
+
+    const incidentId = keccak256(toUtf8Bytes(`failsafe:${target.chainId}:${target.breaker}:${findings[0].id}`));
+    this.deps.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings, dryRun: this.deps.policy.dryRun });
+    const controller = new AbortController();
+    const request: TripRequest = {
+      incidentId,
+      breaker: target.breaker,
+      detectedAt,
+      detectedBlock: block.number,
+      signal: controller.signal,
+      dryRun: this.deps.policy.dryRun,
+      ...(block.pending ? { frontRun: attackerFee(findings, block) } : {}),
+    };
+    const done = target.responder
+      .trip(request)
+      .then(async (outcome) => {
+        await this.deps.recorder.recordOutcome(incidentId, outcome);
+        if (outcome.status === "included") this.lastTripped.set(key, incidentId);
+      })
+      .catch((err: unknown) => this.log.error({ err, incident_id: incidentId }, "trip responder failed"))
+      .finally(() => this.active.delete(key));
+    this.active.set(key, { incidentId, controller, done });
+  }
+}
+
+function keyOf(chainId: number, breaker: string): string {
+  return `${chainId}:${breaker.toLowerCase()}`;
+}
+
+/** The fee of the pending transaction a finding is about, for the trip to outbid. */
+function attackerFee(findings: Finding[], block: BlockContext): TripRequest["frontRun"] {
+  for (const f of findings) {
+    const tx = block.transactions.find((t) => t.hash.toLowerCase() === f.txHash?.toLowerCase());
+    if (!tx) continue;
+    // For a pending EIP-1559 transaction the node reports its max fee as gasPrice.
+    return tx.maxPriorityFeePerGas !== undefined
+      ? { txHash: tx.hash, maxPriorityFeePerGas: tx.maxPriorityFeePerGas, maxFeePerGas: tx.gasPrice }
+      : { txHash: tx.hash, maxPriorityFeePerGas: tx.gasPrice };
+  }
+  return undefined;
+}
