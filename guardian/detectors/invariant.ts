@@ -180,6 +180,9 @@ function loadHook(hook: InvariantParams["hooks"][number]): InvariantHook {
   return fn as InvariantHook;
 }
 
+/** A contract the invariant reads has no code at this block (not deployed yet): the invariant does not apply. */
+class ContractAbsentError extends Error {}
+
 /** A view that reverted is a fact about the block's state; a node that failed to answer is not. */
 function isExecutionRevert(err: unknown): boolean {
   return err instanceof RpcResponseError && (err.code === 3 || /revert/i.test(err.shortMessage));
@@ -221,9 +224,19 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
             const key = `call:${target.address}:${data}`;
             value =
               cache.get(key) ??
-              deps.rpc.request<string>("eth_call", [{ to: target.address, data }, blockTag]).then((raw) => {
-                const [out] = target.iface.decodeFunctionResult(fragment, raw);
-                return typeof out === "boolean" ? (out ? 1n : 0n) : BigInt(out);
+              deps.rpc.request<string>("eth_call", [{ to: target.address, data }, blockTag]).then(async (raw) => {
+                if (raw === "0x") {
+                  const code = await deps.rpc.request<string>("eth_getCode", [target.address, blockTag]);
+                  if (code === "0x") throw new ContractAbsentError(`${call.target} has no code at this block`);
+                  throw new InvariantEvaluationError(`${call.text} returned no data`);
+                }
+                let out: unknown;
+                try {
+                  [out] = target.iface.decodeFunctionResult(fragment, raw);
+                } catch {
+                  throw new InvariantEvaluationError(`${call.text} returned data that does not decode as ${fragment.outputs[0].type}`);
+                }
+                return typeof out === "boolean" ? (out ? 1n : 0n) : BigInt(out as bigint);
               });
             cache.set(key, value);
           }
@@ -273,6 +286,10 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
                 }),
               });
             } catch (err) {
+              if (err instanceof ContractAbsentError) {
+                deps.logger.debug({ invariant: inv.name, block_number: ctx.number, reason: err.message }, "invariant does not apply yet");
+                return;
+              }
               if (!(err instanceof InvariantEvaluationError) && !isExecutionRevert(err)) throw err;
               deps.logger.warn({ err, invariant: inv.name, block_number: ctx.number }, "invariant could not be evaluated");
               if (p.errorSeverity === null) return;
