@@ -71,11 +71,21 @@ interface CompiledRoute {
   targets: AlertTarget[];
 }
 
-/** A config mistake found while wiring routes to notifiers and contracts, with its config path. */
+export interface AlertConfigIssue {
+  /** Config path, e.g. `alerts.routes[1].notify[0]`. */
+  path: string;
+  message: string;
+}
+
+/** Config mistakes found while wiring routes to notifiers and contracts, each with its config path. */
 export class AlertConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+
+  constructor(readonly issues: AlertConfigIssue[]) {
+    const problems = issues.map((i) => `${i.path}: ${i.message}`);
     super(problems.join("\n"));
     this.name = "AlertConfigError";
+    this.problems = problems;
   }
 }
 
@@ -95,7 +105,7 @@ export class AlertRouter {
     notifiers: ReadonlyMap<string, Notifier>,
     contracts: readonly { name: string; address: string }[] = [],
   ) {
-    const problems: string[] = [];
+    const problems: AlertConfigIssue[] = [];
     const byName = new Map(contracts.map((c) => [c.name, c.address.toLowerCase()]));
     this.#routes = config.routes.map((r, i) => {
       const path = `alerts.routes[${i}]`;
@@ -104,27 +114,27 @@ export class AlertRouter {
         const name = typeof t === "string" ? t : t.notifier;
         const notifier = notifiers.get(name);
         if (!notifier) {
-          problems.push(`${path}.notify[${j}]: no notifier named "${name}" (known: ${[...notifiers.keys()].join(", ") || "none"})`);
+          problems.push({ path: `${path}.notify[${j}]`, message: `no notifier named "${name}" (known: ${[...notifiers.keys()].join(", ") || "none"})` });
           return;
         }
         const to = typeof t === "string" ? undefined : t.to;
         if (notifier.defaultRecipients === null) {
-          if (to) problems.push(`${path}.notify[${j}].to: notifier "${name}" (${notifier.type}) has no recipients`);
+          if (to) problems.push({ path: `${path}.notify[${j}].to`, message: `notifier "${name}" (${notifier.type}) has no recipients` });
           targets.push({ notifier: name, recipient: "" });
           return;
         }
         const recipients = to ?? notifier.defaultRecipients;
-        if (recipients.length === 0) problems.push(`${path}.notify[${j}]: notifier "${name}" has no default recipients; give "to"`);
+        if (recipients.length === 0) problems.push({ path: `${path}.notify[${j}]`, message: `notifier "${name}" has no default recipients; give "to"` });
         recipients.forEach((recipient, k) => {
           const problem = notifier.checkRecipient?.(recipient);
-          if (problem) problems.push(`${path}.notify[${j}].to[${k}]: ${problem}, got "${recipient}"`);
+          if (problem) problems.push({ path: `${path}.notify[${j}].to[${k}]`, message: `${problem}, got "${recipient}"` });
           else targets.push({ notifier: name, recipient });
         });
       });
       const resolved = r.match.contracts?.map((c, k) => {
         if (/^0x[0-9a-fA-F]{40}$/.test(c)) return c.toLowerCase();
         const address = byName.get(c);
-        if (!address) problems.push(`${path}.match.contracts[${k}]: "${c}" is neither an address nor a protected contract's name`);
+        if (!address) problems.push({ path: `${path}.match.contracts[${k}]`, message: `"${c}" is neither an address nor a protected contract's name` });
         return address ?? c;
       });
       return {

@@ -1,4 +1,4 @@
-import { AlertConfigError } from "./alert-routes";
+import { AlertConfigError, type AlertConfigIssue } from "./alert-routes";
 import { findNotifier } from "./registry";
 import type { Notifier, NotifierDeps } from "./types";
 
@@ -8,18 +8,18 @@ import type { Notifier, NotifierDeps } from "./types";
  * reported with its config path.
  */
 export function createNotifiers(section: Record<string, { type: string; [param: string]: unknown }>, deps: NotifierDeps): Map<string, Notifier> {
-  const problems: string[] = [];
+  const problems: AlertConfigIssue[] = [];
   const notifiers = new Map<string, Notifier>();
   for (const [name, entry] of Object.entries(section)) {
     const def = findNotifier(entry.type);
     if (!def) {
-      problems.push(`notifiers.${name}.type: unknown notifier type "${entry.type}"`);
+      problems.push({ path: `notifiers.${name}.type`, message: `unknown notifier type "${entry.type}"` });
       continue;
     }
     const { type: _type, ...params } = entry;
     const parsed = def.params.safeParse(params);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) problems.push(`${configPath(["notifiers", name, ...issue.path])}: ${issue.message}`);
+      for (const issue of parsed.error.issues) problems.push({ path: configPath(["notifiers", name, ...issue.path]), message: issue.message });
       continue;
     }
     notifiers.set(name, def.create(name, parsed.data, { logger: deps.logger.child({ notifier: name }) }));
