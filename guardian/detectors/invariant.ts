@@ -40,8 +40,17 @@ const params = z
         z
           .object({
             name: z.string().min(1),
-            /** e.g. `token.totalSupply() <= eth.balance(wrapper)` */
-            expr: z.string().min(1),
+            /** e.g. `token.totalSupply() <= eth.balance(wrapper)`; syntax is checked here, names at create. */
+            expr: z
+              .string()
+              .min(1)
+              .superRefine((expr, ctx) => {
+                try {
+                  parseInvariant(expr);
+                } catch (err) {
+                  ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+                }
+              }),
             severity: severitySchema.default("critical"),
           })
           .strict(),

@@ -93,10 +93,18 @@ describe("invariant detector", () => {
   describe("configuration errors", () => {
     const create = (expr: string) => () => createFromFixture(invariantDetector, fx, { invariants: [{ name: "x", expr }] });
 
-    it("points at the column of a syntax error", () => {
-      expect(create("weth.totalSupply() <= ")).to.throw('detector invariant: invariant "x": unexpected end of expression at column 23');
-      expect(create("weth.totalSupply() + 1")).to.throw(/expected a comparison/);
-      expect(create("weth.totalSupply() <= 1; process.exit()")).to.throw(/unexpected character ";" at column 24/);
+    it("points at the config path and column of a syntax error when the config is checked", () => {
+      const issue = (expr: string) => {
+        const r = invariantDetector.params.safeParse({ invariants: [{ name: "x", expr }] });
+        return r.success ? undefined : { path: r.error.issues[0].path.join("."), message: r.error.issues[0].message };
+      };
+      expect(issue("weth.totalSupply() <= ")).to.deep.equal({
+        path: "invariants.0.expr",
+        message: 'unexpected end of expression at column 23 of "weth.totalSupply() <= "',
+      });
+      expect(issue("weth.totalSupply() + 1")?.message).to.match(/expected a comparison/);
+      expect(issue("weth.totalSupply() <= 1; process.exit()")?.message).to.match(/unexpected character ";" at column 24/);
+      expect(issue("weth.totalSupply() <= 1")).to.equal(undefined);
     });
 
     it("names unknown contracts, functions and misuse", () => {
