@@ -1,0 +1,210 @@
+import { WebSocketProvider, concat, keccak256 } from "ethers";
+import type { Logger } from "pino";
+import type { RpcClient } from "../chain/types";
+import type { Detector, Finding } from "../detectors/types";
+import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./callFrame";
+import type { BlockContext, LogEntry, TxContext } from "./types";
+
+/** A pending transaction as `eth_getTransactionByHash` / `txpool_content` return it. */
+export interface PendingTx {
+  hash: string;
+  from: string;
+  to: string | null;
+  value: string;
+  input: string;
+  nonce: string;
+  gas: string;
+  gasPrice?: string;
+  maxFeePerGas?: string;
+  maxPriorityFeePerGas?: string;
+  blockNumber?: string | null;
+}
+
+interface TracedFrame extends RawCallFrame {
+  logs?: { address: string; topics: string[]; data: string }[];
+  calls?: TracedFrame[];
+}
+
+interface RawHead {
+  number: string;
+  hash: string;
+  timestamp: string;
+}
+
+export type PendingSource =
+  /** `eth_subscribe newPendingTransactions` over a websocket (lowest latency). */
+  | { mode: "subscribe"; wsUrl: string }
+  /** `txpool_content` every `intervalMs` (works over plain HTTP on geth, reth, anvil). */
+  | { mode: "poll"; intervalMs: number };
+
+export interface PendingContextOptions {
+  rpc: RpcClient;
+  protectedAddresses: Iterable<string>;
+  source: PendingSource;
+  logger: Logger;
+  /** Receives one BlockContext (`pending: true`) per pending transaction that touches a protected contract. */
+  onContext(ctx: BlockContext): Promise<void>;
+  /** How many transaction hashes to remember so each is simulated once. */
+  seenLimit?: number;
+}
+
+/**
+ * Watches the mempool and simulates every new pending transaction at the pending state with
+ * `debug_traceCall` + callTracer (logs included). Transactions whose call tree or logs touch a protected
+ * contract become a BlockContext with `pending: true`, the same shape detectors see for mined blocks, so
+ * an attack waiting in the mempool is caught before it lands. An attacker's contract is usually the
+ * `to`, so every pending transaction is traced, not only those sent to protected addresses.
+ */
+export class PendingContextWatcher {
+  private readonly protectedSet: ReadonlySet<string>;
+  private readonly seen = new Set<string>();
+  private readonly seenLimit: number;
+  private stopped = false;
+  private timer?: NodeJS.Timeout;
+  private ws?: WebSocketProvider;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: PendingContextOptions) {
+    this.protectedSet = new Set([...options.protectedAddresses].map((a) => a.toLowerCase()));
+    this.seenLimit = options.seenLimit ?? 10_000;
+  }
+
+  async start(): Promise<void> {
+    const { source } = this.options;
+    if (source.mode === "subscribe") {
+      this.ws = new WebSocketProvider(source.wsUrl, this.options.rpc.chainId, { staticNetwork: true });
+      await this.ws.on("pending", (hash: string) => this.enqueue(hash));
+    } else {
+      const poll = async () => {
+        try {
+          await this.pollOnce();
+        } catch (err) {
+          this.options.logger.warn({ err: { message: (err as Error).message } }, "txpool poll failed");
+        }
+        if (!this.stopped) this.timer = setTimeout(() => void poll(), source.intervalMs);
+      };
+      await poll();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ws) await this.ws.destroy();
+    await this.queue;
+  }
+
+  /** Resolves once every transaction seen so far has been simulated and delivered. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Simulates one pending transaction; undefined when it touches nothing protected (or already mined). */
+  async buildContext(tx: PendingTx): Promise<BlockContext | undefined> {
+    const call: Record<string, unknown> = { from: tx.from, to: tx.to ?? undefined, value: tx.value, input: tx.input, gas: tx.gas, nonce: tx.nonce };
+    if (tx.maxFeePerGas !== undefined) {
+      call.maxFeePerGas = tx.maxFeePerGas;
+      call.maxPriorityFeePerGas = tx.maxPriorityFeePerGas ?? "0x0";
+    } else if (tx.gasPrice !== undefined) call.gasPrice = tx.gasPrice;
+    const [head, trace] = await Promise.all([
+      this.options.rpc.request<RawHead>("eth_getBlockByNumber", ["latest", false]),
+      this.options.rpc.request<TracedFrame>("debug_traceCall", [call, "pending", { tracer: "callTracer", tracerConfig: { withLog: true } }]),
+    ]);
+    const logs = collectLogs(trace);
+    const touched = new Set<string>();
+    const callees = collectCallees(trace, new Set());
+    if (tx.to) callees.add(tx.to.toLowerCase());
+    for (const a of callees) if (this.protectedSet.has(a)) touched.add(a);
+    for (const l of logs) if (this.protectedSet.has(l.address)) touched.add(l.address);
+    if (touched.size === 0) return undefined;
+
+    const frame = normalizeCallFrame(trace);
+    const txContext: TxContext = {
+      hash: tx.hash.toLowerCase(),
+      index: 0,
+      from: tx.from.toLowerCase(),
+      to: tx.to ? tx.to.toLowerCase() : null,
+      value: toBigInt(tx.value),
+      input: tx.input,
+      nonce: Number(tx.nonce),
+      // What the sender offers per gas; for EIP-1559 transactions the cap.
+      gasPrice: toBigInt(tx.maxFeePerGas ?? tx.gasPrice),
+      ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: toBigInt(tx.maxPriorityFeePerGas) } : {}),
+      status: frame.error ? 0 : 1,
+      gasUsed: frame.gasUsed,
+      logs,
+      trace: frame,
+      touched: [...touched].sort(),
+    };
+    return {
+      chainId: this.options.rpc.chainId,
+      number: Number(head.number) + 1,
+      // No block exists yet: a synthetic hash, unique per (parent, transaction), keeps finding ids distinct
+      // from those of the block the transaction later lands in.
+      hash: keccak256(concat([head.hash, tx.hash])).toLowerCase(),
+      parentHash: head.hash.toLowerCase(),
+      timestamp: Math.max(Number(head.timestamp) + 1, Math.floor(Date.now() / 1000)),
+      transactions: [txContext],
+      pending: true,
+    };
+  }
+
+  private async pollOnce(): Promise<void> {
+    const content = await this.options.rpc.request<{ pending?: Record<string, Record<string, PendingTx>> }>("txpool_content", []);
+    for (const byNonce of Object.values(content.pending ?? {})) {
+      for (const tx of Object.values(byNonce)) this.enqueue(tx.hash, tx);
+    }
+  }
+
+  private enqueue(hash: string, known?: PendingTx): void {
+    const key = hash.toLowerCase();
+    if (this.seen.has(key) || this.stopped) return;
+    this.seen.add(key);
+    if (this.seen.size > this.seenLimit) this.seen.delete(this.seen.values().next().value as string);
+    this.queue = this.queue.then(() => this.process(key, known));
+  }
+
+  private async process(hash: string, known?: PendingTx): Promise<void> {
+    const started = Date.now();
+    try {
+      const tx = known ?? (await this.options.rpc.request<PendingTx | null>("eth_getTransactionByHash", [hash]));
+      if (!tx || (tx.blockNumber !== null && tx.blockNumber !== undefined)) return;
+      const ctx = await this.buildContext(tx);
+      if (!ctx) return;
+      this.options.logger.debug({ tx_hash: hash, touched: ctx.transactions[0].touched, ms: Date.now() - started }, "pending transaction touches protected contracts");
+      await this.options.onContext(ctx);
+    } catch (err) {
+      this.options.logger.warn({ tx_hash: hash, err: { message: (err as Error).message } }, "could not simulate pending transaction");
+    }
+  }
+}
+
+/** Logs of the frames that did not revert, in execution order (a reverted frame's logs never happen). */
+function collectLogs(frame: TracedFrame, into: LogEntry[] = []): LogEntry[] {
+  if (frame.error) return into;
+  // callTracer reports a frame's own logs and its children separately; `position` orders them, but the
+  // frame's logs before its calls is enough for detectors, which match by address and topic.
+  for (const l of frame.logs ?? []) {
+    into.push({ address: l.address.toLowerCase(), topics: l.topics.map((t) => t.toLowerCase()), data: l.data, logIndex: into.length });
+  }
+  for (const child of frame.calls ?? []) collectLogs(child, into);
+  return into;
+}
+
+/**
+ * Runs detectors over a pending context without letting it change their windowed state: a pending
+ * transaction may never land, so each detector's state is saved before and restored after.
+ */
+export async function detectPending(detectors: readonly Detector[], ctx: BlockContext): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (const detector of detectors) {
+    // Through JSON, exactly as the guardian store hands state back after a restart.
+    const saved = detector.saveState ? JSON.parse(JSON.stringify(detector.saveState() ?? null, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) : undefined;
+    try {
+      findings.push(...(await detector.onBlock(ctx)));
+    } finally {
+      if (detector.loadState && detector.saveState) detector.loadState(saved);
+    }
+  }
+  return findings;
+}
