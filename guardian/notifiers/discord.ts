@@ -2,13 +2,13 @@ import { z } from "zod";
 import type { Severity } from "../detectors/types";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
-import { envSecret } from "./secret";
+import { envSecretMatching } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
 
 const params = z
   .object({
     /** The webhook URL carries its token, so it comes from the environment. */
-    webhookUrl: envSecret.refine((s) => /^https?:\/\//.test(s.reveal()), "expected an http(s) URL"),
+    webhookUrl: envSecretMatching({ test: (v) => /^https?:\/\//.test(v), message: "expected an http(s) URL" }),
     username: z.string().min(1).max(80).default("Failsafe"),
     timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),
   })

@@ -2,14 +2,14 @@ import { z } from "zod";
 import type { Severity } from "../detectors/types";
 import { alertSubject, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
-import { envSecret, type Secret } from "./secret";
+import { envSecretMatching, type Secret } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
 
 const params = z
   .object({
     baseUrl: z.string().url().default("https://events.pagerduty.com"),
     /** The Events API v2 integration key of the service. */
-    routingKey: envSecret.refine((s) => /^[A-Za-z0-9]{32}$/.test(s.reveal()), "expected a 32-character integration key"),
+    routingKey: envSecretMatching({ test: (v) => /^[A-Za-z0-9]{32}$/.test(v), message: "expected a 32-character integration key" }),
     /** `payload.source`: which guardian raised it. */
     source: z.string().min(1).default("failsafe-guardian"),
     timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { DeliveryError } from "./delivery-error";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
-import { envSecret, type Secret } from "./secret";
+import { envSecretMatching, type Secret } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
 
 /** A numeric chat id (negative for groups) or a public channel's @username. */
@@ -13,7 +13,7 @@ const MAX_TEXT = 4096;
 const params = z
   .object({
     apiBaseUrl: z.string().url().default("https://api.telegram.org"),
-    botToken: envSecret.refine((s) => /^[0-9]+:[A-Za-z0-9_-]+$/.test(s.reveal()), "expected a bot token like 123456:ABC-..."),
+    botToken: envSecretMatching({ test: (v) => /^[0-9]+:[A-Za-z0-9_-]+$/.test(v), message: "expected a bot token like 123456:ABC-..." }),
     chatIds: z.array(z.string().regex(CHAT_ID, "expected a chat id or @channel")).default([]),
     timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),
   })

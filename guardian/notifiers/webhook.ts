@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
-import { envSecret, type Secret } from "./secret";
+import { envSecretMatching, type Secret } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
 
 export const SIGNATURE_HEADER = "X-Failsafe-Signature";
@@ -14,7 +14,7 @@ const params = z
   .object({
     url: z.string().url().refine((u) => /^https?:\/\//.test(u), "expected an http(s) URL"),
     /** Shared HMAC key; at least 32 characters so it cannot be guessed. */
-    secret: envSecret.refine((s) => s.reveal().length >= 32, "the signing secret must be at least 32 characters"),
+    secret: envSecretMatching({ test: (v) => v.length >= 32, message: "the signing secret must be at least 32 characters" }),
     timeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS),
   })
   .strict();
