@@ -121,8 +121,8 @@ describe("AlertDispatcher", () => {
     await d.onFindings(
       [
         finding({ severity: "critical", detectorId: "invariant", contract: VAULT }),
-        finding({ severity: "low", detectorId: "flash-loan", contract: OTHER, chainId: 1 }),
-        finding({ severity: "medium", detectorId: "outflow", contract: OTHER, chainId: 10 }),
+        finding({ severity: "low", detectorId: "flash-loan", contract: OTHER, chainId: 1, title: "Flash loan" }),
+        finding({ severity: "medium", detectorId: "outflow", contract: OTHER, chainId: 10, title: "Outflow spike" }),
       ],
       BLOCK,
     );
@@ -137,8 +137,8 @@ describe("AlertDispatcher", () => {
     expect(on("/trips")).to.have.length(0);
     const mails = smtp.mails.slice(-2).map((m) => ({ to: m.to, subject: m.headers.get("subject") }));
     expect(mails).to.have.deep.members([
-      { to: ["loans@dao.test"], subject: "[Failsafe LOW] Reentrant call #2 on Other (0x00000000000000000000000000000000000000bb)" },
-      { to: ["sec@dao.test"], subject: "[Failsafe MEDIUM] Reentrant call #3 on Other (0x00000000000000000000000000000000000000bb)" },
+      { to: ["loans@dao.test"], subject: "[Failsafe LOW] Flash loan on Other (0x00000000000000000000000000000000000000bb)" },
+      { to: ["sec@dao.test"], subject: "[Failsafe MEDIUM] Outflow spike on Other (0x00000000000000000000000000000000000000bb)" },
     ]);
   });
 
