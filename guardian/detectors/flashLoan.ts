@@ -1,4 +1,4 @@
-import { Interface, id as keccakText, type LogDescription, type Result } from "ethers";
+import { Interface, id as keccakText, type EventFragment, type FunctionFragment, type LogDescription, type Result } from "ethers";
 import { z } from "zod";
 import type { BlockContext, LogEntry, TxContext } from "../context/types";
 import { selectorOf, walkFrames, type FrameVisit } from "./callTree";
@@ -86,15 +86,21 @@ const EVENTS: { protocol: FlashLoanProtocol; event: string; assets(args: Result)
   },
 ];
 
-const entryIface = new Interface(ENTRIES.map((e) => `function ${e.fn}`));
 const entries = ENTRIES.map((e) => {
-  const fragment = entryIface.getFunction(e.fn.replace(/ \w+(?=[,)])/g, ""))!;
-  return { ...e, selector: fragment.selector.toLowerCase(), callbackSelector: keccakText(e.callback).slice(0, 10), fragment };
+  const iface = new Interface([`function ${e.fn}`]);
+  const fragment = iface.fragments[0] as FunctionFragment;
+  return {
+    ...e,
+    iface,
+    fragment,
+    signature: fragment.format("sighash"),
+    selector: fragment.selector.toLowerCase(),
+    callbackSelector: keccakText(e.callback).slice(0, 10),
+  };
 });
 const events = EVENTS.map((e) => {
   const iface = new Interface([e.event]);
-  const fragment = iface.fragments[0] as unknown as { topicHash: string };
-  return { ...e, iface, topic: fragment.topicHash.toLowerCase() };
+  return { ...e, iface, topic: (iface.fragments[0] as EventFragment).topicHash.toLowerCase() };
 });
 
 export interface FlashLoan {
@@ -115,7 +121,7 @@ export interface FlashLoan {
 
 function decodeAssets(fn: (typeof entries)[number], input: string): { token?: string; amount: bigint }[] {
   try {
-    const args = entryIface.decodeFunctionData(fn.fragment, input);
+    const args = fn.iface.decodeFunctionData(fn.fragment, input);
     return fn.assets(args).map((x) => ({ ...(x.token ? { token: x.token.toLowerCase() } : {}), amount: x.amount }));
   } catch {
     return [];
@@ -142,7 +148,7 @@ function loansFromTrace(tx: TxContext, enabled: ReadonlySet<FlashLoanProtocol>, 
         lender: lend.context,
         borrower: callback.context,
         source: "trace",
-        entrypoint: entry.fn.replace(/ \w+(?=[,)])/g, ""),
+        entrypoint: entry.signature,
         callback: entry.callback,
         depth: lend.depth,
         assets: decodeAssets(entry, lend.frame.input),

@@ -1,6 +1,6 @@
 import { Interface, id as keccakText } from "ethers";
 import { z } from "zod";
-import type { BlockContext, TxContext } from "../context/types";
+import type { BlockContext } from "../context/types";
 import { walkFrames } from "./callTree";
 import { makeFinding } from "./finding";
 import { addressSchema, amountSchema, contractsParam, selectContracts, severitySchema } from "./params";
