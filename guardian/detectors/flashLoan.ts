@@ -98,6 +98,7 @@ const entries = ENTRIES.map((e) => {
     callbackSelector: keccakText(e.callback).slice(0, 10),
   };
 });
+const entrySelectors = new Set(entries.map((e) => e.selector));
 const events = EVENTS.map((e) => {
   const iface = new Interface([e.event]);
   return { ...e, iface, topic: (iface.fragments[0] as EventFragment).topicHash.toLowerCase() };
@@ -130,6 +131,12 @@ function decodeAssets(fn: (typeof entries)[number], input: string): { token?: st
 
 function loansFromTrace(tx: TxContext, enabled: ReadonlySet<FlashLoanProtocol>, watched: ReadonlySet<string>): FlashLoan[] {
   if (!tx.trace) return [];
+  // Most transactions borrow nothing: look for a lender entry point before keeping the whole tree.
+  let candidate = false;
+  walkFrames(tx.trace, (v) => {
+    candidate ||= entrySelectors.has(selectorOf(v.frame.input));
+  });
+  if (!candidate) return [];
   const visits: FrameVisit[] = [];
   walkFrames(tx.trace, (v) => visits.push({ ...v, ancestors: [...v.ancestors] }));
   const within = (v: FrameVisit, outer: FrameVisit): boolean => v.ancestors.some((a) => a.frame === outer.frame);

@@ -171,14 +171,20 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
     const limits = new Map(p.assets.map((a) => [a.asset, a]));
     let history: BlockFlows[] = [];
 
-    const holdingsAt = async (ctx: BlockContext, contract: string, asset: string): Promise<bigint> => {
+    const holdingsAt = async (ctx: BlockContext, contract: string, asset: string): Promise<bigint | undefined> => {
       const blockTag = { blockHash: ctx.hash };
       if (asset === NATIVE) return BigInt(await deps.rpc.request<string>("eth_getBalance", [contract, blockTag]));
       const raw = await deps.rpc.request<string>("eth_call", [
         { to: asset, data: erc20.encodeFunctionData("balanceOf", [contract]) },
         blockTag,
       ]);
-      return BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
+      try {
+        return BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
+      } catch {
+        // Something that emits Transfer without answering balanceOf: the share cannot be known.
+        deps.logger.warn({ asset, contract, block_number: ctx.number }, "balanceOf returned no usable value; share not checked");
+        return undefined;
+      }
     };
 
     return {
@@ -212,9 +218,11 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
           let overShare = false;
           if (maxShare !== undefined) {
             holdings = await holdingsAt(ctx, f.contract, f.asset);
-            // What it held before the window is roughly what it holds now plus what left since.
-            share = (measured * SHARE_SCALE) / (holdings + measured);
-            overShare = share > BigInt(Math.round(maxShare * Number(SHARE_SCALE)));
+            if (holdings !== undefined) {
+              // What it held before the window is roughly what it holds now plus what left since.
+              share = (measured * SHARE_SCALE) / (holdings + measured);
+              overShare = share > BigInt(Math.round(maxShare * Number(SHARE_SCALE)));
+            }
           }
           if (!overAmount && !overShare) continue;
           transfers.sort(byAmountDesc);
@@ -240,7 +248,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
                 blockOut: f.out,
                 trigger: overAmount && overShare ? "amount+share" : overAmount ? "amount" : "share",
                 ...(maxAmount !== undefined ? { maxAmount } : {}),
-                ...(maxShare !== undefined ? { maxShare, holdings, share: formatShare(share!) } : {}),
+                ...(maxShare !== undefined ? { maxShare, holdings: holdings ?? null, share: share === undefined ? null : formatShare(share) } : {}),
                 largestTransfers: transfers.slice(0, p.largest),
               },
             }),
