@@ -33,7 +33,10 @@ export interface GovernanceContext {
   delay: bigint;
   /** An operation that must be executed first; zero for none. */
   predecessor?: string;
-  /** Defaults to keccak256("failsafe:<decision>:<incidentId>"), so a re-proposal of the same decision collides visibly. */
+  /**
+   * Defaults to the incident id, as the incident record's governance actions use, so both name the same
+   * timelock operation and scheduling the same decision twice is refused by the timelock.
+   */
   salt?: string;
   /** The Safe that will import the batch (its meta.createdFromSafeAddress). */
   safe?: string;
@@ -277,7 +280,7 @@ export function buildGovernancePayload(ctx: GovernanceContext, decision: Decisio
   const timelock = address(ctx.timelock, "timelock");
   const incidentId = bytes32(ctx.incidentId, "incidentId");
   const predecessor = bytes32(ctx.predecessor ?? ZeroHash, "predecessor");
-  const salt = bytes32(ctx.salt ?? keccakUtf8(`failsafe:${decision.decision}:${incidentId}`), "salt");
+  const salt = bytes32(ctx.salt ?? incidentId, "salt");
   if (ctx.delay < 0n) throw new GovernancePayloadError(`delay: expected seconds >= 0, got ${ctx.delay}`);
 
   const action = describeAction(decision, breaker, incidentId);

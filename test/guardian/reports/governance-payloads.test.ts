@@ -41,7 +41,7 @@ describe("buildGovernancePayload", () => {
       0n,
       p.action.data,
       ZeroHash,
-      keccakUtf8(`failsafe:lift:${INCIDENT}`),
+      INCIDENT,
       172_800n,
     ]);
     const execute = timelockInterface.decodeFunctionData("execute", p.timelock.execute.data);
@@ -86,7 +86,7 @@ describe("buildGovernancePayload", () => {
       "0x6666666666666666666666666666666666666666",
       "0x7777777777777777777777777777777777777777",
     ]);
-    expect(new Set([ratify, recover, rotate].map((p) => p.timelock.salt)).size).to.equal(3);
+    expect(new Set([ratify, recover, rotate].map((p) => p.timelock.operationId)).size).to.equal(3);
   });
 
   it("writes Safe Transaction Builder batches with the app's checksum", () => {
