@@ -75,6 +75,17 @@ describe("reentrancy detector", () => {
     expect(none).to.deep.equal([]);
   });
 
+  it("does not count code that runs in the contract's own context (DELEGATECALL) as an external call", async () => {
+    const block = structuredClone(fx.blockOf("attack")) as BlockContext;
+    // As if the bank delegated to a library that calls the bank again: every call stays in the bank's context.
+    const delegate = (frame: CallFrame): void => {
+      if (frame.to === fx.label("attacker") && frame.from === fx.label("bank")) frame.type = "DELEGATECALL";
+      frame.calls.forEach(delegate);
+    };
+    delegate(block.transactions[0].trace!);
+    expect(await runBlocks(createFromFixture(reentrancyDetector, fx), [block])).to.deep.equal([]);
+  });
+
   it("rejects a contract selector that names no protected contract", () => {
     expect(() => createFromFixture(reentrancyDetector, fx, { contracts: ["vault"] })).to.throw(
       'detector reentrancy: contracts: "vault" is not a protected contract (known: bank)',
