@@ -177,7 +177,7 @@ function loansFromLogs(logs: readonly LogEntry[], enabled: ReadonlySet<FlashLoan
       try {
         parsed = e.iface.parseLog({ topics: log.topics, data: log.data });
       } catch {
-        parsed = null; // same topic, different indexing (Aave V2 vs V3 share a name, not a layout)
+        parsed = null; // same signature, different indexed fields: someone else's event
       }
       if (!parsed) continue;
       loans.push({

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { parseEther } from "ethers";
+import { Interface, parseEther } from "ethers";
 import { flashLoanDetector, type FlashLoan } from "../../../guardian/detectors/flashLoan";
 import type { BlockContext } from "../../../guardian/context/types";
 import { readBlockFixture } from "./blockFixtures";
@@ -59,6 +59,20 @@ describe("flash-loan detector", () => {
   it("watches only the protocols it is given", async () => {
     const findings = await runBlocks(createFromFixture(flashLoanDetector, fx, { protocols: ["balancer"] }), fx.blocks);
     expect(findings.map((f) => f.txHash)).to.deep.equal([fx.label("balancerLoan")]);
+  });
+
+  it("recognises Aave V2's FlashLoan event layout as well as V3's", async () => {
+    const block = structuredClone(fx.blockOf("aaveLoan")) as BlockContext;
+    const tx = block.transactions[0];
+    tx.trace = null;
+    const v2 = new Interface([
+      "event FlashLoan(address indexed target, address indexed initiator, address indexed asset, uint256 amount, uint256 premium, uint16 referralCode)",
+    ]);
+    const encoded = v2.encodeEventLog("FlashLoan", [fx.label("borrower"), fx.label("borrower"), fx.label("tokenA"), parseEther("100"), parseEther("0.05"), 0]);
+    const original = tx.logs.findIndex((l) => l.address === fx.label("aave"));
+    tx.logs[original] = { ...tx.logs[original], topics: encoded.topics, data: encoded.data };
+    const [f] = await runBlocks(createFromFixture(flashLoanDetector, fx), [block]);
+    expect(loansOf(f.evidence)[0]).to.deep.include({ protocol: "aave", source: "log", assets: [{ token: fx.label("tokenA"), amount: parseEther("100").toString() }] });
   });
 
   it("recognises a loan from the lender's event alone when the node gave no trace", async () => {
