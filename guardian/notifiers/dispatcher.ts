@@ -69,6 +69,29 @@ function newAlertId(kind: AlertKind): string {
   return `${kind}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 }
 
+/** The failsafe-watch detector reports the breaker's own events; a Tripped or Lifted one is a trip or a lift. */
+const FAILSAFE_WATCH = "failsafe-watch";
+
+function onChainIncident(f: Finding): { kind: "trip" | "lift"; incident: IncidentAlert } | undefined {
+  if (f.detectorId !== FAILSAFE_WATCH || !f.contract) return undefined;
+  const event = f.evidence.event;
+  const args = (f.evidence.args ?? {}) as Record<string, unknown>;
+  if ((event !== "Tripped" && event !== "Lifted") || typeof args.incidentId !== "string") return undefined;
+  const base = { incidentId: args.incidentId, chainId: f.chainId, breaker: f.contract, findings: [f], blockNumber: f.blockNumber, ...(f.txHash ? { txHash: f.txHash } : {}) };
+  if (event === "Lifted") {
+    return { kind: "lift", incident: { ...base, ...(typeof args.liftedBy === "string" ? { note: `Lifted by ${args.liftedBy}.` } : {}) } };
+  }
+  const expiresAt = Number(args.expiresAt);
+  return {
+    kind: "trip",
+    incident: {
+      ...base,
+      ...(Number.isFinite(expiresAt) && expiresAt > 0 ? { expiresAt } : {}),
+      ...(typeof args.guardian === "string" ? { note: `Tripped by ${args.guardian}.` } : {}),
+    },
+  };
+}
+
 function toAlertFinding(f: Finding): AlertFinding {
   return {
     id: f.id,
@@ -240,6 +263,12 @@ export class AlertDispatcher implements FindingSink {
   #handleFindings(findings: readonly Finding[]): void {
     const byGroup = new Map<string, Finding[]>();
     for (const f of findings) {
+      const onChain = onChainIncident(f);
+      if (onChain) {
+        if (onChain.kind === "trip") this.#handleTrip(onChain.incident);
+        else this.#handleLift(onChain.incident);
+        continue;
+      }
       const contract = f.contract?.toLowerCase();
       const group = this.#groupOf(f.chainId, contract);
       byGroup.set(group, [...(byGroup.get(group) ?? []), { ...f, contract }]);
@@ -371,6 +400,9 @@ export class AlertDispatcher implements FindingSink {
         title: `Retracted ${gone.length} finding${gone.length > 1 ? "s" : ""} on ${where} after a reorg`,
         summary: `A reorg of depth ${reorg.depth} above block ${reorg.commonAncestor.number} orphaned the block${gone.length > 1 ? "s" : ""} these findings were seen in.`,
         details: [
+          ...(gone.some((f) => onChainIncident(f)?.kind === "trip")
+            ? ["The block that included the trip was orphaned: check that the trip is included again on the new branch."]
+            : []),
           resolves
             ? "Nothing else stands in this incident: it is resolved."
             : open?.tripped
@@ -399,6 +431,17 @@ export class AlertDispatcher implements FindingSink {
 
   #handleTrip(input: IncidentAlert): void {
     const contract = (input.contract ?? input.breaker).toLowerCase();
+    const incidentId = input.incidentId.toLowerCase();
+    // The responder announces its trip on inclusion and failsafe-watch then reports the Tripped event:
+    // one alert per incident, with the on-chain record attached so a reorg of it is retracted too.
+    const earlier = this.#deps.store.incidentAlert("trip", incidentId);
+    if (earlier) {
+      this.#deps.store.addFindings(
+        earlier.id,
+        (input.findings ?? []).map((f) => f.id),
+      );
+      return;
+    }
     const id = newAlertId("trip");
     const incident = this.#incident(input.chainId, contract, id);
     incident.tripped = true;
@@ -412,7 +455,7 @@ export class AlertDispatcher implements FindingSink {
       incidentKey: incident.key,
       severity,
       title: `Breaker tripped on ${where}`,
-      summary: `The circuit breaker ${input.breaker.toLowerCase()} was tripped on chain ${input.chainId} with incident ${input.incidentId}${input.blockNumber !== undefined ? ` in block ${input.blockNumber}` : ""}.`,
+      summary: `The circuit breaker ${input.breaker.toLowerCase()} was tripped on chain ${input.chainId} with incident ${incidentId}${input.blockNumber !== undefined ? ` in block ${input.blockNumber}` : ""}.`,
       details: [
         ...(input.expiresAt !== undefined
           ? [`The trip lapses at ${new Date(input.expiresAt * 1000).toISOString()} unless governance ratifies it.`]
@@ -423,7 +466,7 @@ export class AlertDispatcher implements FindingSink {
       contract,
       detectorIds: [...new Set(findings.map((f) => f.detectorId))],
       findings: findings.map(toAlertFinding),
-      incidentId: input.incidentId,
+      incidentId,
       resolves: false,
       links: this.#txLinks(input.chainId, [input.txHash, ...findings.map((f) => f.txHash)]),
       createdAt: new Date().toISOString(),
@@ -435,9 +478,11 @@ export class AlertDispatcher implements FindingSink {
 
   #handleLift(input: IncidentAlert): void {
     const contract = (input.contract ?? input.breaker).toLowerCase();
+    const incidentId = input.incidentId.toLowerCase();
+    if (this.#deps.store.incidentAlert("lift", incidentId)) return;
     const open = this.#incidents.get(this.#groupOf(input.chainId, contract));
     // After a restart the trip alert is only in the store; the lift must still close the same incident.
-    const trip = this.#deps.store.tripAlert(input.incidentId);
+    const trip = this.#deps.store.incidentAlert("trip", incidentId);
     const incidentKey = trip?.incidentKey ?? open?.key ?? newAlertId("lift");
     const severity = input.severity ?? trip?.severity ?? "critical";
     const where = this.#label(contract, input.chainId);
@@ -447,13 +492,13 @@ export class AlertDispatcher implements FindingSink {
       incidentKey,
       severity,
       title: `Breaker lifted on ${where}`,
-      summary: `The trip of ${input.breaker.toLowerCase()} (incident ${input.incidentId}) on chain ${input.chainId} was lifted${input.blockNumber !== undefined ? ` in block ${input.blockNumber}` : ""}; the protected operations are open again.`,
+      summary: `The trip of ${input.breaker.toLowerCase()} (incident ${incidentId}) on chain ${input.chainId} was lifted${input.blockNumber !== undefined ? ` in block ${input.blockNumber}` : ""}; the protected operations are open again.`,
       details: input.note ? [input.note] : [],
       chainId: input.chainId,
       contract,
       detectorIds: trip?.detectorIds ?? [],
-      findings: [],
-      incidentId: input.incidentId,
+      findings: (input.findings ?? []).map(toAlertFinding),
+      incidentId,
       resolves: true,
       links: this.#txLinks(input.chainId, [input.txHash]),
       createdAt: new Date().toISOString(),

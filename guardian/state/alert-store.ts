@@ -122,8 +122,8 @@ export class AlertStore {
       ),
       alert: db.prepare("SELECT message FROM alert_messages WHERE id = ?"),
       incidentAlerts: db.prepare("SELECT message FROM alert_messages WHERE incident_key = ? ORDER BY created_at, rowid"),
-      tripAlert: db.prepare(
-        `SELECT message FROM alert_messages WHERE kind = 'trip' AND json_extract(message, '$.incidentId') = ?
+      incidentAlert: db.prepare(
+        `SELECT message FROM alert_messages WHERE kind = ? AND json_extract(message, '$.incidentId') = ?
           ORDER BY created_at DESC, rowid DESC LIMIT 1`,
       ),
       allAlerts: db.prepare("SELECT message FROM alert_messages ORDER BY created_at, rowid"),
@@ -220,10 +220,17 @@ export class AlertStore {
     return row ? (JSON.parse(row.message) as AlertMessage) : undefined;
   }
 
-  /** The latest trip alert raised for an on-chain incident id. */
-  tripAlert(incidentId: string): AlertMessage | undefined {
-    const row = this.#stmt.tripAlert.get(incidentId) as { message: string } | undefined;
+  /** The latest trip or lift alert raised for an on-chain incident id. */
+  incidentAlert(kind: "trip" | "lift", incidentId: string): AlertMessage | undefined {
+    const row = this.#stmt.incidentAlert.get(kind, incidentId.toLowerCase()) as { message: string } | undefined;
     return row ? (JSON.parse(row.message) as AlertMessage) : undefined;
+  }
+
+  /** Adds findings to an alert already sent (the on-chain record of a trip announced before it was mined). */
+  addFindings(alertId: string, findingIds: readonly string[]): void {
+    this.#db.transaction(() => {
+      for (const id of findingIds) this.#stmt.insertFinding.run(alertId, id);
+    })();
   }
 
   /** Alerts in the order they were raised, of one incident or of all. */

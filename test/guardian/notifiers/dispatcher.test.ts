@@ -277,6 +277,28 @@ describe("AlertDispatcher", () => {
     expect(next.incidentKey).to.not.equal(audit[0].incidentKey);
   });
 
+  it("turns failsafe-watch's Tripped and Lifted findings into one trip and one lift alert per incident", async () => {
+    const d = make({ routes: [{ notify: ["audit"] }] }, { audit: hook("/audit") });
+    const incidentId = `0x${"cd".repeat(32)}`;
+    const cause = finding({ severity: "critical" });
+    const watch = (event: string, args: Record<string, unknown>) =>
+      finding({ detectorId: "failsafe-watch", severity: "high", title: `${event} on Vault`, evidence: { event, contract: VAULT, args } });
+    const tripped = watch("Tripped", { incidentId, guardian: "0x00000000000000000000000000000000000000ee", expiresAt: "1800000000" });
+    await d.onFindings([cause], BLOCK);
+    // The responder announces the trip when it lands; the Tripped event follows from the chain.
+    d.alertTrip({ incidentId, chainId: 31337, breaker: VAULT, findings: [cause] });
+    await d.onFindings([tripped], BLOCK);
+    await d.onFindings([watch("Lifted", { incidentId, liftedBy: "0x00000000000000000000000000000000000000ff" })], BLOCK);
+    await d.idle();
+    const alerts = on("/audit").map(alertOf);
+    expect(alerts.map((a) => a.kind)).to.deep.equal(["finding", "trip", "lift"]);
+    expect(alerts[1].incidentId).to.equal(incidentId);
+    expect(alerts[2]).to.include({ incidentId, resolves: true, incidentKey: alerts[0].incidentKey });
+    expect(alerts[2].details).to.deep.equal(["Lifted by 0x00000000000000000000000000000000000000ff."]);
+    // The on-chain Tripped finding was attached to the responder's trip alert, so a reorg of it is retracted.
+    expect(store.liveAlertsForFinding(tripped.id).map((x) => x.alertId)).to.deep.equal([alerts[1].id]);
+  });
+
   it("returns from onFindings while a notifier hangs, keeps other channels flowing, and resumes after a restart", async () => {
     let release: (() => void) | undefined;
     behaviour.set("/hang", (res) => {
