@@ -5,10 +5,12 @@ import * as replay from "./commands/replay";
 import * as configCommands from "./commands/config";
 import * as report from "./commands/report";
 import * as audit from "./commands/audit";
+import * as relay from "./commands/relay";
+import * as trip from "./commands/trip";
 import { UsageError } from "./commands/usageError";
 
 /** One line per command group; each module exports `register(program)`. */
-const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit];
+const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, relay, trip];
 
 
 export function buildProgram(): Command {

@@ -21,12 +21,18 @@ export class PolicyConfigError extends Error {
   }
 }
 
+export interface TripPath {
+  breakers: ResolvedBreaker[];
+  recorder: IncidentRecorder;
+  isTripped(chainId: number, breaker: string): Promise<boolean>;
+}
+
 /**
  * Builds the trip path from the config: resolves `policy.breakers` against `contracts` and
  * `responders`, starts one responder instance per (responder, chain) (keys load and relays are checked
  * here, so a misconfiguration stops the guardian at startup), and opens the incident store.
  */
-export async function createDecisionSinks({ loaded, db, logger, metrics }: SinkDeps): Promise<FindingSink[]> {
+export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps): Promise<TripPath> {
   const { config, file } = loaded;
   const policy = config.policy;
   const log = logger.child({ stage: "decisions" });
@@ -106,13 +112,16 @@ export async function createDecisionSinks({ loaded, db, logger, metrics }: SinkD
     },
   });
   log.info({ breakers: breakers.map((b) => ({ contract: b.contractName, breaker: b.breaker, responder: b.responder.name })), dry_run: policy.dryRun }, "trip path ready");
-  return [
-    new DecisionSink({
-      policy,
-      breakers,
-      recorder,
-      logger: log as Logger,
-      isTripped: (chainId, breaker) => CircuitBreaker__factory.connect(breaker, providerFor(chainId)).isTripped(),
-    }),
-  ];
+  return {
+    breakers,
+    recorder,
+    isTripped: (chainId, breaker) => CircuitBreaker__factory.connect(breaker, providerFor(chainId)).isTripped(),
+  };
+}
+
+/** The decision policy as the first sink of `failsafe guard`. */
+export async function createDecisionSinks(deps: SinkDeps): Promise<FindingSink[]> {
+  const tripPath = await createTripPath(deps);
+  const policy = deps.loaded.config.policy;
+  return [new DecisionSink({ policy, ...tripPath, logger: deps.logger.child({ stage: "decisions" }) as Logger })];
 }

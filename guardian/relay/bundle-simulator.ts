@@ -125,11 +125,12 @@ export async function simulateBundle(rpc: RpcClient, rawTxs: readonly string[], 
   const coinbase = (options.coinbase ?? state.miner).toLowerCase();
   const timestamp = options.timestamp ?? Number(state.timestamp) + 12 * Math.max(1, options.blockNumber - stateNumber);
 
-  const nextNonce = new Map<string, number>();
+  const senders = [...new Set(txs.map((tx) => (tx.from as string).toLowerCase()))];
+  const counts = await Promise.all(senders.map((from) => rpc.request<string>("eth_getTransactionCount", [from, toQuantity(stateNumber)])));
+  const nextNonce = new Map(senders.map((from, i) => [from, Number(counts[i])]));
   for (const [i, tx] of txs.entries()) {
     const from = (tx.from as string).toLowerCase();
-    let expected = nextNonce.get(from);
-    if (expected === undefined) expected = Number(await rpc.request<string>("eth_getTransactionCount", [from, toQuantity(stateNumber)]));
+    const expected = nextNonce.get(from) as number;
     if (tx.nonce < expected) throw new BundleSimulationError(`err: nonce too low: address ${tx.from}, tx ${i}: ${tx.nonce} state: ${expected}`);
     if (tx.nonce > expected) throw new BundleSimulationError(`err: nonce too high: address ${tx.from}, tx ${i}: ${tx.nonce} state: ${expected}`);
     if (tx.maxFeePerGas !== null && tx.maxFeePerGas < baseFee) {

@@ -170,31 +170,35 @@ export class FlashbotsTripResponder implements TripResponder {
     }
 
     const breaker = CircuitBreaker__factory.connect(breakerAddress, this.provider);
-    const before = await this.trippedBy(breakerAddress);
+    const dryRun = this.params.dryRun || request.dryRun === true;
+    // Every read the first submission needs, at once: an incident is a race.
+    const [before, gas, head, lease] = await Promise.all([
+      this.trippedBy(breakerAddress),
+      this.params.gasLimit !== undefined
+        ? Promise.resolve({ ok: true as const, limit: BigInt(this.params.gasLimit) })
+        : breaker.trip.estimateGas(request.incidentId, { from: signer.address }).then(
+            (estimate) => ({ ok: true as const, limit: (estimate * 125n) / 100n }),
+            (err: unknown) => ({ ok: false as const, reason: describeRevert(err) }),
+          ),
+      this.provider.getBlock("latest"),
+      dryRun ? Promise.resolve(undefined) : (this.nonces as NonceManager).reserve(),
+    ]);
+    if (before || !gas.ok || !head) lease?.release();
     if (before) {
       mark("already-tripped", { detail: `tripped for incident ${before.incidentId} by ${before.guardian}` });
       return finish("already-tripped", { trippedBy: before });
     }
-    const data = breakerInterface.encodeFunctionData("trip", [request.incidentId]);
-    let gasLimit: bigint;
-    try {
-      gasLimit = this.params.gasLimit !== undefined
-        ? BigInt(this.params.gasLimit)
-        : ((await breaker.trip.estimateGas(request.incidentId, { from: signer.address })) * 125n) / 100n;
-    } catch (err) {
-      const reason = describeRevert(err);
-      mark("failed", { detail: `trip would revert: ${reason}` });
-      return finish("failed", { error: `trip would revert for guardian ${signer.address}: ${reason}` });
+    if (!gas.ok) {
+      mark("failed", { detail: `trip would revert: ${gas.reason}` });
+      return finish("failed", { error: `trip would revert for guardian ${signer.address}: ${gas.reason}` });
     }
-
-    const dryRun = this.params.dryRun || request.dryRun === true;
-    const head = await this.provider.getBlock("latest");
     if (!head) throw new Error("the node returned no latest block");
+    const gasLimit = gas.limit;
+    const data = breakerInterface.encodeFunctionData("trip", [request.incidentId]);
     const fees = new FeePolicy(this.params.fees, request.frontRun, nextBaseFeeOf(head));
     if (request.frontRun && fees.outbidCapped) {
       log.warn({ attacker_tx: request.frontRun.txHash, attacker_priority_fee: request.frontRun.maxPriorityFeePerGas.toString(), cap: fees.maxPriorityFee.toString() }, "attacker pays more than the priority fee cap; bidding the cap");
     }
-    const lease: NonceLease | undefined = dryRun ? undefined : await (this.nonces as NonceManager).reserve();
     const nonce = lease?.nonce ?? (await this.provider.getTransactionCount(signer.address, "pending"));
     const signal = anySignal([this.closing.signal, request.signal]);
     const versions: SentVersion[] = [];
@@ -358,7 +362,7 @@ export class FlashbotsTripResponder implements TripResponder {
           try {
             const sent = await relay.provider.sendRawBundle([raw], target, { replacementUuid });
             if ("error" in sent) {
-              log.warn({ relay: relay.label, target_block: target, err: sent.error }, "relay refused the trip bundle");
+              log.warn({ relay: relay.label, target_block: target, relay_error: sent.error.message, code: sent.error.code }, "relay refused the trip bundle");
               return;
             }
             bundleHash = sent.bundleHash;

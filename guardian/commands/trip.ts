@@ -1,0 +1,60 @@
+import type { Command } from "commander";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { loadConfig } from "../config/loadConfig";
+import { createTripPath } from "../decisions/create-decision-sinks";
+import { createLogger } from "../ops/logger";
+import { GuardianMetrics } from "../ops/metrics";
+import { openDatabase } from "../state/database";
+import { UsageError } from "./usageError";
+
+interface TripOptions {
+  config: string;
+  breaker: string;
+  reason: string;
+  dryRun?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("trip")
+    .description("trip a configured breaker now, by hand, through the same private-bundle path the guardian uses")
+    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .requiredOption("--breaker <name>", "a policy.breakers entry, by contract name or breaker address")
+    .option("--reason <text>", "why, recorded in the incident report", "manual trip by an operator")
+    .option("--dry-run", "build, sign and simulate the trip and log the bundle, but send nothing")
+    .action(async (opts: TripOptions) => {
+      const loaded = loadConfig(opts.config);
+      const { config } = loaded;
+      const { logger, flush } = createLogger({ ...config.logging, destination: "stderr" });
+      const db = openDatabase(config.store.path);
+      try {
+        const tripPath = await createTripPath({ loaded, db, logger, metrics: new GuardianMetrics({ defaultMetrics: false }) });
+        const wanted = opts.breaker.toLowerCase();
+        const target = tripPath.breakers.find((b) => b.contractName.toLowerCase() === wanted || b.breaker === wanted);
+        if (!target) {
+          const known = tripPath.breakers.map((b) => `${b.contractName} (${b.breaker})`).join(", ") || "none: add policy.breakers";
+          throw new UsageError(`--breaker: no breaker "${opts.breaker}" in policy.breakers (known: ${known})`);
+        }
+        const detectedAt = Date.now();
+        const incidentId = keccak256(toUtf8Bytes(`failsafe:manual:${target.chainId}:${target.breaker}:${opts.reason}:${detectedAt}`));
+        const dryRun = opts.dryRun === true || config.policy.dryRun;
+        const record = tripPath.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings: [], dryRun });
+        const outcome = await target.responder.trip({ incidentId, breaker: target.breaker, detectedAt, dryRun });
+        await tripPath.recorder.recordOutcome(incidentId, outcome);
+        await target.responder.close?.();
+
+        const out = process.stdout;
+        out.write(`incident ${incidentId}\n${target.contractName} (${target.breaker}) on chain ${target.chainId}: ${outcome.status}${outcome.error ? ` (${outcome.error})` : ""}\n`);
+        for (const e of outcome.timeline) {
+          const where = [e.blockNumber !== undefined ? `block ${e.blockNumber}` : "", e.txHash ? `tx ${e.txHash}` : "", e.priorityFeePerGas ? `tip ${e.priorityFeePerGas} wei` : ""].filter(Boolean).join(", ");
+          out.write(`  +${String(e.ms).padStart(5)} ms  ${e.step.padEnd(16)}${where}${e.detail ? `  ${e.detail}` : ""}\n`);
+        }
+        if (outcome.bundleHashes.length > 0) out.write(`bundles ${outcome.bundleHashes.join(", ")}\n`);
+        out.write(`report ${record.files.markdown}\n`);
+        if (outcome.status === "failed" || outcome.status === "aborted") process.exitCode = 1;
+      } finally {
+        db.close();
+        flush();
+      }
+    });
+}
