@@ -183,16 +183,28 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     // ------------------------------------------------------------------ recovery
 
     /// @inheritdoc IPausableVault
+    /// @dev Recovery must work on a vault that is already short (an exploit, a negative rebase): that is when it
+    /// matters most. So the check after it is that the shortfall did not grow, rather than that there is none.
     function recover(address token, uint256 amount) external onlyRole(GOVERNOR_ROLE) {
         if (token == address(this)) revert PausableVaultUnrecoverableToken(token);
         uint256 balance = IERC20(token).balanceOf(address(this));
         if (amount > balance) revert PausableVaultRecoveryExceedsBalance(token, amount, balance);
+        uint256 shortfall;
         if (token == asset()) {
-            uint256 unaccounted = balance - totalAssets();
-            if (amount > unaccounted) _recordOutflow(token, amount - unaccounted, false);
+            uint256 books = totalAssets();
+            if (balance >= books) {
+                uint256 unaccounted = balance - books;
+                if (amount > unaccounted) _recordOutflow(token, amount - unaccounted, false);
+            } else {
+                shortfall = books - balance;
+                _recordOutflow(token, amount, false);
+            }
         }
         IERC20(token).safeTransfer(_recovery, amount);
-        _requireSolvent();
+        // Not _requireSolvent(): the shortfall from before the call is tolerated, any growth of it is not.
+        uint256 held = IERC20(asset()).balanceOf(address(this));
+        uint256 owed = totalAssets();
+        if (held + shortfall < owed) revert PausableVaultInsolvent(held, owed);
         emit Recovered(token, _recovery, amount);
     }
 

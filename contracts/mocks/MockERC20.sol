@@ -15,6 +15,11 @@ contract MockERC20 is ERC20 {
         _mint(to, amount);
     }
 
+    /// @dev Stands in for an exploit or a negative rebase taking tokens from a holder.
+    function burn(address from, uint256 amount) external {
+        _burn(from, amount);
+    }
+
     function decimals() public view override returns (uint8) {
         return _decimals;
     }

@@ -399,6 +399,23 @@ describe("PausableVault", function () {
       expect(await other.balanceOf(recovery.address)).to.equal(1234n);
     });
 
+    it("still rescues what is left of a vault that lost funds, which blocks every user operation", async function () {
+      const { vault, token, governance, alice, recovery } = await loadFixture(vaultFixture);
+      const asset = await token.getAddress();
+      const self = await vault.getAddress();
+      await token.burn(self, 300n * UNIT); // an exploit drained 300 behind the vault's back
+      await expect(vault.connect(alice).withdraw(UNIT, alice.address, alice.address))
+        .to.be.revertedWithCustomError(vault, "PausableVaultInsolvent")
+        .withArgs(1_699n * UNIT, 1_999n * UNIT);
+      await expect(vault.connect(alice).deposit(UNIT, alice.address))
+        .to.be.revertedWithCustomError(vault, "PausableVaultInsolvent")
+        .withArgs(1_701n * UNIT, 2_001n * UNIT);
+      await vault.connect(governance).recover(asset, 1_700n * UNIT);
+      expect(await token.balanceOf(recovery.address)).to.equal(1_700n * UNIT);
+      expect(await vault.totalAssets()).to.equal(300n * UNIT);
+      expect(await token.balanceOf(self)).to.equal(0n);
+    });
+
     it("refuses the vault's own (escrowed) shares and amounts above the balance", async function () {
       const { vault, token, governance } = await loadFixture(vaultFixture);
       const self = await vault.getAddress();
@@ -485,6 +502,23 @@ describe("PausableVault", function () {
       expect(await token.balanceOf(alice.address)).to.equal(99n * UNIT);
       expect(await vault.totalAssets()).to.equal(900n * UNIT);
       expect(await token.balanceOf(await vault.getAddress())).to.equal(900n * UNIT);
+    });
+
+    it("refuses payouts, and recoveries, of a token that charges the sender on top", async function () {
+      const [governance, guardian, recovery, alice] = await ethers.getSigners();
+      const token = (await (await ethers.getContractFactory("FeeOnTransferToken")).deploy(0)) as FeeOnTransferToken;
+      const vault = await deployVault(token, governance.address, [guardian.address], recovery.address);
+      await fundAndApprove(token, vault, [alice], 1_000n * UNIT);
+      await vault.connect(alice).deposit(1_000n * UNIT, alice.address);
+      await token.setFeeBps(100);
+      await token.setSenderPays(true);
+      // Paying 100 costs the vault 101: the books would say 900 while 899 are held.
+      await expect(vault.connect(alice).withdraw(100n * UNIT, alice.address, alice.address))
+        .to.be.revertedWithCustomError(vault, "PausableVaultInsolvent")
+        .withArgs(899n * UNIT, 900n * UNIT);
+      await expect(vault.connect(governance).recover(await token.getAddress(), 100n * UNIT))
+        .to.be.revertedWithCustomError(vault, "PausableVaultInsolvent")
+        .withArgs(899n * UNIT, 900n * UNIT);
     });
 
     it("works with a token whose transfers return nothing (SafeERC20)", async function () {
