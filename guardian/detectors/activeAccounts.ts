@@ -163,7 +163,7 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
           for (const [account, act] of Object.entries(old.activity)) {
             const prev = baselines.get(account);
             entry.undo.baselines.push([account, prev ?? null]);
-            baselines.set(account, { rate: rateAt(prev, old.block) * decay + alpha * act.count, at: old.block });
+            baselines.set(account, { rate: rateAt(prev, old.block) + alpha * act.count, at: old.block });
           }
         }
         fedThrough = Math.max(fedThrough, feedTo);
