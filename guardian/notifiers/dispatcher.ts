@@ -5,6 +5,7 @@ import type { BlockContext } from "../context/types";
 import type { FindingSink } from "../decisions/types";
 import type { Finding, Severity } from "../detectors/types";
 import type { AlertStore, DeliveryRow } from "../state/alert-store";
+import type { AlertMetrics } from "./alert-metrics";
 import { AlertRouter, severityRank, type AlertsConfig, type AlertTarget } from "./alert-routes";
 import { DeliveryError } from "./delivery-error";
 import type { AlertFinding, AlertKind, AlertLink, AlertMessage, Notifier } from "./types";
@@ -39,6 +40,7 @@ export interface AlertDispatcherDeps {
   contracts?: readonly { name: string; address: string }[];
   /** How long `close()` waits for deliveries in flight; the rest resume on the next start. */
   closeTimeoutMs?: number;
+  metrics?: AlertMetrics;
 }
 
 /** The in-memory side of one incident: cooldown and held findings. The store keeps the durable part. */
@@ -525,6 +527,7 @@ export class AlertDispatcher implements FindingSink {
 
   #raise(message: AlertMessage, targets: readonly AlertTarget[]): void {
     const deliveries = this.#deps.store.recordAlert(message, targets, Date.now());
+    this.#deps.metrics?.alerts.inc({ kind: message.kind, severity: message.severity });
     this.#log.info(
       { alert_id: message.id, kind: message.kind, severity: message.severity, incident: message.incidentKey, targets: deliveries.length },
       targets.length > 0 ? "alert raised" : "alert raised with no matching route",
@@ -564,13 +567,16 @@ export class AlertDispatcher implements FindingSink {
         await notifier.send(message, delivery.recipient || undefined);
         store.finishAttempt(delivery.id, attempt, { ok: true }, Date.now());
         store.setStatus(delivery.id, "delivered", null, Date.now());
+        this.#deps.metrics?.attempts.inc({ notifier: delivery.notifier, outcome: "delivered" });
         log.info({ attempt }, "alert delivered");
         return;
       } catch (err) {
         const failure =
           err instanceof DeliveryError ? err : new DeliveryError(`${notifier.type}: unexpected failure`, { retryable: false, cause: err });
         store.finishAttempt(delivery.id, attempt, { ok: false, retryable: failure.retryable, error: failure.message }, Date.now());
-        if (!failure.retryable || attempt >= maxAttempts) {
+        const givesUp = !failure.retryable || attempt >= maxAttempts;
+        this.#deps.metrics?.attempts.inc({ notifier: delivery.notifier, outcome: givesUp ? "failed" : "retried" });
+        if (givesUp) {
           store.setStatus(delivery.id, "failed", failure.message, Date.now());
           log.error({ attempt, err: failure.message, retryable: failure.retryable }, "alert delivery failed");
           return;

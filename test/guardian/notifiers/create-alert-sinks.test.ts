@@ -51,7 +51,8 @@ describe("createAlertSinks", () => {
 
   it("builds the dispatcher from the YAML's notifiers and alerts sections, routes naming contracts by name", async () => {
     const loaded = parseConfig(config(hook.url, "Vault"), path.join(dir, "failsafe.yaml"));
-    const sinks = createAlertSinks({ loaded, db, logger: silentLogger, metrics: new GuardianMetrics() });
+    const metrics = new GuardianMetrics();
+    const sinks = createAlertSinks({ loaded, db, logger: silentLogger, metrics });
     expect(sinks.map((s) => s.name)).to.deep.equal(["alerts"]);
     const f = finding({ severity: "critical" });
     await sinks[0].onFindings([f], { chainId: 31337, number: 1, hash: "0x01", parentHash: "0x00", timestamp: 0, transactions: [] });
@@ -59,6 +60,9 @@ describe("createAlertSinks", () => {
     expect(alert.findings.map((x) => x.id)).to.deep.equal([f.id]);
     expect(alert.title).to.equal(`${f.title} on Vault (0x00000000000000000000000000000000000000aa)`);
     await sinks[0].close?.();
+    const exposition = await metrics.registry.metrics();
+    expect(exposition).to.include('failsafe_alerts_total{kind="finding",severity="critical"} 1');
+    expect(exposition).to.include('failsafe_alert_delivery_attempts_total{notifier="ops-hook",outcome="delivered"} 1');
   });
 
   it("reports a route to an unknown contract as a ConfigError naming the file and path", () => {
