@@ -81,7 +81,7 @@ export class IncidentRecorder {
     return this.deps.store.list();
   }
 
-  open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean }): IncidentRecord {
+  open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }): IncidentRecord {
     const existing = this.deps.store.get(input.id);
     if (existing) return this.addFindings(input.id, input.findings);
     const now = new Date().toISOString();
@@ -100,7 +100,7 @@ export class IncidentRecorder {
       timeline: [],
       bundleHashes: [],
       governance: [],
-      notes: [],
+      notes: input.notes ?? [],
       files: { json: `${base}.json`, markdown: `${base}.md` },
     };
     this.write(record);
@@ -226,6 +226,7 @@ export function renderIncidentMarkdown(r: IncidentRecord): string {
   }
 
   lines.push(`## Findings (${r.findings.length})`, "");
+  if (r.findings.length === 0) lines.push("None: the trip was not caused by a detector finding (see the notes).", "");
   for (const f of r.findings) {
     lines.push(`### ${f.severity.toUpperCase()} · ${f.title}${f.retracted ? " (retracted by a reorg)" : ""}`, "");
     lines.push(`- Detector: \`${f.detectorId}\``);
