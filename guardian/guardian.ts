@@ -107,7 +107,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       logger: stageLogger(chainLog, "pipeline"),
       metrics,
       store,
-      contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address)),
+      contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces),
       detectors: createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog }),
       sinks: deps.sinks,
       window: chain.maxReorgDepth,

@@ -20,6 +20,10 @@ export interface BlockTiming {
   hash: string;
   /** From the start of handling the block (including waiting for its context) to its commit. */
   ms: number;
+  /** Of which: waiting for the block context (node I/O), running the detectors, the store commit. */
+  contextMs: number;
+  detectMs: number;
+  commitMs: number;
   transactions: number;
   findings: number;
 }
@@ -71,7 +75,7 @@ export class Pipeline {
     const byBlock = new Map<string, Finding[]>();
     for (const f of pending) byBlock.set(f.blockHash, [...(byBlock.get(f.blockHash) ?? []), f]);
     for (const [hash, findings] of byBlock) {
-      const ctx = await this.deps.contexts.build(hash).catch(() => headerOnly({ number: findings[0].blockNumber, hash, parentHash: "", timestamp: 0 }, this.deps.chainId));
+      const ctx = await this.deps.contexts.build({ number: findings[0].blockNumber, hash }).catch(() => headerOnly({ number: findings[0].blockNumber, hash, parentHash: "", timestamp: 0 }, this.deps.chainId));
       await this.deliver(findings, ctx);
     }
   }
@@ -97,7 +101,7 @@ export class Pipeline {
     const fetchAhead = (upTo: number) => {
       for (; nextToFetch < blocks.length && nextToFetch <= upTo; nextToFetch++) {
         const b = blocks[nextToFetch];
-        const p = this.deps.contexts.build(b.hash);
+        const p = this.deps.contexts.build(b);
         p.catch(() => undefined); // awaited (and its error surfaced) when its turn comes
         pending.set(b.hash, p);
       }
@@ -114,7 +118,7 @@ export class Pipeline {
         const ctx = await (pending.get(event.block.hash) as Promise<BlockContext>);
         pending.delete(event.block.hash);
         blockIndex++;
-        await this.onBlock(event.block, ctx, started);
+        await this.onBlock(event.block, ctx, started, performance.now() - started);
       }
     }
   }
@@ -125,15 +129,18 @@ export class Pipeline {
     return dedupeById(results.flat());
   }
 
-  private async onBlock(block: BlockRef, ctx: BlockContext, started: number): Promise<void> {
+  private async onBlock(block: BlockRef, ctx: BlockContext, started: number, contextMs: number): Promise<void> {
+    const detectStart = performance.now();
     const findings = await this.evaluate(ctx);
+    const commitStart = performance.now();
     const fresh = this.deps.store.commitBlock(this.deps.chainId, {
       block,
       findings,
       detectorStates: this.detectorStates(),
       pruneBelow: block.number - this.deps.window + 1,
     });
-    const ms = performance.now() - started;
+    const end = performance.now();
+    const ms = end - started;
     this.deps.metrics.blocksProcessed.inc({ chain: this.chain });
     this.deps.metrics.blockSeconds.observe({ chain: this.chain }, ms / 1000);
     this.deps.metrics.cursor.set({ chain: this.chain }, block.number);
@@ -142,7 +149,16 @@ export class Pipeline {
       this.deps.health.lastBlockAt = Date.now();
     }
     this.log.debug({ chain_id: this.deps.chainId, block_number: block.number, txs: ctx.transactions.length, findings: fresh.length, ms: Math.round(ms) }, "block processed");
-    this.deps.onBlockCommitted?.({ number: block.number, hash: block.hash, ms, transactions: ctx.transactions.length, findings: fresh.length });
+    this.deps.onBlockCommitted?.({
+      number: block.number,
+      hash: block.hash,
+      ms,
+      contextMs,
+      detectMs: commitStart - detectStart,
+      commitMs: end - commitStart,
+      transactions: ctx.transactions.length,
+      findings: fresh.length,
+    });
     if (fresh.length > 0) await this.deliver(fresh, ctx);
   }
 

@@ -92,7 +92,7 @@ export function register(program: Command): void {
         await checkChainId(rpc, chain);
         const contracts = loaded.contracts.get(chain.id) ?? [];
         const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger });
-        const builder = new BlockContextBuilder(rpc, contracts.map((c) => c.address));
+        const builder = new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces);
         const all: Finding[] = [];
         const emit = (findings: Finding[]) => {
           if (opts.format === "json") for (const f of findings) process.stdout.write(`${JSON.stringify(f)}\n`);

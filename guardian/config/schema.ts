@@ -68,6 +68,11 @@ export const chainSchema = z
     pollIntervalMs: z.number().int().min(50).default(2_000),
     rpcTimeoutMs: z.number().int().min(100).default(10_000),
     rpcMaxAttempts: z.number().int().min(1).max(50).default(8),
+    /**
+     * `callTracer` (debug_trace*, every client) or `parity` (trace_block: reth, erigon, nethermind, anvil;
+     * much faster on anvil). Falls back to callTracer when the node lacks trace_block.
+     */
+    traces: z.enum(["callTracer", "parity"]).default("callTracer"),
     /** Where to start when the store has no cursor for this chain yet. */
     startBlock: z.union([z.number().int().min(0), z.literal("latest")]).default("latest"),
     /** Chain-wide detectors (e.g. reorg), or detectors that select their contracts by parameter. */

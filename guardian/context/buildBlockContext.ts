@@ -4,9 +4,7 @@ import { RpcResponseError, isUnsupportedMethod } from "../chain/errors";
 import type { BlockContext, CallFrame, LogEntry, TxContext } from "./types";
 import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./callFrame";
 import { callTreeFromStructLogs, type StructLogTrace } from "./structLogs";
-
-/** A block is named by number or by hash; the pipeline always uses the hash so a reorg cannot swap it. */
-export type BlockId = number | string;
+import { callTreesFromParityTraces, type ParityTrace } from "./parityTrace";
 
 interface RawTx {
   hash: string;
@@ -18,15 +16,15 @@ interface RawTx {
   nonce: string;
   gasPrice?: string;
   maxPriorityFeePerGas?: string;
-  blockNumber?: string;
 }
 
-interface RawBlock {
+/** A block header with transaction hashes only: cheap for nodes to serve, unlike full transactions. */
+interface RawHeader {
   number: string;
   hash: string;
   parentHash: string;
   timestamp: string;
-  transactions: RawTx[];
+  transactions: string[];
 }
 
 interface RawLog {
@@ -38,7 +36,10 @@ interface RawLog {
 
 interface RawReceipt {
   transactionHash: string;
+  transactionIndex: string;
   blockNumber: string;
+  from: string;
+  to: string | null;
   status?: string;
   gasUsed: string;
   effectiveGasPrice?: string;
@@ -46,186 +47,259 @@ interface RawReceipt {
   logs: RawLog[];
 }
 
-/** A trace as the node gave it (callTracer) or as rebuilt from struct logs. */
+/** A trace as the node gave it (callTracer) or as rebuilt (struct logs, Parity's flat list). */
 type TraceResult = { raw: RawCallFrame } | { frame: CallFrame };
 
 /**
- * How this node can trace, learnt from the first block and kept: a block-wide callTracer is one request,
- * per-transaction callTracer one per tx, struct logs (Hardhat's network) one per tx plus the rebuild.
+ * Where call trees come from. `callTracer` is geth's debug_trace* with callTracer, which every major
+ * client serves. `parity` is `trace_block` (reth, erigon, nethermind, anvil): the same call tree as a flat
+ * list; on anvil it is served from traces recorded at mining time, where debug_traceBlock re-executes the
+ * block once per transaction.
  */
-type TraceMode = "block" | "tx" | "structLog";
+export type TraceSource = "callTracer" | "parity";
+
+/**
+ * How this node can trace, learnt on first use and kept: `parity` and `block` cost one request per block,
+ * `tx` one callTracer request per transaction, `structLog` (Hardhat's network) one default-tracer request
+ * per transaction plus the rebuild.
+ */
+type TraceMode = "parity" | "block" | "tx" | "structLog";
 
 const CALL_TRACER = { tracer: "callTracer" } as const;
 /** Memory is needed to recover call inputs and outputs; storage never is, and it is the bulk of a struct log. */
 const STRUCT_LOGGER = { enableMemory: true, disableStorage: true, enableReturnData: true } as const;
 
-function blockTagOf(id: BlockId): { byHash: boolean; tag: string } {
-  if (typeof id === "number") return { byHash: false, tag: `0x${id.toString(16)}` };
+/**
+ * A block is named by number, by hash, or by both (what the pipeline passes, so a reorg cannot swap the
+ * block under it while the number still serves methods that only take numbers).
+ */
+export type BlockId = number | string | { number: number; hash: string };
+
+function blockTagOf(id: BlockId): { byHash: boolean; tag: string; number?: number } {
+  if (typeof id === "object") return { byHash: true, tag: id.hash, number: id.number };
+  if (typeof id === "number") return { byHash: false, tag: hex(id), number: id };
   return { byHash: /^0x[0-9a-fA-F]{64}$/.test(id), tag: id };
 }
 
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
 export class BlockNotFoundError extends Error {
-  constructor(readonly block: BlockId) {
+  constructor(readonly block: string | number) {
     super(`block ${block} not found`);
   }
 }
 
 /**
  * Builds BlockContexts: for one block, the transactions that touch protected contracts (in the call tree
- * or by emitting logs, reverted ones included), with receipts, logs and normalised call trees. The block,
- * its receipts and its traces travel in one batched request where the node allows it.
+ * or by emitting logs, reverted ones included), with receipts, logs and normalised call trees.
+ *
+ * The header (hashes only), the receipts and the traces travel in one batched request; which transactions
+ * touch is decided from traces and receipts alone, and only those are then fetched in full. Nodes spend
+ * most of a full block's cost on transaction objects, and few of a block's transactions touch any one
+ * protocol.
  */
 export class BlockContextBuilder {
-  private traceMode: TraceMode = "block";
+  private traceMode: TraceMode;
   private receiptsByBlock = true;
   private readonly protectedSet: ReadonlySet<string>;
 
   constructor(
     private readonly rpc: RpcClient,
     protectedAddresses: Iterable<string>,
+    traceSource: TraceSource = "callTracer",
   ) {
     this.protectedSet = new Set([...protectedAddresses].map((a) => a.toLowerCase()));
+    this.traceMode = traceSource === "parity" ? "parity" : "block";
   }
 
   async build(id: BlockId): Promise<BlockContext> {
-    const { byHash, tag } = blockTagOf(id);
-    const calls: RpcCall[] = [{ method: byHash ? "eth_getBlockByHash" : "eth_getBlockByNumber", params: [tag, true] }];
+    const { byHash, tag, number } = blockTagOf(id);
+    const mode = this.traceMode;
+    const calls: RpcCall[] = [{ method: byHash ? "eth_getBlockByHash" : "eth_getBlockByNumber", params: [tag, false] }];
     if (this.receiptsByBlock) calls.push({ method: "eth_getBlockReceipts", params: [tag] });
-    if (this.traceMode === "block") {
+    if (mode === "block") {
       calls.push({ method: byHash ? "debug_traceBlockByHash" : "debug_traceBlockByNumber", params: [tag, CALL_TRACER] });
+    } else if (mode === "parity" && number !== undefined) {
+      calls.push({ method: "trace_block", params: [hex(number)] });
     }
     const settled = await batchSettled(this.rpc, calls);
-    const block = unwrap(settled[0]) as RawBlock | null;
-    if (!block) throw new BlockNotFoundError(id);
+    const header = unwrap(settled[0]) as RawHeader | null;
+    if (!header) throw new BlockNotFoundError(typeof id === "object" ? id.hash : id);
+    const hashes = header.transactions.map((h) => h.toLowerCase());
 
     let receipts: RawReceipt[];
-    if (this.receiptsByBlock) {
-      const r = settled[1];
-      if (r instanceof RpcResponseError && isUnsupportedMethod(r)) {
-        this.receiptsByBlock = false;
-        receipts = await this.fetchReceipts(block.transactions.map((t) => t.hash));
-      } else {
-        receipts = unwrap(r) as RawReceipt[];
-      }
-    } else {
-      receipts = await this.fetchReceipts(block.transactions.map((t) => t.hash));
-    }
+    const r = this.receiptsByBlock ? settled[1] : undefined;
+    if (r instanceof RpcResponseError && isUnsupportedMethod(r)) this.receiptsByBlock = false;
+    if (this.receiptsByBlock) receipts = unwrap(r) as RawReceipt[];
+    else receipts = await this.fetchReceipts(hashes);
+    const receiptByHash = new Map(receipts.map((x) => [x.transactionHash.toLowerCase(), x]));
+    const receiptOf = (hash: string): RawReceipt => {
+      const receipt = receiptByHash.get(hash);
+      if (!receipt) throw new Error(`no receipt for transaction ${hash} in block ${header.hash}`);
+      return receipt;
+    };
 
-    let rawTraces: (RawCallFrame | null)[] | undefined;
-    if (this.traceMode === "block") {
+    let traces: Map<string, TraceResult> | undefined;
+    if (mode === "block") {
       const t = settled[settled.length - 1];
       if (t instanceof RpcResponseError && isUnsupportedMethod(t)) this.traceMode = "tx";
-      else rawTraces = (unwrap(t) as { result: RawCallFrame }[]).map((x) => x.result ?? null);
+      else {
+        traces = new Map();
+        (unwrap(t) as { result?: RawCallFrame }[]).forEach((x, i) => x.result && traces!.set(hashes[i], { raw: x.result }));
+      }
+    } else if (mode === "parity") {
+      const t = number !== undefined ? settled[settled.length - 1] : await this.rpc.request("trace_block", [header.number]).catch((err: unknown) => err);
+      if (t instanceof RpcResponseError && isUnsupportedMethod(t)) {
+        // The node has no trace_ namespace (geth): use callTracer from now on.
+        this.traceMode = "block";
+        return this.build(id);
+      }
+      const flat = unwrap(t) as ParityTrace[];
+      const blockHash = header.hash.toLowerCase();
+      if (flat.some((x) => x.blockHash && x.blockHash.toLowerCase() !== blockHash)) {
+        throw new Error(`block ${Number(header.number)} changed while it was fetched (reorg in progress)`);
+      }
+      traces = new Map([...callTreesFromParityTraces(flat)].map(([h, frame]) => [h, { frame }]));
     }
-    const traces =
-      rawTraces?.map((t) => (t ? { raw: t } : null)) ?? (await this.traceEach(block.transactions, receipts));
-    return this.assemble(block, receipts, traces);
+
+    let fullTxs: Map<string, RawTx> | undefined;
+    if (!traces) {
+      // Struct logs need each transaction's own fields for the root frame, so fetch them all first.
+      if (this.traceMode === "structLog") fullTxs = await this.fetchTransactions(hashes);
+      traces = await this.traceEach(hashes, receiptOf, fullTxs);
+    }
+
+    const touching = hashes
+      .map((hash) => ({ hash, touched: this.touched(receiptOf(hash), traces!.get(hash)) }))
+      .filter((t) => t.touched.length > 0);
+    fullTxs ??= await this.fetchTransactions(touching.map((t) => t.hash));
+    return {
+      chainId: this.rpc.chainId,
+      number: Number(header.number),
+      hash: header.hash.toLowerCase(),
+      parentHash: header.parentHash.toLowerCase(),
+      timestamp: Number(header.timestamp),
+      transactions: touching.map((t) => this.txContext(fullTxs!.get(t.hash)!, receiptOf(t.hash), traces!.get(t.hash), t.touched)),
+    };
   }
 
   /** The context of one transaction: its block's header with only that transaction in it (if it touches). */
   async buildForTx(txHash: string): Promise<BlockContext> {
-    const receipt = await this.rpc.request<RawReceipt | null>("eth_getTransactionReceipt", [txHash]);
-    if (!receipt) throw new Error(`transaction ${txHash} not found or not mined`);
-    const block = await this.rpc.request<RawBlock | null>("eth_getBlockByNumber", [receipt.blockNumber, true]);
-    if (!block) throw new BlockNotFoundError(Number(receipt.blockNumber));
-    const tx = block.transactions.find((t) => t.hash.toLowerCase() === txHash.toLowerCase());
-    if (!tx) throw new Error(`transaction ${txHash} is not in block ${Number(receipt.blockNumber)}`);
-    const [trace] = await this.traceEach([tx], [receipt]);
-    return this.assemble({ ...block, transactions: [tx] }, [receipt], [trace]);
+    const hash = txHash.toLowerCase();
+    const [receipt, tx] = (await batchSettled(this.rpc, [
+      { method: "eth_getTransactionReceipt", params: [hash] },
+      { method: "eth_getTransactionByHash", params: [hash] },
+    ])).map(unwrap) as [RawReceipt | null, RawTx | null];
+    if (!receipt || !tx) throw new Error(`transaction ${txHash} not found or not mined`);
+    const header = await this.rpc.request<RawHeader | null>("eth_getBlockByNumber", [receipt.blockNumber, false]);
+    if (!header) throw new BlockNotFoundError(Number(receipt.blockNumber));
+    const traces = await this.traceEach([hash], () => receipt, new Map([[hash, tx]]));
+    const trace = traces.get(hash);
+    const touched = this.touched(receipt, trace);
+    return {
+      chainId: this.rpc.chainId,
+      number: Number(header.number),
+      hash: header.hash.toLowerCase(),
+      parentHash: header.parentHash.toLowerCase(),
+      timestamp: Number(header.timestamp),
+      transactions: touched.length > 0 ? [this.txContext(tx, receipt, trace, touched)] : [],
+    };
+  }
+
+  /** Protected contracts a transaction reaches: anywhere in its call tree, by its logs, or as its sender. */
+  private touched(receipt: RawReceipt, trace: TraceResult | undefined): string[] {
+    const reached = trace ? collectCallees("raw" in trace ? trace.raw : trace.frame, new Set()) : new Set<string>();
+    if (receipt.to) reached.add(receipt.to.toLowerCase());
+    if (receipt.contractAddress) reached.add(receipt.contractAddress.toLowerCase());
+    // A watched sender pays gas and value even when it calls nothing watched (the reports follow accounts).
+    reached.add(receipt.from.toLowerCase());
+    for (const log of receipt.logs) reached.add(log.address.toLowerCase());
+    const touched: string[] = [];
+    for (const a of reached) if (this.protectedSet.has(a)) touched.push(a);
+    return touched.sort();
+  }
+
+  private txContext(tx: RawTx, receipt: RawReceipt, trace: TraceResult | undefined, touched: string[]): TxContext {
+    return {
+      hash: tx.hash.toLowerCase(),
+      index: Number(tx.transactionIndex),
+      from: tx.from.toLowerCase(),
+      to: tx.to ? tx.to.toLowerCase() : null,
+      value: toBigInt(tx.value),
+      input: tx.input,
+      nonce: Number(tx.nonce),
+      gasPrice: toBigInt(receipt.effectiveGasPrice ?? tx.gasPrice),
+      ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: toBigInt(tx.maxPriorityFeePerGas) } : {}),
+      status: receipt.status === "0x0" ? 0 : 1,
+      gasUsed: toBigInt(receipt.gasUsed),
+      logs: receipt.logs.map(normalizeLog),
+      trace: trace ? ("raw" in trace ? normalizeCallFrame(trace.raw) : trace.frame) : null,
+      touched,
+    };
   }
 
   private async fetchReceipts(hashes: string[]): Promise<RawReceipt[]> {
-    const settled = await batchSettled(
-      this.rpc,
-      hashes.map((h) => ({ method: "eth_getTransactionReceipt", params: [h] })),
-    );
+    const settled = await batchSettled(this.rpc, hashes.map((h) => ({ method: "eth_getTransactionReceipt", params: [h] })));
     return settled.map((r) => unwrap(r) as RawReceipt);
   }
 
-  /** Per-transaction traces: callTracer if the node has it, else struct logs rebuilt into a call tree. */
-  private async traceEach(txs: RawTx[], receipts: RawReceipt[]): Promise<TraceResult[]> {
-    if (txs.length === 0) return [];
-    if (this.traceMode !== "structLog") {
-      const settled = await batchSettled(
-        this.rpc,
-        txs.map((t) => ({ method: "debug_traceTransaction", params: [t.hash, CALL_TRACER] })),
-      );
+  private async fetchTransactions(hashes: string[]): Promise<Map<string, RawTx>> {
+    const settled = await batchSettled(this.rpc, hashes.map((h) => ({ method: "eth_getTransactionByHash", params: [h] })));
+    return new Map(
+      settled.map((s, i) => {
+        const tx = unwrap(s) as RawTx | null;
+        if (!tx) throw new Error(`transaction ${hashes[i]} vanished while its block was fetched (reorg in progress)`);
+        return [hashes[i], tx];
+      }),
+    );
+  }
+
+  /**
+   * Per-transaction traces: Parity's trace_transaction or callTracer where the node has them, else
+   * struct logs rebuilt into a call tree (which needs the full transactions in `txs`).
+   */
+  private async traceEach(hashes: string[], receiptOf: (hash: string) => RawReceipt, txs?: Map<string, RawTx>): Promise<Map<string, TraceResult>> {
+    const out = new Map<string, TraceResult>();
+    if (hashes.length === 0) return out;
+    if (this.traceMode === "parity") {
+      const settled = await batchSettled(this.rpc, hashes.map((h) => ({ method: "trace_transaction", params: [h] })));
       const refused = settled.find((s) => s instanceof RpcResponseError);
-      if (!refused) return settled.map((s) => ({ raw: s as RawCallFrame }));
+      if (!refused) {
+        settled.forEach((s, i) => {
+          const frame = callTreesFromParityTraces(s as ParityTrace[]).get(hashes[i]);
+          if (frame) out.set(hashes[i], { frame });
+        });
+        return out;
+      }
+      if (!isUnsupportedMethod(refused)) throw refused;
+      this.traceMode = "tx";
+    }
+    if (this.traceMode !== "structLog") {
+      const settled = await batchSettled(this.rpc, hashes.map((h) => ({ method: "debug_traceTransaction", params: [h, CALL_TRACER] })));
+      const refused = settled.find((s) => s instanceof RpcResponseError);
+      if (!refused) {
+        settled.forEach((s, i) => out.set(hashes[i], { raw: s as RawCallFrame }));
+        return out;
+      }
       if (!isCallTracerRefusal(refused)) throw refused;
       this.traceMode = "structLog";
+      txs ??= await this.fetchTransactions(hashes);
     }
     // Struct logs are large; one at a time keeps memory flat on big blocks.
-    const out: TraceResult[] = [];
-    for (let i = 0; i < txs.length; i++) {
-      const tx = txs[i];
-      const trace = await this.rpc.request<StructLogTrace>("debug_traceTransaction", [tx.hash, STRUCT_LOGGER]);
-      const receipt = receipts[i];
-      out.push({
+    for (const hash of hashes) {
+      const tx = txs!.get(hash)!;
+      const receipt = receiptOf(hash);
+      const trace = await this.rpc.request<StructLogTrace>("debug_traceTransaction", [hash, STRUCT_LOGGER]);
+      out.set(hash, {
         frame: callTreeFromStructLogs(
-          {
-            from: tx.from,
-            to: tx.to,
-            value: toBigInt(tx.value),
-            input: tx.input,
-            gasUsed: toBigInt(receipt.gasUsed),
-            contractAddress: receipt.contractAddress,
-          },
+          { from: tx.from, to: tx.to, value: toBigInt(tx.value), input: tx.input, gasUsed: toBigInt(receipt.gasUsed), contractAddress: receipt.contractAddress },
           trace,
         ),
       });
     }
     return out;
-  }
-
-  private assemble(
-    block: RawBlock,
-    receipts: RawReceipt[],
-    traces: (TraceResult | null)[],
-  ): BlockContext {
-    const receiptByHash = new Map(receipts.map((r) => [r.transactionHash.toLowerCase(), r]));
-    const transactions: TxContext[] = [];
-    block.transactions.forEach((tx, i) => {
-      const receipt = receiptByHash.get(tx.hash.toLowerCase());
-      if (!receipt) throw new Error(`no receipt for transaction ${tx.hash} in block ${block.hash}`);
-      const trace = traces[i];
-      const touched = new Set<string>();
-      const callees = trace ? collectCallees("raw" in trace ? trace.raw : trace.frame, new Set()) : new Set<string>();
-      if (tx.to) callees.add(tx.to.toLowerCase());
-      if (receipt.contractAddress) callees.add(receipt.contractAddress.toLowerCase());
-      // A watched sender pays gas and value even when it calls nothing watched (the reports follow accounts).
-      if (this.protectedSet.has(tx.from.toLowerCase())) callees.add(tx.from.toLowerCase());
-      for (const a of callees) if (this.protectedSet.has(a)) touched.add(a);
-      for (const log of receipt.logs) {
-        const a = log.address.toLowerCase();
-        if (this.protectedSet.has(a)) touched.add(a);
-      }
-      if (touched.size === 0) return;
-      transactions.push({
-        hash: tx.hash.toLowerCase(),
-        index: Number(tx.transactionIndex),
-        from: tx.from.toLowerCase(),
-        to: tx.to ? tx.to.toLowerCase() : null,
-        value: toBigInt(tx.value),
-        input: tx.input,
-        nonce: Number(tx.nonce),
-        gasPrice: toBigInt(receipt.effectiveGasPrice ?? tx.gasPrice),
-        ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: toBigInt(tx.maxPriorityFeePerGas) } : {}),
-        status: receipt.status === "0x0" ? 0 : 1,
-        gasUsed: toBigInt(receipt.gasUsed),
-        logs: receipt.logs.map(normalizeLog),
-        trace: trace ? ("raw" in trace ? normalizeCallFrame(trace.raw) : trace.frame) : null,
-        touched: [...touched].sort(),
-      });
-    });
-    return {
-      chainId: this.rpc.chainId,
-      number: Number(block.number),
-      hash: block.hash.toLowerCase(),
-      parentHash: block.parentHash.toLowerCase(),
-      timestamp: Number(block.timestamp),
-      transactions,
-    };
   }
 }
 
