@@ -58,13 +58,13 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     // ------------------------------------------------------------------ ERC-4626 entry points
 
     /// @inheritdoc IERC4626
-    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
+    function deposit(uint256 assets, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256) {
         _requireOperationOpen(IERC4626.deposit.selector);
         return super.deposit(assets, receiver);
     }
 
     /// @inheritdoc IERC4626
-    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
+    function mint(uint256 shares, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256) {
         _requireOperationOpen(IERC4626.mint.selector);
         return super.mint(shares, receiver);
     }
@@ -79,7 +79,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         uint256 assets,
         address receiver,
         address owner
-    ) public override(ERC4626, IERC4626) returns (uint256 shares) {
+    ) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.withdraw.selector);
         uint256 supply = totalSupply() + 10 ** _decimalsOffset();
         uint256 held = totalAssets() + 1;
@@ -96,7 +96,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         uint256 shares,
         address receiver,
         address owner
-    ) public override(ERC4626, IERC4626) returns (uint256 assets) {
+    ) public virtual override(ERC4626, IERC4626) returns (uint256 assets) {
         _requireOperationOpen(IERC4626.redeem.selector);
         uint256 maxShares = balanceOf(owner);
         if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
@@ -105,25 +105,25 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @inheritdoc IERC4626
-    function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
+    function totalAssets() public view virtual override(ERC4626, IERC4626) returns (uint256) {
         return _trackedHoldings(asset());
     }
 
     /// @inheritdoc IERC4626
     /// @dev Zero while deposits are paused.
-    function maxDeposit(address receiver) public view override(ERC4626, IERC4626) returns (uint256) {
+    function maxDeposit(address receiver) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         return isOperationOpen(IERC4626.deposit.selector) ? super.maxDeposit(receiver) : 0;
     }
 
     /// @inheritdoc IERC4626
     /// @dev Zero while mints are paused.
-    function maxMint(address receiver) public view override(ERC4626, IERC4626) returns (uint256) {
+    function maxMint(address receiver) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         return isOperationOpen(IERC4626.mint.selector) ? super.maxMint(receiver) : 0;
     }
 
     /// @inheritdoc IERC4626
     /// @dev Zero while withdrawals are paused; capped by the outflow limit when its action is Revert.
-    function maxWithdraw(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
+    function maxWithdraw(address owner) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         if (!isOperationOpen(IERC4626.withdraw.selector)) return 0;
         uint256 ownerAssets = super.maxWithdraw(owner);
         if (_outflowAction(asset()) != OutflowAction.Revert) return ownerAssets;
@@ -132,7 +132,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
 
     /// @inheritdoc IERC4626
     /// @dev Zero while redemptions are paused; capped by the outflow limit when its action is Revert.
-    function maxRedeem(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
+    function maxRedeem(address owner) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         if (!isOperationOpen(IERC4626.redeem.selector)) return 0;
         uint256 ownerShares = super.maxRedeem(owner);
         if (_outflowAction(asset()) != OutflowAction.Revert) return ownerShares;
@@ -140,7 +140,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @inheritdoc ERC4626
-    function decimals() public view override(ERC4626, IERC20Metadata) returns (uint8) {
+    function decimals() public view virtual override(ERC4626, IERC20Metadata) returns (uint8) {
         return super.decimals();
     }
 
@@ -231,7 +231,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @inheritdoc CircuitBreaker
-    function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
+    function supportsInterface(bytes4 interfaceId) public view virtual override returns (bool) {
         return
             interfaceId == type(IPausableVault).interfaceId ||
             interfaceId == type(IERC4626).interfaceId ||
@@ -241,7 +241,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     // ------------------------------------------------------------------ internal
 
     /// @dev Books the inflow after the transfer, then checks the vault really received it.
-    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal override {
+    function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal virtual override {
         super._deposit(caller, receiver, assets, shares);
         _creditInflow(asset(), assets);
         _requireSolvent();
@@ -254,7 +254,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address owner,
         uint256 assets,
         uint256 shares
-    ) internal override {
+    ) internal virtual override {
         if (_checkOutflow(asset(), assets)) {
             super._withdraw(caller, receiver, owner, assets, shares);
             _requireSolvent();
