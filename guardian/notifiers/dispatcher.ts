@@ -71,6 +71,9 @@ function newAlertId(kind: AlertKind): string {
   return `${kind}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
 }
 
+/** The most findings one alert lists; the rest are counted. */
+const MAX_LISTED = 50;
+
 /** The failsafe-watch detector reports the breaker's own events; a Tripped or Lifted one is a trip or a lift. */
 const FAILSAFE_WATCH = "failsafe-watch";
 
@@ -335,7 +338,7 @@ export class AlertDispatcher implements FindingSink {
         ? `${findings[0].title} on ${where}`
         : `${findings.length} ${why === "digest" ? "more " : ""}findings on ${where}`;
     const blocks = findings.map((f) => f.blockNumber);
-    const message: AlertMessage = {
+    const message: Omit<AlertMessage, "findings"> = {
       id,
       kind: "finding",
       incidentKey: incident.key,
@@ -351,15 +354,13 @@ export class AlertDispatcher implements FindingSink {
       chainId: incident.chainId,
       ...(incident.contract ? { contract: incident.contract } : {}),
       detectorIds,
-      findings: findings.map(toAlertFinding),
       resolves: false,
       links: this.#txLinks(incident.chainId, findings.map((f) => f.txHash)),
       createdAt: new Date().toISOString(),
     };
-    const now = Date.now();
     incident.windowRank = why === "first" ? severityRank(severity) : Math.max(incident.windowRank, severityRank(severity));
-    incident.lastSentAt = now;
-    this.#raise(message, this.#router.targets(message));
+    incident.lastSentAt = Date.now();
+    this.#raise(message, findings, this.#router.targets(message));
   }
 
   #handleRetractions(findings: readonly Finding[], reorg: ReorgEvent): void {
@@ -391,7 +392,7 @@ export class AlertDispatcher implements FindingSink {
       const contract = first.contract?.toLowerCase();
       const where = this.#label(contract, first.chainId);
       const retracts = [...alertIds];
-      const message: AlertMessage = {
+      const message: Omit<AlertMessage, "findings"> = {
         id,
         kind: "retraction",
         incidentKey,
@@ -415,7 +416,6 @@ export class AlertDispatcher implements FindingSink {
         chainId: first.chainId,
         ...(contract ? { contract } : {}),
         detectorIds: [...new Set(gone.map((f) => f.detectorId))],
-        findings: gone.map(toAlertFinding),
         retracts,
         resolves,
         links: [],
@@ -427,7 +427,7 @@ export class AlertDispatcher implements FindingSink {
         for (const t of this.#deps.store.targetsOf(alertId)) targets.set(`${t.notifier}\n${t.recipient}`, t);
       }
       if (resolves && open) this.#forget(open);
-      this.#raise(message, [...targets.values()]);
+      this.#raise(message, gone, [...targets.values()]);
     }
   }
 
@@ -451,7 +451,7 @@ export class AlertDispatcher implements FindingSink {
     this.#clearHeld(incident);
     const severity = input.severity ?? "critical";
     const where = this.#label(contract, input.chainId);
-    const message: AlertMessage = {
+    const message: Omit<AlertMessage, "findings"> = {
       id,
       kind: "trip",
       incidentKey: incident.key,
@@ -467,7 +467,6 @@ export class AlertDispatcher implements FindingSink {
       chainId: input.chainId,
       contract,
       detectorIds: [...new Set(findings.map((f) => f.detectorId))],
-      findings: findings.map(toAlertFinding),
       incidentId,
       resolves: false,
       links: this.#txLinks(input.chainId, [input.txHash, ...findings.map((f) => f.txHash)]),
@@ -475,7 +474,7 @@ export class AlertDispatcher implements FindingSink {
     };
     incident.lastSentAt = Date.now();
     incident.windowRank = Math.max(incident.windowRank, severityRank(severity));
-    this.#raise(message, this.#router.targets(message));
+    this.#raise(message, findings, this.#router.targets(message));
   }
 
   #handleLift(input: IncidentAlert): void {
@@ -488,7 +487,7 @@ export class AlertDispatcher implements FindingSink {
     const incidentKey = trip?.incidentKey ?? open?.key ?? newAlertId("lift");
     const severity = input.severity ?? trip?.severity ?? "critical";
     const where = this.#label(contract, input.chainId);
-    const message: AlertMessage = {
+    const message: Omit<AlertMessage, "findings"> = {
       id: newAlertId("lift"),
       kind: "lift",
       incidentKey,
@@ -499,7 +498,6 @@ export class AlertDispatcher implements FindingSink {
       chainId: input.chainId,
       contract,
       detectorIds: trip?.detectorIds ?? [],
-      findings: (input.findings ?? []).map(toAlertFinding),
       incidentId,
       resolves: true,
       links: this.#txLinks(input.chainId, [input.txHash]),
@@ -510,7 +508,7 @@ export class AlertDispatcher implements FindingSink {
     // Whoever was told of the trip hears that it is over, even if the routes changed since.
     if (trip) for (const t of this.#deps.store.targetsOf(trip.id)) targets.set(`${t.notifier}\n${t.recipient}`, t);
     if (open) this.#forget(open);
-    this.#raise(message, [...targets.values()]);
+    this.#raise(message, input.findings ?? [], [...targets.values()]);
   }
 
   #forget(incident: OpenIncident): void {
@@ -525,8 +523,20 @@ export class AlertDispatcher implements FindingSink {
     return unique.map((h) => ({ label: `tx ${h.slice(0, 10)}…`, url: `${base.replace(/\/+$/, "")}/tx/${h}` }));
   }
 
-  #raise(message: AlertMessage, targets: readonly AlertTarget[]): void {
-    const deliveries = this.#deps.store.recordAlert(message, targets, Date.now());
+  /**
+   * Records and sends an alert about `findings`. A message lists at most MAX_LISTED of them, so a flood
+   * of findings (which an attacker can cause) cannot make alerts too large for their channels; the
+   * alert log keeps every one, so each can still be retracted.
+   */
+  #raise(draft: Omit<AlertMessage, "findings">, findings: readonly Finding[], targets: readonly AlertTarget[]): void {
+    const listed = findings.slice(0, MAX_LISTED);
+    const message: AlertMessage = {
+      ...draft,
+      findings: listed.map(toAlertFinding),
+      details: listed.length < findings.length ? [...draft.details, `…and ${findings.length - listed.length} more findings, all in the alert log.`] : draft.details,
+    };
+    const announced = draft.kind === "retraction" ? [] : findings.map((f) => f.id);
+    const deliveries = this.#deps.store.recordAlert(message, announced, targets, Date.now());
     this.#deps.metrics?.alerts.inc({ kind: message.kind, severity: message.severity });
     this.#log.info(
       { alert_id: message.id, kind: message.kind, severity: message.severity, incident: message.incidentKey, targets: deliveries.length },

@@ -130,18 +130,19 @@ export class AlertStore {
     };
   }
 
-  /** Records an alert, the findings it carries and one pending delivery per target, atomically. */
+  /**
+   * Records an alert, the findings it announced (all of them, also those the message text had to leave
+   * out) and one pending delivery per target, atomically. Retractions announce nothing.
+   */
   recordAlert(
     message: AlertMessage,
+    announced: readonly string[],
     targets: readonly { notifier: string; recipient: string }[],
     now: number,
   ): DeliveryRow[] {
     return this.#db.transaction(() => {
       this.#stmt.insertAlert.run(message.id, message.incidentKey, message.kind, message.severity, JSON.stringify(message), now);
-      // A retraction names the findings it withdraws; only the alerts that announced them carry them.
-      if (message.kind !== "retraction") {
-        for (const f of message.findings) this.#stmt.insertFinding.run(message.id, f.id);
-      }
+      for (const id of announced) this.#stmt.insertFinding.run(message.id, id);
       return targets.map((t) => {
         const id = Number(this.#stmt.insertDelivery.run(message.id, t.notifier, t.recipient, now).lastInsertRowid);
         return { id, alertId: message.id, notifier: t.notifier, recipient: t.recipient, status: "pending" as const, attempts: 0, lastError: null };

@@ -224,6 +224,21 @@ describe("AlertDispatcher", () => {
     expect(byNotifier.gone).to.include({ status: "failed", attempts: 1, lastError: "webhook: HTTP 410" });
   });
 
+  it("lists at most 50 findings in one alert yet can retract any of them", async () => {
+    const d = make({ routes: [{ notify: ["all"] }] }, { all: hook("/all") });
+    const flood = Array.from({ length: 120 }, () => finding({ severity: "low" }));
+    await d.onFindings(flood, BLOCK);
+    await d.onRetractions([flood[99]], REORG);
+    await d.idle();
+    const [alert, retraction] = hooks.requests.map(alertOf);
+    expect(alert.title).to.match(/^120 findings on Vault/);
+    expect(alert.findings).to.have.length(50);
+    expect(alert.details).to.deep.equal(["…and 70 more findings, all in the alert log."]);
+    expect(retraction).to.include({ kind: "retraction", resolves: false });
+    expect(retraction.retracts).to.deep.equal([alert.id]);
+    expect(retraction.findings.map((f) => f.id)).to.deep.equal([flood[99].id]);
+  });
+
   it("drops a held finding silently when it is retracted before anyone saw it", async () => {
     const d = make({ cooldownSeconds: 1, routes: [{ notify: ["all"] }] }, { all: hook("/all") });
     const seen = finding({ severity: "high" });
