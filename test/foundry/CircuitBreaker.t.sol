@@ -134,8 +134,9 @@ contract CircuitBreakerTest is Test {
         breaker.setOutflowLimit(address(token), bps, WINDOW, ICircuitBreaker.OutflowAction.Delay);
         uint256 cap = (HOLDINGS * bps) / 10_000;
         for (uint256 i = 0; i < amounts.length; ++i) {
-            uint256 amount = _bound(amounts[i], 0, HOLDINGS / 2);
-            (, , uint256 available) = breaker.outflowState(address(token));
+            // More than the tracked holdings always reverts, whatever the action: stay within them.
+            (uint256 holdings, , uint256 available) = breaker.outflowState(address(token));
+            uint256 amount = _bound(amounts[i], 0, holdings / 2);
             uint256 paidBefore = token.balanceOf(payee);
             breaker.pay(token, payee, amount);
             bool paid = token.balanceOf(payee) == paidBefore + amount;
