@@ -106,6 +106,11 @@ interface CompiledInvariant {
   parsed: Invariant;
   /** The function each call resolves to, checked at load time. */
   fragments: Map<CallExpr, FunctionFragment | "balance">;
+  /**
+   * The first protected contract the expression reads: what a broken invariant is about, so the decision
+   * policy can route the finding to that contract's breaker.
+   */
+  contract?: string;
 }
 
 const HISTORY_BLOCKS = 256;
@@ -117,6 +122,7 @@ function isNumericType(t: string): boolean {
 function compile(
   inv: InvariantParams["invariants"][number],
   contracts: ReadonlyMap<string, BoundContract>,
+  protectedNames: ReadonlySet<string>,
 ): CompiledInvariant {
   const where = `detector ${ID}: invariant "${inv.name}"`;
   let parsed: Invariant;
@@ -170,7 +176,9 @@ function compile(
     });
     fragments.set(call, fn);
   }
-  return { name: inv.name, expr: inv.expr, severity: inv.severity, parsed, fragments };
+  const calls = [...callsOf(parsed.left), ...callsOf(parsed.right)];
+  const read = calls.flatMap((c) => [c.target, ...c.args.flatMap((a) => (a.kind === "name" ? [a.name] : []))]).find((n) => protectedNames.has(n));
+  return { name: inv.name, expr: inv.expr, severity: inv.severity, parsed, fragments, ...(read ? { contract: contracts.get(read)!.address } : {}) };
 }
 
 function loadHook(hook: InvariantParams["hooks"][number]): InvariantHook {
@@ -209,7 +217,8 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
       contracts.set(c.name, { address: c.address, iface: new Interface(c.abi) });
     }
     if (contracts.has("eth")) throw new Error(`detector ${ID}: "eth" is reserved for eth.balance(...); rename that contract`);
-    const compiled = p.invariants.map((inv) => compile(inv, contracts));
+    const protectedNames = new Set(deps.contracts.map((c) => c.name));
+    const compiled = p.invariants.map((inv) => compile(inv, contracts, protectedNames));
     const hooks = p.hooks.map((h) => ({ ...h, fn: loadHook(h) }));
     /** Subjects broken at each recently evaluated block, for on-break mode; trimmed and rewound. */
     let history: { block: number; broken: string[] }[] = [];
@@ -283,6 +292,7 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
                   severity: inv.severity,
                   title: `Invariant "${inv.name}" broken: ${inv.expr}`,
                   subject,
+                  ...(inv.contract ? { contract: inv.contract } : {}),
                   evidence: {
                     invariant: inv.name,
                     expr: inv.expr,
