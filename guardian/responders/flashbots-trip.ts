@@ -293,6 +293,8 @@ export class FlashbotsTripResponder implements TripResponder {
             mark("already-tripped", { ...extra, detail: "our trip was included but the breaker was already tripped in that block" });
             return finish("already-tripped", { via, txHash: extra.txHash, blockNumber: extra.blockNumber, blockHash: extra.blockHash, ...(by ? { trippedBy: by } : {}) });
           }
+          // The other target blocks' bundles can no longer land (the nonce is used); spare the builders.
+          void this.cancelBundles(relays, uuids);
           mark("included", { ...extra, detail: `transaction index ${landed.receipt.index}` });
           return finish("included", { via, txHash: extra.txHash, blockNumber: extra.blockNumber, blockHash: extra.blockHash });
         }
