@@ -5,6 +5,7 @@ import type { Db } from "./state/database";
 import type { GuardianMetrics } from "./ops/metrics";
 import { logFindingSink } from "./ops/logSink";
 import { createDecisionSinks } from "./decisions/create-decision-sinks";
+import { createAlertSinks } from "./notifiers/create-alert-sinks";
 
 /** What a sink factory may use; each stage creates its own tables on `db`. */
 export interface SinkDeps {
@@ -22,6 +23,7 @@ export type SinkFactory = (deps: SinkDeps) => FindingSink[] | Promise<FindingSin
  */
 export const sinkFactories: SinkFactory[] = [
   createDecisionSinks,
+  createAlertSinks,
   ({ logger }) => [logFindingSink(logger.child({ stage: "findings" }))],
 ];
 
