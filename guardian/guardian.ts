@@ -34,7 +34,7 @@ export function createDetectors(
     const detector = def.create(parsed, {
       chainId: chain.id,
       rpc: deps.rpc,
-      logger: stageLogger(deps.logger, "detector", { detector_id: key, chain_id: chain.id }),
+      logger: stageLogger(deps.logger, "detector", { detector_id: key }),
       contracts,
     });
     instances.push({ key, detector });
@@ -57,7 +57,7 @@ export function createRpcClient(chain: ChainConfig, deps: { logger: Logger; metr
     urls: chain.rpc,
     timeoutMs: chain.rpcTimeoutMs,
     maxAttempts: chain.rpcMaxAttempts,
-    logger: stageLogger(deps.logger, "rpc", { chain_id: chain.id }),
+    logger: stageLogger(deps.logger, "rpc"),
     metrics: deps.metrics,
   });
 }

@@ -148,7 +148,7 @@ export class Pipeline {
       this.deps.health.cursor = block.number;
       this.deps.health.lastBlockAt = Date.now();
     }
-    this.log.debug({ chain_id: this.deps.chainId, block_number: block.number, txs: ctx.transactions.length, findings: fresh.length, ms: Math.round(ms) }, "block processed");
+    this.log.debug({ block_number: block.number, txs: ctx.transactions.length, findings: fresh.length, ms: Math.round(ms) }, "block processed");
     this.deps.onBlockCommitted?.({
       number: block.number,
       hash: block.hash,
@@ -180,7 +180,6 @@ export class Pipeline {
     if (this.deps.health) this.deps.health.cursor = ancestor;
     this.log.warn(
       {
-        chain_id: this.deps.chainId,
         depth: reorg.depth,
         common_ancestor: ancestor,
         orphaned: reorg.orphaned.map((b) => b.hash),

@@ -99,7 +99,7 @@ export class HeadFollower {
     } catch (err) {
       this.consecutiveFailures++;
       this.log.error(
-        { err, chain_id: this.options.chainId, tip: this.tracker.tip()?.number, failures: this.consecutiveFailures },
+        { err, tip: this.tracker.tip()?.number, failures: this.consecutiveFailures },
         "chain sync failed; resuming from the last committed block",
       );
       this.tracker = this.freshTracker();
@@ -127,7 +127,7 @@ export class HeadFollower {
       // Same height or lower with a different hash: either a reorg or a lagging node after failover.
       // Only the node's block at that height tells which, so feed it and let the tracker compare.
       if (latest.number < tip.number) {
-        this.log.warn({ chain_id: chainId, node_head: latest.number, tip: tip.number }, "node head is behind our tip (lagging RPC or rollback)");
+        this.log.warn({ node_head: latest.number, tip: tip.number }, "node head is behind our tip (lagging RPC or rollback)");
       }
       await this.deliver(await this.tracker.add(latest, (h) => this.headerByHash(h)), handler);
       return true;

@@ -147,7 +147,6 @@ export class HttpRpcClient implements RpcClient {
         this.metrics?.rpcRetries.inc({ chain: String(this.chainId), method: method.startsWith("batch(") ? "batch" : method });
         this.logger?.warn(
           {
-            chain_id: this.chainId,
             method,
             attempt: n,
             max_attempts: this.maxAttempts,

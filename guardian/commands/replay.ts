@@ -88,10 +88,11 @@ export function register(program: Command): void {
       const { logger, flush } = createLogger({ ...loaded.config.logging, destination });
       try {
         const metrics = new GuardianMetrics();
-        const rpc = createRpcClient(chain, { logger, metrics });
+        const chainLog = logger.child({ chain_id: chain.id });
+        const rpc = createRpcClient(chain, { logger: chainLog, metrics });
         await checkChainId(rpc, chain);
         const contracts = loaded.contracts.get(chain.id) ?? [];
-        const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger });
+        const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
         const builder = new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces);
         const all: Finding[] = [];
         const emit = (findings: Finding[]) => {
