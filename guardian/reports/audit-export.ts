@@ -5,7 +5,6 @@ import type { BlockRef } from "../chain/types";
 import type { ReportingToken } from "../config/reporting";
 import { balanceTokenId, compareMovements, ETHER, ZERO_ADDRESS, type Movement } from "./movement";
 import { resolveBlock, type ReportDeps } from "./report-context";
-import { rankHolders } from "./cap-table";
 
 export const EXPORT_FORMAT = "failsafe-audit-export/1";
 
@@ -168,7 +167,7 @@ export async function exportFromStore(deps: ReportDeps, options: { contract: str
   let balances: ExportBalance[];
   if (token) {
     const ids = token.standard === "erc1155" ? [...new Set(movements.map((m) => m.tokenId))] : [""];
-    balances = ids.flatMap((tokenId) => rankHolders(store.holders(token.address, tokenId, atHead)).map((h) => ({ token: token.address, tokenId, holder: h.holder, balance: h.balance })));
+    balances = ids.flatMap((tokenId) => store.holders(token.address, tokenId, atHead).map((h) => ({ token: token.address, tokenId, holder: h.holder, balance: h.balance })));
   } else {
     balances = [];
     if (subject.ether) balances.push({ token: ETHER, tokenId: "", holder: named.address, balance: store.balance(ETHER, "", named.address, atHead) });

@@ -14,14 +14,9 @@ export interface CapTableOptions {
   id?: string;
 }
 
-/** Holders by balance, largest first; ties by address so the order is reproducible. */
-export function rankHolders(holders: Holding[]): Holding[] {
-  return holders.sort((a, b) => (a.balance === b.balance ? (a.holder < b.holder ? -1 : 1) : a.balance > b.balance ? -1 : 1));
-}
-
 /**
- * The cap table from the index alone (no node): at the head the maintained balances, at a past block
- * the last checkpoint per holder. Its checks are added by `capTableReport`.
+ * The cap table from the index alone (no node). At the head it reads the ranking index (only the top
+ * `top` rows when given) and the maintained totals; at a past block each holder's last checkpoint.
  */
 export function buildCapTable(
   index: Pick<ReportDeps, "store" | "scope"> & { chainId: number },
@@ -29,11 +24,14 @@ export function buildCapTable(
   tokenId: string,
   block: BlockRef,
   top?: number,
-): { report: Report; holders: Holding[] } {
+): { report: Report; holders: Holding[]; total: bigint } {
   const { store, scope } = index;
   const atHead = block.number === store.cursor()!.number;
-  const holders = rankHolders(store.holders(token.address, tokenId, atHead ? undefined : block.number));
-  const total = holders.reduce((sum, h) => sum + h.balance, 0n);
+  const holders = atHead ? store.holders(token.address, tokenId, undefined, top) : store.holders(token.address, tokenId, block.number);
+  const listed = holders.reduce((sum, h) => sum + h.balance, 0n);
+  const maintained = atHead ? store.totals(token.address, tokenId) : undefined;
+  const total = maintained?.total ?? listed;
+  const count = maintained?.holders ?? holders.length;
   const decimals = token.standard === "erc20" ? (token.decimals ?? 18) : 0;
   const shown = top === undefined ? holders : holders.slice(0, top);
   const shownTotal = shown.reduce((sum, h) => sum + h.balance, 0n);
@@ -44,7 +42,7 @@ export function buildCapTable(
     anchor: anchorOf(block),
     summary: [
       ["token", `${token.name} (${token.address}, ${token.standard})`],
-      ["holders", holders.length],
+      ["holders", count],
       ["total held", { amount: total, decimals }],
       ...(top === undefined ? [] : ([[`top ${top} hold`, percent(shownTotal, total)]] as [string, string][])),
     ],
@@ -58,7 +56,12 @@ export function buildCapTable(
     checks: [],
     notes: [],
   };
-  return { report, holders };
+  if (maintained && top === undefined) {
+    // With every holder listed, the maintained totals must agree with the rows they summarise.
+    report.checks.push(check("sum of listed balances = the index's maintained total", maintained.total, listed));
+    report.checks.push(check("holders listed = the index's maintained holder count", String(maintained.holders), String(holders.length)));
+  }
+  return { report, holders, total };
 }
 
 /**
@@ -76,8 +79,7 @@ export async function capTableReport(deps: ReportDeps, options: CapTableOptions)
     throw new ReportArgumentError("--id", `${token.name} is ${token.standard.toUpperCase()}, which has no per-id cap table`);
   }
   const block = await resolveBlock(deps, "--block", options.block);
-  const { report, holders } = buildCapTable({ ...deps, chainId: deps.rpc.chainId }, token, tokenId, block, top);
-  const total = holders.reduce((sum, h) => sum + h.balance, 0n);
+  const { report, holders, total } = buildCapTable({ ...deps, chainId: deps.rpc.chainId }, token, tokenId, block, top);
   const supply = await totalSupplyAt(deps.rpc, token, tokenId, block.number);
   if (supply === null) report.notes.push(`${token.name} has no totalSupply() view, so the sum of balances could not be checked against it`);
   else report.checks.push(check(`sum of balances = totalSupply() at block ${block.number}`, supply, total));

@@ -36,10 +36,9 @@ export class TransferLogShapeError extends Error {
 /**
  * Turns transfer logs of the configured tokens into movements. This is the hot path of ingestion
  * (the benchmark measures it), so ERC-20 and ERC-721 words are sliced from hex directly instead of
- * going through the ABI coder. Logs of other contracts, removed logs and malformed logs of a token
- * whose standard does not match are skipped: a contract may emit an event with the same topic and a
- * different layout (an ERC-721 Transfer from a token configured as ERC-20 is a configuration error
- * and is reported by the shape error instead).
+ * going through the ABI coder. Logs of other contracts and removed logs are skipped; a transfer whose
+ * shape does not fit the configured standard (an ERC-721 Transfer from a token configured as ERC-20)
+ * is a configuration error and stops indexing with a TransferLogShapeError rather than guessing.
  */
 export function decodeTransferLogs(logs: readonly RpcLog[], standards: ReadonlyMap<string, TokenStandard>): Movement[] {
   const out: Movement[] = [];
@@ -48,27 +47,28 @@ export function decodeTransferLogs(logs: readonly RpcLog[], standards: ReadonlyM
     const token = log.address.toLowerCase();
     const standard = standards.get(token);
     if (!standard) continue;
-    const topic0 = log.topics[0];
-    const base = {
-      blockNumber: Number(log.blockNumber),
-      blockHash: log.blockHash.toLowerCase(),
-      txIndex: Number(log.transactionIndex),
-      txHash: log.transactionHash.toLowerCase(),
-    };
+    const topics = log.topics;
+    const topic0 = topics[0];
+    const blockNumber = Number(log.blockNumber);
+    const blockHash = log.blockHash.toLowerCase();
+    const txIndex = Number(log.transactionIndex);
+    const txHash = log.transactionHash.toLowerCase();
     const logIndex = Number(log.logIndex);
+    const movement = (kind: Movement["kind"], tokenId: string, from: string, to: string, amount: bigint, batchPosition = 0): Movement =>
+      ({ blockNumber, blockHash, txIndex, txHash, ord: ordOfLog(logIndex, batchPosition), kind, token, tokenId, from, to, amount });
     if (topic0 === TRANSFER_TOPIC && standard !== "erc1155") {
       if (standard === "erc20") {
-        if (log.topics.length !== 3 || log.data.length !== 66) throw new TransferLogShapeError(log, "ERC-20 Transfer");
-        out.push({ ...base, ord: ordOfLog(logIndex), kind: "erc20", token, tokenId: "", from: topicAddress(log.topics[1]), to: topicAddress(log.topics[2]), amount: word(log.data, 0) });
+        if (topics.length !== 3 || log.data.length !== 66) throw new TransferLogShapeError(log, "ERC-20 Transfer");
+        out.push(movement("erc20", "", topicAddress(topics[1]), topicAddress(topics[2]), BigInt(log.data)));
       } else {
-        if (log.topics.length !== 4) throw new TransferLogShapeError(log, "ERC-721 Transfer");
-        out.push({ ...base, ord: ordOfLog(logIndex), kind: "erc721", token, tokenId: BigInt(log.topics[3]).toString(), from: topicAddress(log.topics[1]), to: topicAddress(log.topics[2]), amount: 1n });
+        if (topics.length !== 4) throw new TransferLogShapeError(log, "ERC-721 Transfer");
+        out.push(movement("erc721", BigInt(topics[3]).toString(), topicAddress(topics[1]), topicAddress(topics[2]), 1n));
       }
     } else if (standard === "erc1155" && topic0 === TRANSFER_SINGLE_TOPIC) {
-      if (log.topics.length !== 4 || log.data.length !== 130) throw new TransferLogShapeError(log, "ERC-1155 TransferSingle");
-      out.push({ ...base, ord: ordOfLog(logIndex), kind: "erc1155", token, tokenId: word(log.data, 0).toString(), from: topicAddress(log.topics[2]), to: topicAddress(log.topics[3]), amount: word(log.data, 1) });
+      if (topics.length !== 4 || log.data.length !== 130) throw new TransferLogShapeError(log, "ERC-1155 TransferSingle");
+      out.push(movement("erc1155", word(log.data, 0).toString(), topicAddress(topics[2]), topicAddress(topics[3]), word(log.data, 1)));
     } else if (standard === "erc1155" && topic0 === TRANSFER_BATCH_TOPIC) {
-      if (log.topics.length !== 4) throw new TransferLogShapeError(log, "ERC-1155 TransferBatch");
+      if (topics.length !== 4) throw new TransferLogShapeError(log, "ERC-1155 TransferBatch");
       let ids: bigint[];
       let values: bigint[];
       try {
@@ -77,9 +77,9 @@ export function decodeTransferLogs(logs: readonly RpcLog[], standards: ReadonlyM
         throw new TransferLogShapeError(log, "ERC-1155 TransferBatch");
       }
       if (ids.length !== values.length) throw new TransferLogShapeError(log, "ERC-1155 TransferBatch");
-      const from = topicAddress(log.topics[2]);
-      const to = topicAddress(log.topics[3]);
-      ids.forEach((tokenId, i) => out.push({ ...base, ord: ordOfLog(logIndex, i), kind: "erc1155", token, tokenId: tokenId.toString(), from, to, amount: values[i] }));
+      const from = topicAddress(topics[2]);
+      const to = topicAddress(topics[3]);
+      ids.forEach((tokenId, i) => out.push(movement("erc1155", tokenId.toString(), from, to, values[i], i)));
     }
   }
   return out;

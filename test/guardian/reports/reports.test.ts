@@ -152,15 +152,26 @@ describe("reports on anvil", function () {
     });
 
     it("shows a mismatch instead of hiding it when the index is wrong", async () => {
+      const ref = "(SELECT id FROM idx_addresses WHERE address = ?)";
       const token = f.deps.scope.tokens()[0].address;
       const holder = f.holders[2].address.toLowerCase();
-      const row = f.db.prepare("SELECT balance FROM idx_balances WHERE token = ? AND holder = ?").get(token, holder) as { balance: string };
-      f.db.prepare("UPDATE idx_balances SET balance = ? WHERE token = ? AND holder = ?").run("0".repeat(63) + "1", token, holder);
+      const tamper = (sql: string, ...params: unknown[]) => f.db.prepare(sql).run(...params);
+      const balance = f.db.prepare(`SELECT balance FROM idx_balances WHERE asset = ${ref} AND holder = ${ref}`).pluck().get(token, holder) as string;
+      const totals = f.db.prepare(`SELECT total FROM idx_totals WHERE asset = ${ref}`).pluck().get(token) as string;
       try {
-        const report = await capTableReport(f.deps, { token: "RPT", top: 1 });
-        expect(failedChecks(report).map((c) => c.name)).to.include(`sum of balances = totalSupply() at block ${report.anchor.number}`);
+        tamper(`UPDATE idx_totals SET total = ? WHERE asset = ${ref}`, "1", token);
+        const top = await capTableReport(f.deps, { token: "RPT", top: 1 });
+        expect(failedChecks(top).map((c) => c.name)).to.deep.equal([`sum of balances = totalSupply() at block ${top.anchor.number}`]);
+        tamper(`UPDATE idx_totals SET total = ? WHERE asset = ${ref}`, totals, token);
+        tamper(`UPDATE idx_balances SET balance = ? WHERE asset = ${ref} AND holder = ${ref}`, "11", token, holder);
+        const full = await capTableReport(f.deps, { token: "RPT" });
+        expect(failedChecks(full).map((c) => c.name)).to.have.members([
+          "sum of listed balances = the index's maintained total",
+          `balanceOf(${holder}) at block ${full.anchor.number}`,
+        ]);
       } finally {
-        f.db.prepare("UPDATE idx_balances SET balance = ? WHERE token = ? AND holder = ?").run(row.balance, token, holder);
+        tamper(`UPDATE idx_totals SET total = ? WHERE asset = ${ref}`, totals, token);
+        tamper(`UPDATE idx_balances SET balance = ? WHERE asset = ${ref} AND holder = ${ref}`, balance, token, holder);
       }
     });
   });
