@@ -44,6 +44,7 @@ export interface AlertMessage {
   /** The protected contract (lowercase), where there is one. */
   contract?: string;
   detectorIds: string[];
+  /** At most 50; `details` counts the rest, which the alert log keeps. */
   findings: AlertFinding[];
   /** The trip's incident id (bytes32 hex) for trip and lift alerts. */
   incidentId?: string;
