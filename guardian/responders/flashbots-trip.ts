@@ -171,40 +171,43 @@ export class FlashbotsTripResponder implements TripResponder {
 
     const breaker = CircuitBreaker__factory.connect(breakerAddress, this.provider);
     const dryRun = this.params.dryRun || request.dryRun === true;
-    // Every read the first submission needs, at once: an incident is a race.
-    const [before, gas, head, lease] = await Promise.all([
-      this.trippedBy(breakerAddress),
-      this.params.gasLimit !== undefined
-        ? Promise.resolve({ ok: true as const, limit: BigInt(this.params.gasLimit) })
-        : breaker.trip.estimateGas(request.incidentId, { from: signer.address }).then(
-            (estimate) => ({ ok: true as const, limit: (estimate * 125n) / 100n }),
-            (err: unknown) => ({ ok: false as const, reason: describeRevert(err) }),
-          ),
-      this.provider.getBlock("latest"),
-      dryRun ? Promise.resolve(undefined) : (this.nonces as NonceManager).reserve(),
-    ]);
-    if (before || !gas.ok || !head) lease?.release();
-    if (before) {
-      mark("already-tripped", { detail: `tripped for incident ${before.incidentId} by ${before.guardian}` });
-      return finish("already-tripped", { trippedBy: before });
-    }
-    if (!gas.ok) {
-      mark("failed", { detail: `trip would revert: ${gas.reason}` });
-      return finish("failed", { error: `trip would revert for guardian ${signer.address}: ${gas.reason}` });
-    }
-    if (!head) throw new Error("the node returned no latest block");
-    const gasLimit = gas.limit;
-    const data = breakerInterface.encodeFunctionData("trip", [request.incidentId]);
-    const fees = new FeePolicy(this.params.fees, request.frontRun, nextBaseFeeOf(head));
-    if (request.frontRun && fees.outbidCapped) {
-      log.warn({ attacker_tx: request.frontRun.txHash, attacker_priority_fee: request.frontRun.maxPriorityFeePerGas.toString(), cap: fees.maxPriorityFee.toString() }, "attacker pays more than the priority fee cap; bidding the cap");
-    }
-    const nonce = lease?.nonce ?? (await this.provider.getTransactionCount(signer.address, "pending"));
-    const signal = anySignal([this.closing.signal, request.signal]);
+    const signal = request.signal ? AbortSignal.any([this.closing.signal, request.signal]) : this.closing.signal;
     const versions: SentVersion[] = [];
     const uuids = new Set<string>();
+    let lease: NonceLease | undefined;
 
     try {
+      // Every read the first submission needs, at once: an incident is a race.
+      const reads = await Promise.all([
+        this.trippedBy(breakerAddress),
+        this.params.gasLimit !== undefined
+          ? Promise.resolve({ ok: true as const, limit: BigInt(this.params.gasLimit) })
+          : breaker.trip.estimateGas(request.incidentId, { from: signer.address }).then(
+              (estimate) => ({ ok: true as const, limit: (estimate * 125n) / 100n }),
+              (err: unknown) => ({ ok: false as const, reason: describeRevert(err) }),
+            ),
+        this.provider.getBlock("latest"),
+        dryRun ? Promise.resolve(undefined) : (this.nonces as NonceManager).reserve(),
+      ]);
+      const [before, gas, head] = reads;
+      lease = reads[3];
+      if (before) {
+        mark("already-tripped", { detail: `tripped for incident ${before.incidentId} by ${before.guardian}` });
+        return finish("already-tripped", { trippedBy: before });
+      }
+      if (!gas.ok) {
+        mark("failed", { detail: `trip would revert: ${gas.reason}` });
+        return finish("failed", { error: `trip would revert for guardian ${signer.address}: ${gas.reason}` });
+      }
+      if (!head) throw new Error("the node returned no latest block");
+      const gasLimit = gas.limit;
+      const data = breakerInterface.encodeFunctionData("trip", [request.incidentId]);
+      const fees = new FeePolicy(this.params.fees, request.frontRun, nextBaseFeeOf(head));
+      if (request.frontRun && fees.outbidCapped) {
+        log.warn({ attacker_tx: request.frontRun.txHash, attacker_priority_fee: request.frontRun.maxPriorityFeePerGas.toString(), cap: fees.maxPriorityFee.toString() }, "attacker pays more than the priority fee cap; bidding the cap");
+      }
+      let nonce = lease?.nonce ?? (await this.provider.getTransactionCount(signer.address, "pending"));
+
       let current = head;
       let simulated = false;
       for (let waited = 0; ; waited++) {
@@ -297,6 +300,13 @@ export class FlashbotsTripResponder implements TripResponder {
           void this.cancelBundles(relays, uuids);
           mark("included", { ...extra, detail: `transaction index ${landed.receipt.index}` });
           return finish("included", { via, txHash: extra.txHash, blockNumber: extra.blockNumber, blockHash: extra.blockHash });
+        }
+        if (lease && (await this.provider.getTransactionCount(signer.address, "latest")) > lease.nonce && !(await this.findIncluded(versions))) {
+          // Another transaction from this key (another process?) used our nonce: none of our versions can land.
+          log.warn({ nonce: lease.nonce }, "trip nonce was used by another transaction of the guardian key; re-signing with a new nonce");
+          lease.release();
+          lease = await (this.nonces as NonceManager).reserve();
+          nonce = lease.nonce;
         }
         if (waited + 1 >= this.params.maxBlocks) {
           await this.cancelBundles(relays, uuids);
@@ -477,20 +487,15 @@ export function uuidFor(incidentId: string, targetBlock: number, guardian: strin
   return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
 }
 
-function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
-  const controller = new AbortController();
-  for (const s of signals) {
-    if (!s) continue;
-    if (s.aborted) controller.abort();
-    else s.addEventListener("abort", () => controller.abort(), { once: true });
-  }
-  return controller.signal;
-}
-
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 }
 

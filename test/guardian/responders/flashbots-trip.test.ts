@@ -29,7 +29,7 @@ describe("FlashbotsTripResponder", function () {
   before(async function () {
     anvil = await startAnvil({ extraArgs: ["--order", "fifo"] });
     provider = new JsonRpcProvider(anvil.url, CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
-    breakers = await deployBreakers(provider, 12, [new Wallet(GUARDIAN_KEY).address, new Wallet(SECOND_GUARDIAN_KEY).address]);
+    breakers = await deployBreakers(provider, 13, [new Wallet(GUARDIAN_KEY).address, new Wallet(SECOND_GUARDIAN_KEY).address]);
     relay = await startLocalRelay({ anvilUrl: anvil.url, chainId: CHAIN_ID, mining: { mode: "interval", intervalMs: 100 } });
     idleRelay = await startLocalRelay({ anvilUrl: anvil.url, chainId: CHAIN_ID, mining: { mode: "manual" } });
   });
@@ -203,6 +203,23 @@ describe("FlashbotsTripResponder", function () {
     expect(ours.filter((b) => b.state === "pending")).to.have.length(0);
     expect(await breaker.isTripped()).to.equal(false);
 
+  });
+
+  it("re-signs with a new nonce when another transaction of the guardian key takes its nonce", async function () {
+    const breaker = freshBreaker();
+    const guardian = new Wallet(GUARDIAN_KEY, provider);
+    const r = responder({ relays: [{ name: "idle", url: idleRelay.url }], publicFallbackAfterBlocks: 6 });
+    const nonce = await provider.getTransactionCount(guardian.address);
+    const known = new Set(idleRelay.pool.all());
+    const pending = r.trip({ incidentId: id("nonce-taken"), breaker: await breaker.getAddress(), detectedAt: Date.now() });
+    while (!idleRelay.pool.all().some((b) => !known.has(b))) await new Promise((res) => setTimeout(res, 20));
+    // Another process with the same key sends a transaction with the nonce the trip holds.
+    await (await guardian.sendTransaction({ to: guardian.address, value: 0n, nonce, maxPriorityFeePerGas: 10n ** 9n })).wait();
+
+    const outcome = await pending;
+    expect(outcome.status, outcome.error).to.equal("included");
+    expect((await provider.getTransaction(outcome.txHash!))!.nonce).to.equal(nonce + 1);
+    expect(await breaker.isTripped()).to.equal(true);
   });
 
   it("stops and cancels its bundles when the request is aborted", async function () {
