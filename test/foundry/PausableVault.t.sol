@@ -77,6 +77,29 @@ contract PausableVaultTest is Test {
         vm.assertEq(vault.totalAssets(), deposited - swept, "the books shrink by the sweep");
     }
 
+    function testFuzz_recover_cancelledDuringTheDelayNeverExecutes(uint256 cancelAfter, uint256 tryAfter) public {
+        _checkCancelledRecovery(_bound(cancelAfter, 0, TIMELOCK_DELAY - 1), _bound(tryAfter, 0, 365 days));
+    }
+
+    function test_recover_cancelledDuringTheDelayNeverExecutes() public {
+        _checkCancelledRecovery(TIMELOCK_DELAY - 1, TIMELOCK_DELAY);
+    }
+
+    function _checkCancelledRecovery(uint256 cancelAfter, uint256 tryAfter) internal {
+        vm.prank(ALICE);
+        vault.deposit(1_000e18, ALICE);
+        vm.prank(GOVERNOR);
+        bytes32 id = timelock.scheduleRecovery(address(vault), address(asset), 1_000e18, bytes32(0));
+        vm.warp(vm.getBlockTimestamp() + cancelAfter);
+        vm.prank(GOVERNOR);
+        timelock.cancel(id);
+        vm.warp(vm.getBlockTimestamp() + tryAfter);
+        vm.expectRevert();
+        vm.prank(GOVERNOR);
+        timelock.execute(address(vault), 0, abi.encodeCall(vault.recover, (address(asset), 1_000e18)), bytes32(0), bytes32(0));
+        vm.assertEq(asset.balanceOf(address(vault)), 1_000e18, "a cancelled recovery moved nothing");
+    }
+
     // ------------------------------------------------------------------ deposits and withdrawals
 
     function testFuzz_roundTrip_neverReturnsMoreThanDeposited(uint256 deposited, uint256 donated, uint256 withdrawn) public {
