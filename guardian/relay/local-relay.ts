@@ -81,7 +81,12 @@ export class LocalRelay {
     await this.rpc.request("evm_setAutomine", [false]);
     await this.rpc.request("evm_setIntervalMining", [0]);
 
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        this.logger.error({ err }, "local relay could not answer a request");
+        if (!res.headersSent) reply(res, 500, { jsonrpc: "2.0", id: null, error: { code: -32603, message: "internal error" } });
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(this.options.port ?? 0, this.options.host ?? "127.0.0.1", () => resolve());
