@@ -22,6 +22,8 @@ export class IndexerError extends Error {
 
 /** Per-block catch-up applies this many blocks per SQLite transaction. */
 const BLOCK_BATCH = 50;
+/** Log-range catch-up applies at least this many logs per SQLite transaction. */
+export const INGEST_BATCH_LOGS = 100_000;
 
 /**
  * The catch-up path from an eth_getLogs response to the store: decode, group per block, apply in one
@@ -171,11 +173,14 @@ export class Indexer {
       }
       return;
     }
+    // Several responses go into one transaction: the checkpoint and posting trees are then written in
+    // larger key-ordered runs, which is most of the cost of catching up.
+    let logs: RpcLog[] = [];
+    let headers = new Map<string, BlockRef>();
     while (from <= target) {
       const to = Math.min(target, from + scope.config.logChunkBlocks - 1);
-      const logs = await transferLogs(rpc, scope, { fromBlock: from, toBlock: to });
-      const headers = new Map<string, BlockRef>();
-      const hashes = [...new Set(logs.map((l) => l.blockHash.toLowerCase()))];
+      const chunk = await transferLogs(rpc, scope, { fromBlock: from, toBlock: to });
+      const hashes = [...new Set(chunk.map((l) => l.blockHash.toLowerCase()))].filter((h) => !headers.has(h));
       await Promise.all(
         hashes.map(async (hash) => {
           const header = await blockByHash(rpc, hash);
@@ -183,9 +188,14 @@ export class Indexer {
           headers.set(hash, header);
         }),
       );
-      const end = await blockByNumber(rpc, to);
-      if (!end) throw new IndexerError(`block ${to} disappeared from the node while catching up`);
-      ingestLogRange(store, scope, logs, headers, end);
+      for (const log of chunk) logs.push(log);
+      if (logs.length >= INGEST_BATCH_LOGS || to === target) {
+        const end = await blockByNumber(rpc, to);
+        if (!end) throw new IndexerError(`block ${to} disappeared from the node while catching up`);
+        ingestLogRange(store, scope, logs, headers, end);
+        logs = [];
+        headers = new Map();
+      }
       from = to + 1;
     }
   }
