@@ -1,6 +1,7 @@
 import { WebSocketProvider, concat, keccak256 } from "ethers";
 import type { Logger } from "pino";
 import type { RpcClient } from "../chain/types";
+import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
 import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./callFrame";
 import type { BlockContext, LogEntry, TxContext } from "./types";
@@ -193,18 +194,54 @@ function collectLogs(frame: TracedFrame, into: LogEntry[] = []): LogEntry[] {
 
 /**
  * Runs detectors over a pending context without letting it change their windowed state: a pending
- * transaction may never land, so each detector's state is saved before and restored after.
+ * transaction may never land, so each detector's state is saved before and restored after. A detector
+ * that cannot work on a block that does not exist yet (it reads state at the block's hash) is skipped
+ * for this context and logged.
  */
-export async function detectPending(detectors: readonly Detector[], ctx: BlockContext): Promise<Finding[]> {
+export async function detectPending(detectors: readonly Detector[], ctx: BlockContext, logger?: Logger): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (const detector of detectors) {
     // Through JSON, exactly as the guardian store hands state back after a restart.
     const saved = detector.saveState ? JSON.parse(JSON.stringify(detector.saveState() ?? null, (_k, v) => (typeof v === "bigint" ? v.toString() : v))) : undefined;
     try {
       findings.push(...(await detector.onBlock(ctx)));
+    } catch (err) {
+      logger?.debug({ detector_id: detector.id, tx_hash: ctx.transactions[0]?.hash, err: { message: (err as Error).message } }, "detector skipped a pending context");
     } finally {
       if (detector.loadState && detector.saveState) detector.loadState(saved);
     }
   }
   return findings;
+}
+
+/** The mempool watch of one chain: pending transactions -> detectors -> the same sinks as mined blocks. */
+export async function startPendingDetection(options: {
+  rpc: RpcClient;
+  protectedAddresses: Iterable<string>;
+  source: PendingSource;
+  detectors: readonly Detector[];
+  sinks: readonly FindingSink[];
+  logger: Logger;
+}): Promise<PendingContextWatcher> {
+  const { logger } = options;
+  const watcher = new PendingContextWatcher({
+    rpc: options.rpc,
+    protectedAddresses: options.protectedAddresses,
+    source: options.source,
+    logger,
+    onContext: async (ctx) => {
+      const findings = await detectPending(options.detectors, ctx, logger);
+      if (findings.length === 0) return;
+      logger.warn({ tx_hash: ctx.transactions[0].hash, findings: findings.map((f) => `${f.detectorId}:${f.severity}`) }, "pending transaction flagged");
+      for (const sink of options.sinks) {
+        try {
+          await sink.onFindings(findings, ctx);
+        } catch (err) {
+          logger.error({ err, sink: sink.name }, "sink failed on pending findings");
+        }
+      }
+    },
+  });
+  await watcher.start();
+  return watcher;
 }
