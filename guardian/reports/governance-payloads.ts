@@ -274,6 +274,20 @@ function safeBatch(ctx: GovernanceContext, name: string, description: string, tx
   return { ...unsigned, meta: { ...unsigned.meta, checksum: safeBatchChecksum(unsigned) } };
 }
 
+/** The longest a ratification may extend a trip, counted from its execution (CircuitBreaker.MAX_RATIFIED_DURATION). */
+export const MAX_RATIFIED_SECONDS = 30 * 24 * 3600;
+/** How long a ratification keeps the breaker tripped unless told otherwise. */
+export const DEFAULT_RATIFY_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The expiry a ratification proposes: `forSeconds` after the earliest moment it can execute (now plus the
+ * timelock delay), capped at the contract's 30 days so it cannot revert for being too far out.
+ */
+export function ratifyExpiry(nowSeconds: bigint, delaySeconds: bigint, forSeconds: number = DEFAULT_RATIFY_SECONDS): bigint {
+  if (!Number.isInteger(forSeconds) || forSeconds <= 0) throw new GovernancePayloadError(`ratify duration: expected whole seconds > 0, got ${forSeconds}`);
+  return nowSeconds + delaySeconds + BigInt(Math.min(forSeconds, MAX_RATIFIED_SECONDS));
+}
+
 /** Every format governors use for one decision on one incident. Pure: nothing is sent. */
 export function buildGovernancePayload(ctx: GovernanceContext, decision: DecisionInput): GovernancePayload {
   const breaker = address(ctx.breaker, "breaker");

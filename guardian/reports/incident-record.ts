@@ -6,9 +6,25 @@ import { CircuitBreaker__factory, TimelockController__factory } from "../../type
 import type { Finding } from "../detectors/types";
 import type { TimelineEntry, TripOutcome } from "../responders/types";
 import type { IncidentStore } from "../state/incident-store";
-import { governanceActions, type GovernanceAction } from "./governance-actions";
+import { buildGovernancePayload, ratifyExpiry, type GovernanceDecision, type GovernancePayload } from "./governance-payloads";
 
-export type IncidentStatus = "tripping" | "tripped" | "already-tripped" | "dry-run" | "failed" | "aborted";
+export type IncidentStatus = "tripping" | "tripped" | "already-tripped" | "dry-run" | "failed" | "aborted" | "lifted";
+
+/** A governance step taken on the incident: a decision scheduled through the timelock, or executed. */
+export interface GovernanceLogEntry {
+  decision: GovernanceDecision;
+  step: "scheduled" | "executed";
+  at: string;
+  /** The timelock operation (hashOperation of the call below). */
+  operationId: string;
+  timelock: string;
+  /** The exact call the timelock executes, so `failsafe governance execute` repeats what was scheduled. */
+  call: { to: string; data: string; predecessor: string; salt: string };
+  txHash: string;
+  blockNumber: number;
+  /** For `scheduled`: unix seconds from which it can execute. */
+  readyAt?: number;
+}
 
 export interface IncidentFinding extends Finding {
   /** Set when a reorg orphaned the block the finding was seen in. */
@@ -35,8 +51,15 @@ export interface IncidentRecord {
   /** Milliseconds from detection to inclusion, when the trip landed. */
   detectToIncludeMs?: number;
   error?: string;
-  /** How governance lifts or ratifies the trip; filled once the breaker is tripped. */
-  governance: GovernanceAction[];
+  /**
+   * Ready-made payloads to lift or ratify the trip (timelock calldata, Governor proposal, Safe batches),
+   * built when the trip lands; the governor report rebuilds all four decisions from the chain's state.
+   */
+  governance: GovernancePayload[];
+  /** What governance has scheduled and executed about this incident. */
+  governanceLog?: GovernanceLogEntry[];
+  /** Set once the trip was lifted (status `lifted`), by whoever executed it. */
+  lift?: { txHash: string; blockNumber: number; liftedBy?: string; at: string };
   notes: string[];
   files: { json: string; markdown: string };
 }
@@ -50,6 +73,8 @@ export interface IncidentRecorderDeps {
   provider(chainId: number): Provider | undefined;
   /** The configured name and governing timelock of a breaker. */
   breakerInfo(chainId: number, breaker: string): { name?: string; timelock?: string };
+  /** How long the recorded ratification payload extends the trip (default 7 days, at most 30). */
+  ratifyForSeconds?: number;
 }
 
 const STATUS_OF: Record<TripOutcome["status"], IncidentStatus> = {
@@ -71,10 +96,6 @@ export class IncidentRecorder {
 
   get(id: string): IncidentRecord | undefined {
     return this.deps.store.get(id);
-  }
-
-  activeFor(chainId: number, breaker: string): IncidentRecord | undefined {
-    return this.deps.store.activeFor(chainId, breaker);
   }
 
   list(): IncidentRecord[] {
@@ -166,26 +187,62 @@ export class IncidentRecorder {
     writeAtomically(record.files.markdown, renderIncidentMarkdown(record));
   }
 
-  private async readGovernance(id: string, outcome: TripOutcome): Promise<GovernanceAction[] | undefined> {
+  private async readGovernance(id: string, outcome: TripOutcome): Promise<GovernancePayload[] | undefined> {
     const record = this.deps.store.get(id);
     const provider = record && this.deps.provider(record.chainId);
     if (!record || !provider) return undefined;
+    const timelock = this.deps.breakerInfo(record.chainId, record.breaker).timelock;
+    if (!timelock) {
+      this.deps.logger.warn({ incident_id: id, breaker: record.breaker }, "no timelock configured for this breaker (policy.breakers[].timelock): the incident has no governance payloads");
+      return [];
+    }
     try {
       const breaker = CircuitBreaker__factory.connect(record.breaker, provider);
-      const incident = await breaker.incident();
-      const timelockAddress = this.deps.breakerInfo(record.chainId, record.breaker).timelock;
-      const timelock = timelockAddress
-        ? { address: timelockAddress, minDelaySeconds: Number(await TimelockController__factory.connect(timelockAddress, provider).getMinDelay()) }
-        : undefined;
-      const latest = await provider.getBlock("latest");
-      return governanceActions(
-        { breaker: record.breaker, incidentId: outcome.trippedBy?.incidentId ?? incident.incidentId, expiresAt: Number(incident.expiresAt), timelock },
-        latest?.timestamp,
-      );
+      const [incident, delay, latest] = await Promise.all([
+        breaker.incident(),
+        TimelockController__factory.connect(timelock, provider).getMinDelay(),
+        provider.getBlock("latest"),
+      ]);
+      const context = {
+        chainId: record.chainId,
+        breaker: record.breaker,
+        timelock,
+        incidentId: outcome.trippedBy?.incidentId ?? incident.incidentId,
+        delay,
+        reference: `Incident report: ${record.files.markdown}`,
+      };
+      const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000));
+      return [
+        buildGovernancePayload(context, { decision: "lift" }),
+        buildGovernancePayload(context, { decision: "ratify", expiresAt: ratifyExpiry(now, delay, this.deps.ratifyForSeconds) }),
+      ];
     } catch (err) {
-      this.deps.logger.warn({ incident_id: id, err: { message: (err as Error).message } }, "could not read the breaker or timelock for the governance actions");
+      this.deps.logger.warn({ incident_id: id, err: { message: (err as Error).message } }, "could not read the breaker or timelock for the governance payloads");
       return undefined;
     }
+  }
+
+  /** Notes a governance step; a no-op if the same operation was already recorded at that step. */
+  recordGovernance(id: string, entry: GovernanceLogEntry): IncidentRecord {
+    return this.update(id, (r) => {
+      const log = (r.governanceLog ??= []);
+      if (!log.some((e) => e.operationId === entry.operationId && e.step === entry.step)) log.push(entry);
+    });
+  }
+
+  /**
+   * The trip was lifted: the incident is closed. Idempotent, because both the guardian (from the Lifted
+   * event) and `failsafe governance execute` (from its receipt) report the same lift.
+   */
+  recordLift(id: string, lift: { txHash: string; blockNumber: number; liftedBy?: string }): IncidentRecord | undefined {
+    const record = this.deps.store.get(id);
+    if (!record || record.status === "lifted") return undefined;
+    const updated = this.update(id, (r) => {
+      r.status = "lifted";
+      r.lift = { txHash: lift.txHash.toLowerCase(), blockNumber: lift.blockNumber, ...(lift.liftedBy ? { liftedBy: lift.liftedBy.toLowerCase() } : {}), at: new Date().toISOString() };
+    });
+    this.deps.logger.info({ incident_id: id, tx_hash: lift.txHash, block_number: lift.blockNumber }, "incident closed: the trip was lifted");
+    return updated;
   }
 }
 
@@ -249,18 +306,33 @@ export function renderIncidentMarkdown(r: IncidentRecord): string {
     lines.push("");
   }
 
-  lines.push("## Governance actions", "");
-  if (r.governance.length === 0) lines.push("None yet: the breaker is not tripped.", "");
-  for (const g of r.governance) {
-    lines.push(`### ${g.action}`, "", g.description, "");
-    lines.push(`- Call: \`${g.call.function}\` on \`${g.call.target}\``, `  - calldata: \`${g.call.calldata}\``);
-    if (g.timelock) {
-      lines.push(`- Through the timelock \`${g.timelock.address}\` (minimum delay ${g.timelock.minDelaySeconds} s, salt \`${g.timelock.salt}\`):`);
-      lines.push(`  1. a proposer sends \`${g.timelock.schedule.function}\`: \`${g.timelock.schedule.calldata}\``);
-      lines.push(`  2. after the delay, an executor sends \`${g.timelock.execute.function}\`: \`${g.timelock.execute.calldata}\``);
-    } else {
-      lines.push("- No timelock is configured for this breaker: the holder of GOVERNOR_ROLE sends the call directly.");
+  if (r.lift) {
+    lines.push("## Lifted", "", `The trip was lifted by transaction \`${r.lift.txHash}\` in block ${r.lift.blockNumber}${r.lift.liftedBy ? ` (sent by \`${r.lift.liftedBy}\`)` : ""}; recorded at ${r.lift.at}.`, "");
+  }
+  if (r.governanceLog && r.governanceLog.length > 0) {
+    lines.push("## Governance log", "", "| Decision | Step | Time | Operation | Transaction | Block | Ready at |", "|---|---|---|---|---|---:|---|");
+    for (const e of r.governanceLog) {
+      lines.push(`| ${e.decision} | ${e.step} | ${e.at} | \`${e.operationId}\` | \`${e.txHash}\` | ${e.blockNumber} | ${e.readyAt !== undefined ? new Date(e.readyAt * 1000).toISOString() : ""} |`);
     }
+    lines.push("");
+  }
+
+  lines.push("## Governance payloads", "");
+  if (r.governance.length === 0) {
+    lines.push(
+      r.status === "tripped" || r.status === "already-tripped" || r.status === "lifted"
+        ? "None: no timelock is configured for this breaker (`policy.breakers[].timelock`), or it could not be read."
+        : "None yet: the breaker is not tripped.",
+      "",
+    );
+  }
+  for (const g of r.governance) {
+    lines.push(`### ${g.decision}: ${g.title}`, "");
+    lines.push(`- Call: \`${g.action.signature}\` on \`${g.action.to}\`: \`${g.action.data}\``);
+    lines.push(`- Through the timelock \`${g.timelock.address}\` (delay ${g.timelock.delay} s, salt \`${g.timelock.salt}\`, operation \`${g.timelock.operationId}\`):`);
+    lines.push(`  1. a proposer sends \`schedule\`: \`${g.timelock.schedule.data}\`${g.timelock.helper ? ` (or \`${g.timelock.helper.signature}\`: \`${g.timelock.helper.data}\`)` : ""}`);
+    lines.push(`  2. after the delay, an executor sends \`execute\`: \`${g.timelock.execute.data}\``);
+    lines.push(`- As an OpenZeppelin Governor proposal: id \`${g.governor.proposalId}\`; as Safe Transaction Builder batches: see the JSON record (\`governance[].safe\`) or \`failsafe governance propose ${g.decision}\`.`);
     lines.push("");
   }
   return `${lines.join("\n")}\n`;

@@ -141,15 +141,15 @@ describe("DecisionSink", function () {
     expect(markdown).to.match(/\| included \|/);
 
     // The recorded governance action lifts the trip when run through the real timelock.
-    const lift = record.governance.find((g) => g.action === "lift")!;
-    expect(lift.timelock?.minDelaySeconds).to.equal(TIMELOCK_DELAY);
+    const lift = record.governance.find((g) => g.decision === "lift")!;
+    expect(lift.timelock.delay).to.equal(String(TIMELOCK_DELAY));
     const signer = governor.connect(provider);
-    await (await signer.sendTransaction({ to: lift.timelock!.schedule.target, data: lift.timelock!.schedule.calldata })).wait();
+    await (await signer.sendTransaction({ to: lift.timelock.schedule.to, data: lift.timelock.schedule.data })).wait();
     await provider.send("evm_increaseTime", [TIMELOCK_DELAY + 1]);
-    await (await signer.sendTransaction({ to: lift.timelock!.execute.target, data: lift.timelock!.execute.calldata })).wait();
+    await (await signer.sendTransaction({ to: lift.timelock.execute.to, data: lift.timelock.execute.data })).wait();
     expect(await breaker.isTripped()).to.equal(false);
-    const ratify = record.governance.find((g) => g.action === "ratify")!;
-    expect(ratify.call.function).to.equal("ratify(bytes32,uint64)");
+    const ratify = record.governance.find((g) => g.decision === "ratify")!;
+    expect(ratify.action.signature).to.equal("ratify(bytes32,uint64)");
   });
 
   it("merges concurrent findings for one breaker into one incident and one trip", async function () {
