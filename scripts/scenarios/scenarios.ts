@@ -107,7 +107,7 @@ function bankContract(name: string, address: string) {
 }
 
 /** Stakes 1 ETH and re-enters 5 times: 5 ETH of other people's money per successful attack. */
-function attack(attacker: Awaited<ReturnType<typeof bankSetup>>["attacker"], fees: { maxPriorityFeePerGas?: bigint } = {}) {
+function attack(attacker: Awaited<ReturnType<typeof bankSetup>>["attacker"], fees: { maxPriorityFeePerGas?: bigint; maxFeePerGas?: bigint } = {}) {
   // Explicit gas: estimation refuses a transaction that would revert, and the attacker sends it anyway.
   return attacker.attack(5, 0, { value: parseEther("1"), gasLimit: 1_000_000n, ...fees });
 }
@@ -223,7 +223,7 @@ export const pendingAttack: Scenario = (options) => {
 
     const fundsAtRisk = await lab.provider.getBalance(address);
     const attackerTip = parseEther("0.00000003"); // 30 gwei: the attacker pays up to be first
-    const sent = await attack(attacker, { maxPriorityFeePerGas: attackerTip });
+    const sent = await attack(attacker, { maxPriorityFeePerGas: attackerTip, maxFeePerGas: attackerTip * 4n });
     if (options.pacing.mode === "guardian") {
       // The slot ends once the trip for the pending attack waits at the relay (or at the slot's end).
       const next = (await lab.head()) + 1;
@@ -336,6 +336,8 @@ export const reorgRetraction: Scenario = (options) => {
     await waitUntil("the trip for bank A to wait at the relay", () => incidentOf(a.address)?.status === "tripping" && relay.pool.pendingFor(attemptA.block + 1).length > 0);
     await lab.provider.send("anvil_reorg", [1, []]);
     await lab.provider.send("anvil_dropTransaction", [attemptA.hash]).catch(() => undefined);
+    // The dropped attack's nonce is free again.
+    lab.account(ATTACKER).reset();
     await waitUntil("bank A's incident to be called off", () => ["aborted", "failed"].includes(incidentOf(a.address)?.status ?? "") && incidentOf(a.address));
     await lab.mine();
     const incidentA = incidentOf(a.address)!;
@@ -365,7 +367,7 @@ export const reorgRetraction: Scenario = (options) => {
       trip: tripB,
       incidents,
       facts: {
-        bankA: { incident: incidentA, tripped: await a.bank.isTripped(), attackOnChain: (await lab.provider.getTransactionReceipt(attemptA.hash)) !== null, bundlesLanded: relay.pool.all().filter((x) => x.state === "included").length },
+        bankA: { incident: incidentA, tripped: await a.bank.isTripped(), attackOnChain: (await lab.provider.getTransactionReceipt(attemptA.hash)) !== null, bundleStates: [...new Set(relay.pool.all().filter((x) => incidentA.bundleHashes.includes(x.hash)).map((x) => x.state))] },
         bankB: { incident: recordB, tripped: await b.bank.isTripped(), attackOnChain: (await lab.provider.getTransactionReceipt(attemptB.hash)) !== null },
         retracted: guardian.retracted.map((f) => f.txHash),
         incidentsPerBank: { a: guardian.incidents().filter((r) => r.breaker === a.address).length, b: guardian.incidents().filter((r) => r.breaker === b.address).length },

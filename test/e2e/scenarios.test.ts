@@ -71,6 +71,7 @@ describe("attack scenarios (e2e, anvil + local relay + guardian)", function () {
     expect(a.tripped, "bank A not tripped").to.equal(false);
     expect(a.incident.status).to.equal("aborted");
     expect(a.incident.findings.every((f) => f.retracted)).to.equal(true);
+    expect(r.facts.bankA).to.have.property("bundleStates").that.deep.equals(["cancelled"]);
     const b = r.facts.bankB as { incident: { status: string; notes: string[]; findings: { retracted?: unknown }[] }; tripped: boolean; attackOnChain: boolean };
     expect(b.attackOnChain, "attack B is not on the new branch").to.equal(false);
     expect(b.tripped, "bank B's trip stands").to.equal(true);
