@@ -54,6 +54,8 @@ export class DecisionSink implements FindingSink {
   constructor(private readonly deps: DecisionSinkDeps) {
     this.log = deps.logger;
     this.now = deps.now ?? Date.now;
+    // After a restart, later findings still join the incident that tripped their breaker.
+    for (const r of deps.recorder.list()) if (r.status === "tripped") this.lastTripped.set(keyOf(r.chainId, r.breaker), r.id);
   }
 
   async onFindings(findings: Finding[], block: BlockContext): Promise<void> {

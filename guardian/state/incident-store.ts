@@ -1,18 +1,14 @@
 import type BetterSqlite3 from "better-sqlite3";
-import type { IncidentRecord, IncidentStatus } from "../reports/incident-record";
-
-/** Statuses of incidents whose trip is still being sent: new findings for the breaker join them. */
-const ACTIVE: IncidentStatus[] = ["tripping"];
+import type { IncidentRecord } from "../reports/incident-record";
 
 /**
  * Incidents on the guardian's SQLite database: one row per incident, the whole record as JSON beside the
- * columns that are queried (breaker, status). The JSON and Markdown files under the reports folder are
+ * columns reviews query by (chain, breaker, status). The JSON and Markdown files under the reports folder are
  * rendered from these rows, so a restart never loses an incident that was opened.
  */
 export class IncidentStore {
   readonly #upsert: BetterSqlite3.Statement;
   readonly #get: BetterSqlite3.Statement;
-  readonly #active: BetterSqlite3.Statement;
   readonly #list: BetterSqlite3.Statement;
 
   constructor(db: BetterSqlite3.Database) {
@@ -34,9 +30,6 @@ export class IncidentStore {
       ON CONFLICT(id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, record = excluded.record
     `);
     this.#get = db.prepare("SELECT record FROM incidents WHERE id = ?");
-    this.#active = db.prepare(
-      `SELECT record FROM incidents WHERE chain_id = ? AND breaker = ? AND status IN (${ACTIVE.map(() => "?").join(", ")}) ORDER BY opened_at DESC LIMIT 1`,
-    );
     this.#list = db.prepare("SELECT record FROM incidents ORDER BY opened_at");
   }
 
@@ -54,12 +47,6 @@ export class IncidentStore {
 
   get(id: string): IncidentRecord | undefined {
     const row = this.#get.get(id) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as IncidentRecord) : undefined;
-  }
-
-  /** The incident whose trip of this breaker is still in progress, if any. */
-  activeFor(chainId: number, breaker: string): IncidentRecord | undefined {
-    const row = this.#active.get(chainId, breaker.toLowerCase(), ...ACTIVE) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as IncidentRecord) : undefined;
   }
 

@@ -168,6 +168,13 @@ describe("DecisionSink", function () {
     await sink.onFindings([findingAbout(address, "critical", "c")], blockOf(2));
     await sink.settled();
     expect(only(recorder, address).findings).to.have.length(3);
+
+    // So do they after a restart: a new sink on the same database finds the incident that tripped.
+    const restarted = await sinkFor(breaker);
+    await restarted.sink.onFindings([findingAbout(address, "critical", "d")], blockOf(3));
+    await restarted.sink.settled();
+    expect(only(restarted.recorder, address).findings).to.have.length(4);
+    expect(await breaker.queryFilter(breaker.filters.Tripped(), 0, "latest")).to.have.length(1);
   });
 
   it("only alerts (no incident, no trip) on findings below the trip threshold", async function () {
