@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import { deployFailsafe, type FailsafeDeployment } from "../../deploy/deployFailsafe";
 import localhost from "../../deploy/parameters/localhost.json";
 import { loadConfig, type LoadedConfig } from "../../guardian/config/loadConfig";
-import { PendingContextWatcher, detectPending } from "../../guardian/context/pending-context";
+import { startPendingDetection, type PendingContextWatcher } from "../../guardian/context/pending-context";
 import type { DecisionSink } from "../../guardian/decisions/decision-sink";
 import type { FindingSink } from "../../guardian/decisions/types";
 import type { Finding } from "../../guardian/detectors/types";
@@ -180,8 +180,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 }
 
 /**
- * Runs the guardian as `failsafe guard` does (same loader, sinks and pipeline) in this process, plus a
- * mempool watcher feeding pending findings through the same detectors into the same sinks.
+ * Runs the guardian as `failsafe guard` does (same loader, sinks and pipeline) in this process, plus the
+ * mempool watch (startPendingDetection) feeding pending findings into the same sinks.
  */
 async function startGuardianUnderTest(name: string, configFile: string, logger: Logger, mempool: boolean): Promise<GuardianUnderTest> {
   const loaded = loadConfig(configFile);
@@ -211,18 +211,14 @@ async function startGuardianUnderTest(name: string, configFile: string, logger: 
     const contracts = loaded.contracts.get(chain.id) ?? [];
     const rpc = createRpcClient(chain, { logger, metrics });
     const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger }).map((d) => d.detector);
-    watcher = new PendingContextWatcher({
+    watcher = await startPendingDetection({
       rpc,
       protectedAddresses: contracts.map((c) => c.address),
       source: chain.ws ? { mode: "subscribe", wsUrl: chain.ws } : { mode: "poll", intervalMs: 50 },
+      detectors,
+      sinks: allSinks,
       logger: logger.child({ stage: "mempool" }),
-      async onContext(ctx) {
-        const pending = await detectPending(detectors, ctx);
-        if (pending.length === 0) return;
-        for (const sink of allSinks) await sink.onFindings(pending, ctx).catch((err: unknown) => logger.error({ err, sink: sink.name }, "sink failed on pending findings"));
-      },
     });
-    await watcher.start();
   }
 
   const store = new IncidentStore(db);
