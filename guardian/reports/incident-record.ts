@@ -66,7 +66,7 @@ export interface IncidentRecord {
 
 export interface IncidentRecorderDeps {
   store: IncidentStore;
-  /** The reports folder; created if missing. */
+  /** The reports folder; created with the first incident. */
   dir: string;
   logger: Logger;
   /** A provider for the chain, to read the breaker's incident and the timelock's delay. */
@@ -90,9 +90,7 @@ const STATUS_OF: Record<TripOutcome["status"], IncidentStatus> = {
  * and Markdown on every change (atomically, so a reader never sees half a file).
  */
 export class IncidentRecorder {
-  constructor(private readonly deps: IncidentRecorderDeps) {
-    mkdirSync(deps.dir, { recursive: true });
-  }
+  constructor(private readonly deps: IncidentRecorderDeps) {}
 
   get(id: string): IncidentRecord | undefined {
     return this.deps.store.get(id);
@@ -183,6 +181,8 @@ export class IncidentRecorder {
 
   private write(record: IncidentRecord): void {
     this.deps.store.save(record);
+    // Created on the first incident, so a guardian that never trips leaves no empty folder behind.
+    mkdirSync(this.deps.dir, { recursive: true });
     writeAtomically(record.files.json, `${JSON.stringify(record, null, 2)}\n`);
     writeAtomically(record.files.markdown, renderIncidentMarkdown(record));
   }
