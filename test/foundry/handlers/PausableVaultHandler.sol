@@ -46,7 +46,6 @@ contract PausableVaultHandler {
     uint256 public ghostRecovered;
     /// @dev When the current trip must be over, by the rules: trip time + duration, a ratified expiry, or a lift.
     uint256 public ghostTripEndsAt;
-    bytes32 public ghostIncident;
     /// @dev Set if any call by the guardian or the attacker other than a trip changed anything it must not.
     bytes4 public ghostUnauthorizedSuccess;
     /// @dev Rules checked inside actions. forge ignores reverting handler calls (fail_on_revert = false), so a
@@ -93,7 +92,6 @@ contract PausableVaultHandler {
         } catch {
             return;
         }
-        _observeAutomaticTrip();
     }
 
     /// @dev Three times in four the amount sits at the limit's edge (exactly what is available, one unit over, or
@@ -121,6 +119,7 @@ contract PausableVaultHandler {
     function _exit(address user, uint256 amount, bool byAssets) internal {
         uint256 holdingsBefore = vault.totalAssets();
         uint256 nextClaim = vault.nextClaimId();
+        bool wasTripped = vault.isTripped();
         uint256 balanceBefore = asset.balanceOf(user);
         vm.prank(user);
         if (byAssets) {
@@ -139,7 +138,8 @@ contract PausableVaultHandler {
             ghostPaidToUsers += paid;
             if (paid != 0) _flows.push(Flow(uint64(block.timestamp), true, (paid * WAD) / holdingsBefore));
         }
-        _observeAutomaticTrip();
+        // With action Trip an over-limit withdrawal trips the vault itself; the ghost follows the rule for it too.
+        if (!wasTripped && vault.isTripped()) ghostTripEndsAt = block.timestamp + vault.tripDuration();
     }
 
     function settleClaim(uint256 claimSeed) external {
@@ -180,10 +180,7 @@ contract PausableVaultHandler {
         vm.prank(guardian);
         bool tripped = vault.trip(incidentId);
         if (tripped == active) ghostBrokenTripRule = "a trip must trip exactly when no trip is active";
-        if (tripped) {
-            ghostIncident = incidentId;
-            ghostTripEndsAt = block.timestamp + vault.tripDuration();
-        }
+        if (tripped) ghostTripEndsAt = block.timestamp + vault.tripDuration();
     }
 
     // ------------------------------------------------------------------ governance, through the timelock
@@ -232,7 +229,6 @@ contract PausableVaultHandler {
         vm.warp(block.timestamp + delay);
         vm.prank(governor);
         timelock.execute(address(vault), 0, data, bytes32(0), operationSalt);
-        _observeAutomaticTrip();
     }
 
     // ------------------------------------------------------------------ attacker and guardian overreach
@@ -289,15 +285,6 @@ contract PausableVaultHandler {
     }
 
     // ------------------------------------------------------------------ helpers
-
-    /// @dev An over-limit withdrawal with action Trip trips the vault itself: the ghost follows the rule for it too.
-    function _observeAutomaticTrip() internal {
-        (bytes32 incidentId, address by, uint64 trippedAt, ) = vault.incident();
-        if (incidentId != ghostIncident && by == address(vault)) {
-            ghostIncident = incidentId;
-            ghostTripEndsAt = uint256(trippedAt) + vault.tripDuration();
-        }
-    }
 
     function _user(uint256 seed) internal view returns (address) {
         return _users[seed % _users.length];
