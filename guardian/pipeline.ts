@@ -9,6 +9,12 @@ import type { GuardianStore } from "./state/guardianStore";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/healthServer";
 
+/**
+ * Block contexts fetched ahead while catching up. Detectors run strictly in block order; fetching the next
+ * blocks meanwhile hides the node's latency behind their work.
+ */
+export const DEFAULT_PREFETCH = 8;
+
 /** A detector as configured: `key` names it in the store (`reentrancy@Vault`, `reorg`). */
 export interface DetectorInstance {
   key: string;
@@ -94,7 +100,7 @@ export class Pipeline {
   };
 
   private async process(events: ChainEvent[]): Promise<void> {
-    const prefetch = this.deps.prefetch ?? 4;
+    const prefetch = this.deps.prefetch ?? DEFAULT_PREFETCH;
     const blocks = events.filter((e): e is Extract<ChainEvent, { kind: "block" }> => e.kind === "block").map((e) => e.block);
     const pending = new Map<string, Promise<BlockContext>>();
     let nextToFetch = 0;

@@ -63,6 +63,7 @@ export class HttpRpcClient implements RpcClient {
   private nextId = 1;
   /** Unknown until the first batch; nodes that reject arrays get individual requests instead. */
   private batchSupported: boolean | undefined;
+  private readonly queue: { call: RpcCall; resolve: (value: unknown) => void; reject: (err: unknown) => void }[] = [];
 
   constructor(options: HttpRpcClientOptions) {
     if (options.urls.length === 0) throw new Error("HttpRpcClient needs at least one URL");
@@ -80,13 +81,37 @@ export class HttpRpcClient implements RpcClient {
     return this.urls[this.current];
   }
 
-  async request<T = unknown>(method: string, params: unknown[]): Promise<T> {
+  /**
+   * One call. Calls made within the same turn of the event loop (say, several detectors reading state at
+   * one block) are sent together as one batch, the way viem's `batch` transport does.
+   */
+  request<T = unknown>(method: string, params: unknown[]): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ call: { method, params }, resolve: resolve as (v: unknown) => void, reject });
+      if (this.queue.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  private flush(): void {
+    const queued = this.queue.splice(0);
+    if (queued.length === 1) {
+      const [{ call, resolve, reject }] = queued;
+      this.requestNow(call.method, call.params).then(resolve, reject);
+      return;
+    }
+    this.batchSettled(queued.map((q) => q.call)).then(
+      (results) => results.forEach((r, i) => (r instanceof RpcResponseError ? queued[i].reject(r) : queued[i].resolve(r))),
+      (err: unknown) => queued.forEach((q) => q.reject(err)),
+    );
+  }
+
+  private async requestNow(method: string, params: unknown[]): Promise<unknown> {
     const [result] = await this.withRetry(method, async (url) => {
       const [settled] = await this.send(url, [{ method, params }], false);
       if (settled instanceof RpcResponseError) throw settled;
       return [settled];
     });
-    return result as T;
+    return result;
   }
 
   /**
@@ -107,7 +132,7 @@ export class HttpRpcClient implements RpcClient {
   async batchSettled(calls: readonly RpcCall[]): Promise<unknown[]> {
     if (calls.length === 0) return [];
     if (calls.length === 1 || this.batchSupported === false) {
-      return Promise.all(calls.map((c) => this.request(c.method, c.params).catch((err: unknown) => settleError(err))));
+      return Promise.all(calls.map((c) => this.requestNow(c.method, c.params).catch((err: unknown) => settleError(err))));
     }
     const label = `batch(${calls.map((c) => c.method).join(",")})`;
     try {

@@ -18,13 +18,13 @@ interface RawTx {
   maxPriorityFeePerGas?: string;
 }
 
-/** A block header with transaction hashes only: cheap for nodes to serve, unlike full transactions. */
+/** A block with transaction hashes only (cheap for nodes to serve) or full transaction objects. */
 interface RawHeader {
   number: string;
   hash: string;
   parentHash: string;
   timestamp: string;
-  transactions: string[];
+  transactions: (string | RawTx)[];
 }
 
 interface RawLog {
@@ -95,14 +95,17 @@ export class BlockNotFoundError extends Error {
  * Builds BlockContexts: for one block, the transactions that touch protected contracts (in the call tree
  * or by emitting logs, reverted ones included), with receipts, logs and normalised call trees.
  *
- * The header (hashes only), the receipts and the traces travel in one batched request; which transactions
- * touch is decided from traces and receipts alone, and only those are then fetched in full. Nodes spend
- * most of a full block's cost on transaction objects, and few of a block's transactions touch any one
- * protocol.
+ * The block, the receipts and the traces travel in one batched request; which transactions touch is
+ * decided from traces and receipts alone. Nodes spend most of a full block's cost on transaction objects,
+ * and usually few of a block's transactions touch any one protocol, so the block comes with hashes only
+ * and the touching transactions are fetched afterwards. While most of each block touches (a busy
+ * protocol, a benchmark), the builder asks for full blocks instead and saves the second round trip.
  */
 export class BlockContextBuilder {
   private traceMode: TraceMode;
   private receiptsByBlock = true;
+  /** Learnt from the previous block: whether most transactions touched, so full blocks pay off. */
+  private fullBlocks = false;
   private readonly protectedSet: ReadonlySet<string>;
 
   constructor(
@@ -117,7 +120,7 @@ export class BlockContextBuilder {
   async build(id: BlockId): Promise<BlockContext> {
     const { byHash, tag, number } = blockTagOf(id);
     const mode = this.traceMode;
-    const calls: RpcCall[] = [{ method: byHash ? "eth_getBlockByHash" : "eth_getBlockByNumber", params: [tag, false] }];
+    const calls: RpcCall[] = [{ method: byHash ? "eth_getBlockByHash" : "eth_getBlockByNumber", params: [tag, this.fullBlocks] }];
     if (this.receiptsByBlock) calls.push({ method: "eth_getBlockReceipts", params: [tag] });
     if (mode === "block") {
       calls.push({ method: byHash ? "debug_traceBlockByHash" : "debug_traceBlockByNumber", params: [tag, CALL_TRACER] });
@@ -127,7 +130,11 @@ export class BlockContextBuilder {
     const settled = await batchSettled(this.rpc, calls);
     const header = unwrap(settled[0]) as RawHeader | null;
     if (!header) throw new BlockNotFoundError(typeof id === "object" ? id.hash : id);
-    const hashes = header.transactions.map((h) => h.toLowerCase());
+    const hashes = header.transactions.map((t) => (typeof t === "string" ? t : t.hash).toLowerCase());
+    let fullTxs: Map<string, RawTx> | undefined;
+    if (header.transactions.length > 0 && typeof header.transactions[0] === "object") {
+      fullTxs = new Map((header.transactions as RawTx[]).map((t) => [t.hash.toLowerCase(), t]));
+    }
 
     let receipts: RawReceipt[];
     const r = this.receiptsByBlock ? settled[1] : undefined;
@@ -164,16 +171,16 @@ export class BlockContextBuilder {
       traces = new Map([...callTreesFromParityTraces(flat)].map(([h, frame]) => [h, { frame }]));
     }
 
-    let fullTxs: Map<string, RawTx> | undefined;
     if (!traces) {
       // Struct logs need each transaction's own fields for the root frame, so fetch them all first.
-      if (this.traceMode === "structLog") fullTxs = await this.fetchTransactions(hashes);
+      if (this.traceMode === "structLog") fullTxs ??= await this.fetchTransactions(hashes);
       traces = await this.traceEach(hashes, receiptOf, fullTxs);
     }
 
     const touching = hashes
       .map((hash) => ({ hash, touched: this.touched(receiptOf(hash), traces!.get(hash)) }))
       .filter((t) => t.touched.length > 0);
+    if (hashes.length > 0) this.fullBlocks = touching.length * 4 > hashes.length;
     fullTxs ??= await this.fetchTransactions(touching.map((t) => t.hash));
     return {
       chainId: this.rpc.chainId,

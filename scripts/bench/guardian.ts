@@ -20,14 +20,13 @@ import { parseConfig } from "../../guardian/config/loadConfig";
 import { openDatabase } from "../../guardian/state/database";
 import { GuardianMetrics } from "../../guardian/ops/metrics";
 import { startGuardian } from "../../guardian/guardian";
-import type { BlockTiming } from "../../guardian/pipeline";
+import { DEFAULT_PREFETCH, type BlockTiming } from "../../guardian/pipeline";
 import { GuardedERC4626Vault__factory, MockERC20__factory, VulnerableBank__factory } from "../../typechain-types";
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
 const TXS = Number(process.env.BENCH_TXS ?? 100);
 const HEAD_BLOCKS = Number(process.env.BENCH_HEAD_BLOCKS ?? 40);
 const SENDERS = 20;
-const PREFETCH = 4;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 interface Contracts {
@@ -135,7 +134,7 @@ async function rawFetch(rpc: HttpRpcClient, from: number, to: number): Promise<n
   // Same look-ahead as the guardian's pipeline, so the comparison is about processing, not concurrency.
   const inFlight = new Map<number, Promise<unknown>>();
   for (let n = from; n <= to; n++) {
-    for (let k = n; k <= Math.min(to, n + PREFETCH); k++) if (!inFlight.has(k)) inFlight.set(k, fetchOne(k));
+    for (let k = n; k <= Math.min(to, n + DEFAULT_PREFETCH); k++) if (!inFlight.has(k)) inFlight.set(k, fetchOne(k));
     await inFlight.get(n);
     inFlight.delete(n);
   }
