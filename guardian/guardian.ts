@@ -15,6 +15,7 @@ import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/healthServer";
 import { stageLogger } from "./ops/logger";
 import { Pipeline, type BlockTiming, type DetectorInstance } from "./pipeline";
+import { createReportIndexer } from "./reports/indexer";
 
 /**
  * Builds the configured detector instances of one chain. Chain-level entries get the chain's protected
@@ -95,10 +96,17 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
   const health: ChainHealth[] = [];
   const loops: Promise<void>[] = [];
 
+  // Every chain's RPC is checked before any loop starts, so a bad URL fails the start cleanly.
+  const rpcs = new Map<number, HttpRpcClient>();
+  for (const chain of loaded.config.chains) {
+    const rpc = createRpcClient(chain, { logger: logger.child({ chain_id: chain.id }), metrics });
+    await checkChainId(rpc, chain);
+    rpcs.set(chain.id, rpc);
+  }
+
   for (const chain of loaded.config.chains) {
     const chainLog = logger.child({ chain_id: chain.id });
-    const rpc = createRpcClient(chain, { logger: chainLog, metrics });
-    await checkChainId(rpc, chain);
+    const rpc = rpcs.get(chain.id) as HttpRpcClient;
     const contracts = loaded.contracts.get(chain.id) ?? [];
     const chainHealth: ChainHealth = { chainId: chain.id };
     health.push(chainHealth);
@@ -115,6 +123,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
     });
     await pipeline.restore();
+    const reports = createReportIndexer(loaded.config, chain.id, { rpc, db: deps.db, logger: stageLogger(chainLog, "reports") });
     const follower = new HeadFollower({
       chainId: chain.id,
       rpc,
@@ -126,6 +135,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       confirmations: chain.confirmations,
       startBlock: chain.startBlock,
       loadWindow: () => store.unfinalizedBlocks(chain.id),
+      health: chainHealth,
     });
     const cursor = store.cursor(chain.id);
     chainLog.info(
@@ -136,13 +146,13 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       follower.run(async (events) => {
         try {
           await pipeline.handle(events);
+          reports?.consume(events);
           chainHealth.lastError = undefined;
         } catch (err) {
           chainHealth.lastError = (err as Error).message;
           throw err;
         }
-        chainHealth.head = follower.nodeHead;
-      }, controller.signal),
+      }, controller.signal).then(() => reports?.drain()),
     );
   }
 

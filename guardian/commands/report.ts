@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/loadConfig";
+import { reportingChainId } from "../config/reporting";
 import { openDatabase, type Db } from "../state/database";
 import { IndexStore } from "../state/index-store";
 import { createLogger } from "../ops/logger";
@@ -34,7 +35,8 @@ export async function openReporting(configFile: string, options: { sync: boolean
   const { config } = loadConfig(configFile);
   if (!config.reporting) throw new UsageError(`${configFile}: there is no \`reporting\` section (tokens, accounts, groups) to report on`);
   const reporting = config.reporting;
-  const chain = reporting.chain === undefined ? (config.chains.length === 1 ? config.chains[0] : undefined) : config.chains.find((c) => c.id === reporting.chain);
+  const chainId = reportingChainId(config);
+  const chain = config.chains.find((c) => c.id === chainId);
   if (!chain) {
     throw new UsageError(
       reporting.chain === undefined

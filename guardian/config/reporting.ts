@@ -86,3 +86,8 @@ export const reportingConfigSchema = z
 
 export type ReportingConfig = z.infer<typeof reportingConfigSchema>;
 export type ReportingToken = z.infer<typeof reportingTokenSchema>;
+
+/** The chain the reports are about: `reporting.chain`, or the only configured chain. */
+export function reportingChainId(config: { reporting?: ReportingConfig; chains: readonly { id: number }[] }): number | undefined {
+  return config.reporting?.chain ?? (config.chains.length === 1 ? config.chains[0].id : undefined);
+}

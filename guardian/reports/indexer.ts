@@ -1,9 +1,11 @@
 import type { Logger } from "pino";
+import type { Database } from "better-sqlite3";
 import type { BlockRef, ChainEvent, ReorgEvent, RpcClient } from "../chain/types";
-import { ChainLinkError, type IndexStore } from "../state/index-store";
+import { reportingChainId, type ReportingConfig } from "../config/reporting";
+import { ChainLinkError, IndexStore } from "../state/index-store";
 import { blockByHash, blockByNumber, hex, readBlock, transferLogs, type BlockMovements } from "./chain-reader";
 import { compareMovements } from "./movement";
-import type { ReportingScope } from "./reporting-scope";
+import { ReportingScope } from "./reporting-scope";
 import { decodeTransferLogs, type RpcLog } from "./transfer-logs";
 
 export interface IndexerDeps {
@@ -49,6 +51,22 @@ export function ingestLogRange(store: IndexStore, scope: ReportingScope, logs: r
 }
 
 /**
+ * The daemon's report indexer for `chainId`, or undefined when the reports are about another chain (or
+ * there is no reporting section). The guardian feeds it the same events as the detection pipeline.
+ */
+export function createReportIndexer(
+  config: { reporting?: ReportingConfig; chains: readonly { id: number }[] },
+  chainId: number,
+  deps: { rpc: RpcClient; db: Database; logger?: Logger },
+): Indexer | undefined {
+  if (!config.reporting) return undefined;
+  const reportsChain = reportingChainId(config);
+  if (reportsChain === undefined) throw new IndexerError(`reporting.chain: the config has ${config.chains.length} chains; say which one the reports are about`);
+  if (reportsChain !== chainId) return undefined;
+  return new Indexer({ rpc: deps.rpc, store: new IndexStore(deps.db), scope: new ReportingScope(config.reporting), logger: deps.logger });
+}
+
+/**
  * Keeps the report tables in step with the chain. It consumes the chain source's events: a block is
  * read by hash and applied; a reorg rolls the store back to the common ancestor and applies the new
  * branch. A gap between the indexed cursor and a new block (first start, a restart, a one-shot report)
@@ -65,6 +83,21 @@ export class Indexer {
     const next = this.queue.then(() => this.process(event));
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * For the daemon: queues the chain source's events without making detection wait for them. A failure is
+   * logged and the next block event catches up the gap (or reconciles a reorg), so nothing is skipped.
+   */
+  consume(events: readonly ChainEvent[]): void {
+    for (const event of events) {
+      this.handle(event).catch((err: unknown) => this.deps.logger?.error({ err, event: event.kind }, "report indexing failed; the next block retries"));
+    }
+  }
+
+  /** Resolves once every queued event is processed (before the database closes). */
+  async drain(): Promise<void> {
+    await this.queue;
   }
 
   /** Brings the index to the node's latest block; what one-shot report commands call. */

@@ -113,7 +113,7 @@ export async function reportsFixture(): Promise<ReportsFixture> {
   const configFile = path.join(dir, "failsafe.yaml");
   writeFileSync(
     configFile,
-    stringify({ chains: [{ id: 31337, rpc: [anvil.url], rpcMaxAttempts: 2 }], store: { path: dbFile }, logging: { level: "warn", destination: "stderr" }, reporting }),
+    stringify({ chains: [{ id: 31337, rpc: [anvil.url], rpcMaxAttempts: 2, pollIntervalMs: 100, confirmations: 4, maxReorgDepth: 16 }], store: { path: dbFile }, logging: { level: "warn", destination: "stderr" }, reporting }),
   );
   return {
     anvil,
