@@ -6,6 +6,7 @@ import { findNotifier, notifierRegistry } from "../notifiers/registry";
 import { alertsConfigSchema } from "../notifiers/alert-routes";
 import { reportingConfigSchema } from "./reporting";
 import { policyConfigSchema } from "../decisions/policy-config";
+import { governanceConfigSchema } from "./governance";
 
 /**
  * The guardian's YAML config. Each section is one line of `configSchema` below; a stage that needs its
@@ -125,6 +126,7 @@ export const configSchema = z
     alerts: alertsConfigSchema.default({}),
     policy: policyConfigSchema.default({}),
     reporting: reportingConfigSchema.optional(),
+    governance: governanceConfigSchema.default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

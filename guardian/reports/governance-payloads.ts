@@ -354,6 +354,8 @@ export function buildGovernancePayload(ctx: GovernanceContext, decision: Decisio
 export interface OnChainGovernanceState {
   chainId: number;
   incidentId: string;
+  /** The guardian that tripped the current incident (the default account a rotation replaces). */
+  guardian: string;
   trippedAt: bigint;
   expiresAt: bigint;
   isTripped: boolean;
@@ -384,6 +386,7 @@ export async function readGovernanceState(
   return {
     chainId: Number(network.chainId),
     incidentId: incident.incidentId,
+    guardian: incident.guardian,
     trippedAt: incident.trippedAt,
     expiresAt: incident.expiresAt,
     isTripped,
