@@ -107,6 +107,12 @@ describe("pending attack -> trip bundle ahead of it", function () {
     expect(record.trip?.blockNumber).to.equal(built.number);
     expect(block!.transactions).to.deep.equal([record.trip!.txHash, attackHash]);
     expect((await provider.getTransactionReceipt(attackHash))!.status).to.equal(0);
+    // Replayed on the state after the block, the attack hits the paused treasury.
+    const replay = await treasury
+      .connect(attacker.connect(provider))
+      .pay.staticCall(await token.getAddress(), attacker.address, FUNDS, { blockTag: built.number })
+      .then(() => undefined, (err: { data?: string }) => treasury.interface.parseError(err.data ?? "0x")?.name);
+    expect(replay).to.equal("CircuitBreakerOperationPaused");
     expect(await token.balanceOf(attacker.address)).to.equal(0n);
     expect(await token.balanceOf(treasuryAddress)).to.equal(FUNDS);
     // The trip outbid the attacker's priority fee, so a fee-ordering builder would also put it first.
