@@ -4,6 +4,7 @@ import { ReorgTracker } from "./reorgTracker";
 import { batchSettled } from "./rpc";
 import type { RpcClient } from "./types";
 import type { GuardianMetrics } from "../ops/metrics";
+import type { ChainHealth } from "../ops/healthServer";
 import { NewHeadsSubscription } from "./newHeads";
 
 interface RawHeader {
@@ -33,6 +34,8 @@ export interface HeadFollowerOptions {
   batchSize?: number;
   /** The committed window (the store's), reloaded after a failure so nothing is skipped. */
   loadWindow: () => BlockRef[];
+  /** Where /healthz reads the node's head. */
+  health?: ChainHealth;
 }
 
 export type ChainEventHandler = (events: ChainEvent[]) => Promise<void>;
@@ -58,7 +61,7 @@ export class HeadFollower {
   }
 
   /** The node's head as last read. */
-  nodeHead?: number;
+  private nodeHead?: number;
 
   get tip(): BlockRef | undefined {
     return this.tracker.tip();
@@ -113,6 +116,7 @@ export class HeadFollower {
     const latest = toBlockRef(await rpc.request<RawHeader>("eth_getBlockByNumber", ["latest", false]));
     metrics.head.set({ chain }, latest.number);
     this.nodeHead = latest.number;
+    if (this.options.health) this.options.health.head = latest.number;
     const tip = this.tracker.tip();
     if (!tip) {
       const start = this.options.startBlock === "latest" ? latest.number : this.options.startBlock;
