@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   if (!tripped) {
     // Another guardian's trip landed first in the same block: ours became a no-op.
     const [current, by, , expiresAt] = await breaker.incident();
-    console.log(`already tripped by ${by} (incident ${current}) before this transaction landed; expires ${expiresAt}`);
+    const minedAt = (await provider.getBlock(receipt.blockNumber))!.timestamp;
+    console.log(`already tripped by ${by} (incident ${current}) before this transaction landed; it holds until ${formatTime(expiresAt, minedAt)}`);
     return;
   }
   const block = await provider.getBlock(receipt.blockNumber);
