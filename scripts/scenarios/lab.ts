@@ -41,6 +41,8 @@ export interface LabOptions {
   dir?: string;
   /** Guardian logs; a JSON-lines file in `dir` when omitted. */
   logger?: Logger;
+  /** Told of every finding a guardian hands to its sinks (the demo prints them). */
+  onFinding?: (guardian: string, finding: Finding, pending: boolean) => void;
 }
 
 /** One anvil, the Failsafe modules deployed on it with deploy/, the local relay and the guardians under test. */
@@ -151,7 +153,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       return file;
     },
     async startGuardian(name, configFile, startOptions = {}) {
-      const g = await startGuardianUnderTest(name, configFile, logger.child({ guardian: name }), startOptions.mempool === true);
+      const g = await startGuardianUnderTest(name, configFile, logger.child({ guardian: name }), startOptions.mempool === true, options.onFinding);
       guardians.push(g);
       return g;
     },
@@ -183,7 +185,13 @@ export async function startLab(options: LabOptions): Promise<Lab> {
  * Runs the guardian as `failsafe guard` does (same loader, sinks and pipeline) in this process, plus the
  * mempool watch (startPendingDetection) feeding pending findings into the same sinks.
  */
-async function startGuardianUnderTest(name: string, configFile: string, logger: Logger, mempool: boolean): Promise<GuardianUnderTest> {
+async function startGuardianUnderTest(
+  name: string,
+  configFile: string,
+  logger: Logger,
+  mempool: boolean,
+  onFinding?: LabOptions["onFinding"],
+): Promise<GuardianUnderTest> {
   const loaded = loadConfig(configFile);
   const db = openDatabase(loaded.config.store.path);
   const metrics = new GuardianMetrics();
@@ -195,8 +203,9 @@ async function startGuardianUnderTest(name: string, configFile: string, logger: 
   if (!decisions) throw new Error(`${configFile}: no decision sink (configure policy.breakers and a trip responder)`);
   const recorder: FindingSink = {
     name: "scenario-recorder",
-    async onFindings(found) {
+    async onFindings(found, block) {
       findings.push(...found);
+      for (const f of found) onFinding?.(name, f, block.pending === true);
     },
     async onRetractions(gone) {
       retracted.push(...gone);

@@ -4,6 +4,8 @@ import {
   BreakerWrappedEther__factory,
   MockERC20__factory,
   PausableVault__factory,
+  type MockERC20,
+  type PausableVault,
   ReentrancyAttacker__factory,
   VulnerableBreakerBank__factory,
 } from "../../typechain-types";
@@ -153,61 +155,91 @@ export const reentrancyDrain: Scenario = (options) => {
   });
 };
 
+/** The vault deployed by deploy/, holding a treasury's deposit whose share allowance an attacker has stolen. */
+export interface VaultDrain {
+  vault: PausableVault;
+  asset: MockERC20;
+  treasury: string;
+  thief: string;
+  /** Each withdrawal takes this much: a tenth of the vault. */
+  step: bigint;
+}
+
+/** Deposits 100,000 fsUSD from the treasury (anvil account 4, which deploy/ mints to) and hands the attacker its allowance. */
+export async function prepareVaultDrain(lab: Lab): Promise<VaultDrain> {
+  const treasury = lab.account(4);
+  const vault = PausableVault__factory.connect(lab.deployment.vault, treasury);
+  const asset = MockERC20__factory.connect(lab.deployment.asset, treasury);
+  const deposit = parseEther("100000");
+  await (await asset.approve(lab.deployment.vault, deposit)).wait();
+  await (await vault.deposit(deposit, await treasury.getAddress())).wait();
+  // The treasury's automation key holds an allowance over its shares; the attacker has stolen it.
+  const thief = await lab.account(ATTACKER).getAddress();
+  await (await vault.approve(thief, deposit * 2n)).wait();
+  return { vault, asset, treasury: await treasury.getAddress(), thief, step: deposit / 10n };
+}
+
+/** The guardian config of the drain: outflow-spike on the vault (5 % over 50 blocks), and a policy that trips on it. */
+export function vaultDrainConfig(lab: Lab, keyEnv: string, startBlock: number): unknown {
+  return guardianConfig(lab, {
+    name: "guardian",
+    keyEnv,
+    contracts: [
+      {
+        name: "vault",
+        address: lab.deployment.vault,
+        abi: "PausableVault",
+        detectors: { "outflow-spike": { windowBlocks: 50, assets: [{ asset: lab.deployment.asset, maxShare: 0.05 }] } },
+      },
+    ],
+    policy: { rules: [{ detectors: ["outflow-spike"], contracts: ["vault"], action: "trip" }], breakers: [{ contract: "vault", timelock: lab.deployment.timelock }] },
+    startBlock,
+  });
+}
+
+/** Ten withdrawals of a tenth of the vault each, one per block; `say` hears each block's outcome. */
+export async function runVaultDrain(lab: Lab, guardian: GuardianUnderTest, drain: VaultDrain, say: (line: string) => void = () => undefined): Promise<ScenarioResult> {
+  const fundsAtRisk = await drain.asset.balanceOf(lab.deployment.vault);
+  const attempts: Attempt[] = [];
+  const thief = lab.account(ATTACKER);
+  let announced = false;
+  for (let i = 0; i < 10; i++) {
+    const sent = await drain.vault.connect(thief).withdraw(drain.step, drain.thief, drain.treasury, { gasLimit: 400_000n });
+    await lab.mine();
+    const attempt = await landed(lab, sent);
+    attempts.push(attempt);
+    const trip = guardian.incidents().find((r) => r.trip);
+    if (trip?.trip && !announced && trip.trip.blockNumber <= attempt.block) {
+      announced = true;
+      say(`block ${trip.trip.blockNumber}: TRIP ${trip.trip.txHash} landed via ${trip.trip.via}, ${trip.detectToIncludeMs ?? "?"} ms after detection`);
+    }
+    say(`block ${attempt.block}: attacker withdraws ${formatEther(drain.step)} fsUSD -> ${attempt.ok ? "paid out" : "reverted (vault tripped)"}`);
+  }
+  const incidents = await settle(guardian);
+  return result({
+    id: "multi-tx-drain",
+    title: "Ten 10 % withdrawals over ten blocks",
+    asset: "fsUSD",
+    fundsAtRisk,
+    fundsSaved: await drain.asset.balanceOf(lab.deployment.vault),
+    firstMaliciousBlock: attempts[0].block,
+    trip: incidents.find((r) => r.status === "tripped"),
+    incidents,
+    facts: { attempts, tripped: await drain.vault.isTripped() },
+  });
+}
+
 /** 2. Ten withdrawals of 10 % each, every one under any per-transaction check; outflow-spike trips. */
 export const multiTxDrain: Scenario = (options) => {
   const key = guardianKey(0);
   // The vault's own windowed outflow limit is off here, so the guardian alone stands between the attacker and
   // the vault; with it on, the vault would hold back everything above 20 % by itself.
   return withLab(options, [key.address], { outflowBps: 0 }, async (lab) => {
-    const vault = PausableVault__factory.connect(lab.deployment.vault, lab.account(4));
-    const asset = MockERC20__factory.connect(lab.deployment.asset, lab.account(4));
-    const treasury = lab.account(4);
-    const deposit = parseEther("100000");
-    await (await asset.approve(lab.deployment.vault, deposit)).wait();
-    await (await vault.deposit(deposit, await treasury.getAddress())).wait();
-    // The treasury's automation key holds an allowance over its shares; the attacker has stolen it.
-    const thief = lab.account(ATTACKER);
-    await (await vault.approve(await thief.getAddress(), deposit * 2n)).wait();
-
+    const drain = await prepareVaultDrain(lab);
     await lab.startRelay();
-    const vaultName = "vault";
-    const config = guardianConfig(lab, {
-      name: "guardian",
-      keyEnv: key.env,
-      contracts: [
-        {
-          name: vaultName,
-          address: lab.deployment.vault,
-          abi: "PausableVault",
-          detectors: { "outflow-spike": { windowBlocks: 50, assets: [{ asset: lab.deployment.asset, maxShare: 0.05 }] } },
-        },
-      ],
-      policy: { rules: [{ detectors: ["outflow-spike"], contracts: [vaultName], action: "trip" }], breakers: [{ contract: vaultName, timelock: lab.deployment.timelock }] },
-      startBlock: await lab.head(),
-    });
-    const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", config));
+    const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", vaultDrainConfig(lab, key.env, await lab.head())));
     await lab.mine();
-
-    const fundsAtRisk = await asset.balanceOf(lab.deployment.vault);
-    const attempts: Attempt[] = [];
-    const step = fundsAtRisk / 10n;
-    for (let i = 0; i < 10; i++) {
-      const sent = await vault.connect(thief).withdraw(step, await thief.getAddress(), await treasury.getAddress(), { gasLimit: 400_000n });
-      await lab.mine();
-      attempts.push(await landed(lab, sent));
-    }
-    const incidents = await settle(guardian);
-    return result({
-      id: "multi-tx-drain",
-      title: "Ten 10 % withdrawals over ten blocks",
-      asset: "fsUSD",
-      fundsAtRisk,
-      fundsSaved: await asset.balanceOf(lab.deployment.vault),
-      firstMaliciousBlock: attempts[0].block,
-      trip: incidents.find((r) => r.status === "tripped"),
-      incidents,
-      facts: { attempts, tripped: await vault.isTripped() },
-    });
+    return runVaultDrain(lab, guardian, drain);
   });
 };
 
