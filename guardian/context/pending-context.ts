@@ -222,6 +222,12 @@ export async function startPendingDetection(options: {
   detectors: readonly Detector[];
   sinks: readonly FindingSink[];
   logger: Logger;
+  /**
+   * Runs detection while the pipeline is not inside a block. Pass the pipeline's lock when the detector
+   * instances are shared with it: the save/restore of windowed state must not interleave with a mined
+   * block's update of the same state.
+   */
+  exclusive?: <T>(run: () => Promise<T>) => Promise<T>;
 }): Promise<PendingContextWatcher> {
   const { logger } = options;
   const watcher = new PendingContextWatcher({
@@ -230,7 +236,8 @@ export async function startPendingDetection(options: {
     source: options.source,
     logger,
     onContext: async (ctx) => {
-      const findings = await detectPending(options.detectors, ctx, logger);
+      const detect = () => detectPending(options.detectors, ctx, logger);
+      const findings = await (options.exclusive ? options.exclusive(detect) : detect());
       if (findings.length === 0) return;
       logger.warn({ tx_hash: ctx.transactions[0].hash, findings: findings.map((f) => `${f.detectorId}:${f.severity}`) }, "pending transaction flagged");
       for (const sink of options.sinks) {
