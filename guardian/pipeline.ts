@@ -39,7 +39,8 @@ export interface PipelineDeps {
   logger: Logger;
   metrics: GuardianMetrics;
   store: GuardianStore;
-  contexts: BlockContextBuilder;
+  /** A BlockContextBuilder in production; anything that builds contexts by block ref in tests. */
+  contexts: Pick<BlockContextBuilder, "build">;
   detectors: DetectorInstance[];
   /** Called in order for every block with new findings; the trip path comes first. */
   sinks: FindingSink[];

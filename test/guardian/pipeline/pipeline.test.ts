@@ -1,0 +1,99 @@
+import { expect } from "chai";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { Pipeline } from "../../../guardian/pipeline";
+import { GuardianStore } from "../../../guardian/state/guardianStore";
+import { openDatabase, type Db } from "../../../guardian/state/database";
+import { GuardianMetrics } from "../../../guardian/ops/metrics";
+import { RpcHttpError } from "../../../guardian/chain/errors";
+import type { BlockRef, ChainEvent } from "../../../guardian/chain/types";
+import type { BlockContext } from "../../../guardian/context/types";
+import type { Detector, Finding } from "../../../guardian/detectors/types";
+import { RecordingSink } from "../support/guardianHarness";
+
+const ref = (n: number): BlockRef => ({ number: n, hash: `0x${n.toString(16).padStart(64, "0")}`, parentHash: `0x${(n - 1).toString(16).padStart(64, "0")}`, timestamp: n });
+const blocks = (...ns: number[]): ChainEvent[] => ns.map((n) => ({ kind: "block", block: ref(n) }));
+
+/** A windowed detector: counts blocks it has seen and reports every third one. */
+function countingDetector(failOn: Map<number, Error>): Detector & { seen: number } {
+  const d = {
+    id: "counter",
+    seen: 0,
+    async onBlock(ctx: BlockContext): Promise<Finding[]> {
+      d.seen++;
+      const err = failOn.get(ctx.number);
+      if (err) {
+        failOn.delete(ctx.number);
+        throw err;
+      }
+      if (d.seen % 3 !== 0) return [];
+      return [{ id: `count-${d.seen}`, detectorId: "counter", severity: "low", title: `seen ${d.seen}`, chainId: 1, blockNumber: ctx.number, blockHash: ctx.hash, evidence: { seen: d.seen } }];
+    },
+    saveState: () => ({ seen: d.seen }),
+    loadState: (state: unknown) => {
+      d.seen = (state as { seen: number }).seen;
+    },
+  };
+  return d;
+}
+
+describe("Pipeline", () => {
+  let db: Db;
+  let store: GuardianStore;
+  let metrics: GuardianMetrics;
+  const logger = pino({ level: "silent" });
+  const contexts = { build: async (id: unknown) => ({ chainId: 1, ...(id as BlockRef), transactions: [] }) as BlockContext };
+
+  beforeEach(() => {
+    db = openDatabase(path.join(mkdtempSync(path.join(tmpdir(), "failsafe-pipeline-")), "g.sqlite"));
+    store = new GuardianStore(db);
+    metrics = new GuardianMetrics();
+  });
+  afterEach(() => db.close());
+
+  describe("handle", () => {
+    it("after a transient failure, resets detector state to the last commit so the retry counts each block once", async () => {
+      const detector = countingDetector(new Map([[2, new RpcHttpError({ url: "u", method: "eth_call", status: 503, body: "" })]]));
+      const pipeline = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [], window: 10 });
+      let failure: unknown;
+      await pipeline.handle(blocks(1, 2, 3)).catch((err: unknown) => (failure = err));
+      expect(failure).to.be.instanceOf(RpcHttpError);
+      expect(store.cursor(1)?.number).to.equal(1);
+      expect(detector.seen, "state of the last commit").to.equal(1);
+      await pipeline.handle(blocks(2, 3));
+      expect(detector.seen).to.equal(3);
+      expect(store.findings(1).map((f) => f.id)).to.deep.equal(["count-3"]);
+    });
+
+    it("keeps guarding when a detector has a bug: the error is counted and the block still commits", async () => {
+      const detector = countingDetector(new Map([[2, new TypeError("cannot read properties of undefined")]]));
+      const pipeline = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [], window: 10 });
+      await pipeline.handle(blocks(1, 2, 3));
+      expect(store.cursor(1)?.number).to.equal(3);
+      const errors = await metrics.detectorErrors.get();
+      expect(errors.values.map((v) => [v.labels.detector, v.value])).to.deep.equal([["counter", 1]]);
+    });
+  });
+
+  describe("restore", () => {
+    it("re-delivers findings a sink had not taken when the process stopped", async () => {
+      const failing = new RecordingSink();
+      failing.onFindings = async () => {
+        throw new Error("smtp down");
+      };
+      const first = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector: countingDetector(new Map()) }], sinks: [failing], window: 10 });
+      await first.handle(blocks(1, 2, 3, 4, 5, 6));
+      expect(store.undeliveredFindings(1).map((f) => f.id)).to.deep.equal(["count-3", "count-6"]);
+
+      const sink = new RecordingSink();
+      const detector = countingDetector(new Map());
+      const second = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [sink], window: 10 });
+      await second.restore();
+      expect(sink.findings.map((f) => f.id)).to.deep.equal(["count-3", "count-6"]);
+      expect(store.undeliveredFindings(1)).to.deep.equal([]);
+      expect(detector.seen, "detector state restored with the cursor").to.equal(6);
+    });
+  });
+});
