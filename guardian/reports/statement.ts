@@ -93,7 +93,7 @@ export function buildStatement(
       totalIn += incoming;
       totalOut += outgoing;
       const counterparty = m.from === account.address ? m.to : m.from;
-      const name = scope.label(counterparty);
+      const name = m.kind === "fee" ? "gas fee" : m.kind === "withdrawal" ? "beacon withdrawal" : scope.label(counterparty);
       const movement = m.kind === "erc721" ? `erc721 #${m.tokenId}` : m.kind;
       rows.push([m.blockNumber, iso(m.timestamp), m.txHash, movement, counterparty, name === counterparty ? "" : name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(l.running)]);
     }
