@@ -146,6 +146,32 @@ describe("deploy/ (Ignition)", function () {
     });
   });
 
+  describe("npx hardhat ignition deploy deploy/modules/Failsafe.ts (public-network module)", function () {
+    it("deploys from the annotated example parameters file, wired as it says", async function () {
+      anvil = await startAnvil();
+      provider = new JsonRpcProvider(anvil.url);
+      const id = deploymentId("example");
+      const args = [
+        "ignition", "deploy", "deploy/modules/Failsafe.ts", "--network", "localhost",
+        "--parameters", "deploy/parameters/mainnet.example.json5", "--deployment-id", id,
+      ];
+      const deployed = await runHardhat(args, anvil.url);
+      expect(deployed.code, deployed.output).to.equal(0);
+      const printed = deployedAddresses(deployed.output);
+      const vault = PausableVault__factory.connect(printed["Failsafe#PausableVault"]!, provider);
+      const timelock = TimelockedRecovery__factory.connect(printed["Failsafe#TimelockedRecovery"]!, provider);
+      // The example's values (USDC, 2-day timelock, 3-day trips, 20 % per 6 h delayed, placeholder roles).
+      expect(await vault.asset()).to.equal("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48");
+      expect(await vault.recoveryAddress()).to.equal("0x4444444444444444444444444444444444444444");
+      expect(await vault.hasRole(await vault.GUARDIAN_ROLE(), "0x3333333333333333333333333333333333333333")).to.equal(true);
+      expect(await vault.hasRole(await vault.GOVERNOR_ROLE(), await timelock.getAddress())).to.equal(true);
+      expect(await vault.tripDuration()).to.equal(259_200n);
+      expect(await timelock.getMinDelay()).to.equal(172_800n);
+      expect(await timelock.hasRole(await timelock.PROPOSER_ROLE(), "0x1111111111111111111111111111111111111111")).to.equal(true);
+      expect(await timelock.hasRole(await timelock.EXECUTOR_ROLE(), ZeroAddress)).to.equal(true);
+    });
+  });
+
   describe("deployFailsafe()", function () {
     it("deploys the same module programmatically, and resumes from its journal directory", async function () {
       anvil = await startAnvil();
