@@ -7,10 +7,12 @@ import * as report from "./commands/report";
 import * as audit from "./commands/audit";
 import * as relay from "./commands/relay";
 import * as trip from "./commands/trip";
+import * as incident from "./commands/incident";
+import * as governance from "./commands/governance";
 import { UsageError } from "./commands/usageError";
 
 /** One line per command group; each module exports `register(program)`. */
-const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, relay, trip];
+const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, relay, trip, incident, governance];
 
 
 export function buildProgram(): Command {

@@ -5,21 +5,24 @@ import { AlertStore } from "../state/alert-store";
 import { AlertMetrics } from "./alert-metrics";
 import { AlertConfigError } from "./alert-routes";
 import { createNotifiers } from "./create-notifiers";
-import { AlertDispatcher } from "./dispatcher";
+import { AlertDispatcher, type AlertDispatcherDeps } from "./dispatcher";
 
 /**
  * The alert stage for `failsafe guard`: the config's notifiers, its `alerts` routes, and the alert log
  * on the guardian's database. Config mistakes surface as a ConfigError naming the file and path, so
  * the CLI prints them without a stack trace. No notifiers and no routes means no alert sink.
  */
-export function createAlertSinks({ loaded, db, logger, metrics }: SinkDeps): FindingSink[] {
+export function createAlertSinks(
+  { loaded, db, logger, metrics }: SinkDeps,
+  options: Pick<AlertDispatcherDeps, "resumePending" | "closeTimeoutMs"> = {},
+): FindingSink[] {
   const { config } = loaded;
   if (Object.keys(config.notifiers).length === 0 && config.alerts.routes.length === 0) return [];
   try {
     const notifiers = createNotifiers(config.notifiers, { logger: logger.child({ stage: "notifiers" }) });
     const contracts = [...loaded.contracts.values()].flat().map((c) => ({ name: c.name, address: c.address }));
     const alertMetrics = new AlertMetrics(metrics.registry);
-    return [new AlertDispatcher(config.alerts, { store: new AlertStore(db), logger, notifiers, contracts, metrics: alertMetrics })];
+    return [new AlertDispatcher(config.alerts, { store: new AlertStore(db), logger, notifiers, contracts, metrics: alertMetrics, ...options })];
   } catch (err) {
     if (err instanceof AlertConfigError) throw new ConfigError(loaded.file, err.issues);
     throw err;

@@ -40,6 +40,11 @@ export interface AlertDispatcherDeps {
   contracts?: readonly { name: string; address: string }[];
   /** How long `close()` waits for deliveries in flight; the rest resume on the next start. */
   closeTimeoutMs?: number;
+  /**
+   * Resume the deliveries a previous run left pending (default). A one-shot command that shares the
+   * guardian's store (`failsafe governance execute`) turns it off, so it never repeats the guardian's work.
+   */
+  resumePending?: boolean;
   metrics?: AlertMetrics;
 }
 
@@ -148,7 +153,7 @@ export class AlertDispatcher implements FindingSink {
     this.#router = new AlertRouter(config, deps.notifiers, deps.contracts);
     for (const c of deps.contracts ?? []) this.#names.set(c.address.toLowerCase(), c.name);
     // Deliveries a previous run could not finish (crash, shutdown mid-retry) go out first.
-    for (const { delivery, message } of deps.store.pendingDeliveries()) this.#schedule(delivery, message);
+    if (deps.resumePending !== false) for (const { delivery, message } of deps.store.pendingDeliveries()) this.#schedule(delivery, message);
   }
 
   async onFindings(findings: Finding[], _block: BlockContext): Promise<void> {

@@ -1,0 +1,115 @@
+import path from "node:path";
+import type { Logger } from "pino";
+import { loadConfig, type LoadedConfig } from "../config/loadConfig";
+import { checkChainId, createRpcClient } from "../guardian";
+import { createLogger } from "../ops/logger";
+import { GuardianMetrics } from "../ops/metrics";
+import { IncidentRecorder, type IncidentRecord } from "../reports/incident-record";
+import type { GovernorReportDeps } from "../reports/governor-report";
+import { RpcClientProvider } from "../responders/rpc-provider";
+import { openDatabase, type Db } from "../state/database";
+import { IncidentStore } from "../state/incident-store";
+import { UsageError } from "./usageError";
+
+/** The incidents of a config's store, and what the governance commands need around them. */
+export interface IncidentContext {
+  loaded: LoadedConfig;
+  db: Db;
+  logger: Logger;
+  recorder: IncidentRecorder;
+  /** The incident named by a full id or a unique prefix of it. */
+  resolve(idOrPrefix: string, option?: string): IncidentRecord;
+  /** A provider for the chain, checked to serve that chain id. */
+  provider(chainId: number): Promise<RpcClientProvider>;
+  /** Everything the governor report reads, for one incident. */
+  reportDeps(record: IncidentRecord): Promise<GovernorReportDeps>;
+  close(): void;
+}
+
+export function openIncidents(configFile: string): IncidentContext {
+  const loaded = loadConfig(configFile);
+  const { config } = loaded;
+  const { logger, flush } = createLogger({ level: config.logging.level === "info" ? "warn" : config.logging.level, destination: "stderr" });
+  const db = openDatabase(config.store.path);
+  const metrics = new GuardianMetrics({ defaultMetrics: false });
+  const providers = new Map<number, RpcClientProvider>();
+  const ready = new Map<number, Promise<RpcClientProvider>>();
+
+  const breakerEntry = (chainId: number, breaker: string) => {
+    for (const entry of config.policy.breakers) {
+      const contract = config.contracts.find((c) => c.name === entry.contract);
+      if (contract && contract.chain === chainId && (entry.breaker ?? contract.address) === breaker.toLowerCase()) return { entry, contract };
+    }
+    return undefined;
+  };
+  const chainOf = (chainId: number) => {
+    const chain = config.chains.find((c) => c.id === chainId);
+    if (!chain) throw new UsageError(`${loaded.file}: the incident is on chain ${chainId}, which is not in chains`);
+    return chain;
+  };
+  const providerSync = (chainId: number): RpcClientProvider => {
+    let p = providers.get(chainId);
+    if (!p) {
+      p = new RpcClientProvider(createRpcClient(chainOf(chainId), { logger, metrics }));
+      providers.set(chainId, p);
+    }
+    return p;
+  };
+  const provider = (chainId: number): Promise<RpcClientProvider> => {
+    let p = ready.get(chainId);
+    if (!p) {
+      const chain = chainOf(chainId);
+      const client = createRpcClient(chain, { logger, metrics });
+      p = checkChainId(client, chain).then(() => providerSync(chainId));
+      ready.set(chainId, p);
+    }
+    return p;
+  };
+
+  const recorder = new IncidentRecorder({
+    store: new IncidentStore(db),
+    dir: path.resolve(config.policy.incidentReports),
+    logger,
+    provider: (chainId) => (config.chains.some((c) => c.id === chainId) ? providerSync(chainId) : undefined),
+    breakerInfo: (chainId, breaker) => {
+      const found = breakerEntry(chainId, breaker);
+      return found ? { name: found.contract.name, ...(found.entry.timelock ? { timelock: found.entry.timelock } : {}) } : {};
+    },
+    ratifyForSeconds: config.governance.ratifyForSeconds,
+  });
+
+  return {
+    loaded,
+    db,
+    logger,
+    recorder,
+    resolve(idOrPrefix, option = "<id>") {
+      const wanted = idOrPrefix.toLowerCase().replace(/^0x/, "");
+      if (!/^[0-9a-f]{4,64}$/.test(wanted)) throw new UsageError(`${option}: expected an incident id (0x + 64 hex digits, or a prefix of at least 4), got "${idOrPrefix}"`);
+      const all = recorder.list();
+      const matches = all.filter((r) => r.id.toLowerCase().slice(2).startsWith(wanted));
+      if (matches.length === 1) return matches[0];
+      if (matches.length === 0) {
+        throw new UsageError(`${option}: no incident ${idOrPrefix} in ${config.store.path} (${all.length} incident${all.length === 1 ? "" : "s"}; see failsafe incident list)`);
+      }
+      throw new UsageError(`${option}: ${idOrPrefix} matches ${matches.length} incidents (${matches.map((r) => r.id.slice(0, 14)).join(", ")}); give more of the id`);
+    },
+    provider,
+    async reportDeps(record) {
+      const found = breakerEntry(record.chainId, record.breaker);
+      return {
+        provider: await provider(record.chainId),
+        ...(found?.entry.timelock ? { timelock: found.entry.timelock } : {}),
+        ...(found && found.contract.address !== record.breaker ? { contract: { address: found.contract.address, name: found.contract.name } } : {}),
+        ...(config.alerts.explorers[String(record.chainId)] ? { explorerUrl: config.alerts.explorers[String(record.chainId)] } : {}),
+        governance: config.governance,
+        configFile: loaded.file,
+      };
+    },
+    close() {
+      for (const p of providers.values()) p.destroy();
+      db.close();
+      flush();
+    },
+  };
+}
