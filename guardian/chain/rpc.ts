@@ -77,10 +77,6 @@ export class HttpRpcClient implements RpcClient {
     this.metrics = options.metrics;
   }
 
-  get activeUrl(): string {
-    return this.urls[this.current];
-  }
-
   /**
    * One call. Calls made within the same turn of the event loop (say, several detectors reading state at
    * one block) are sent together as one batch, the way viem's `batch` transport does.

@@ -8,7 +8,9 @@ export type Fault =
   | { kind: "drop" }
   | { kind: "status"; status: number }
   /** 200 with a body cut in half: not JSON. */
-  | { kind: "malformed" };
+  | { kind: "malformed" }
+  /** Answer with this body instead of asking the node. */
+  | { kind: "respond"; status: number; body: string };
 
 export interface FaultProxy {
   url: string;
@@ -26,7 +28,7 @@ export async function startFaultProxy(target: string, plan: (n: number, body: st
   const upstream = new URL(target);
   let current = plan;
   let n = 0;
-  const counts: FaultProxy["counts"] = { pass: 0, delay: 0, drop: 0, status: 0, malformed: 0 };
+  const counts: FaultProxy["counts"] = { pass: 0, delay: 0, drop: 0, status: 0, malformed: 0, respond: 0 };
   const sockets = new Set<Socket>();
 
   const forward = (body: Buffer, res: ServerResponse, mangle: boolean) => {
@@ -65,6 +67,9 @@ export async function startFaultProxy(target: string, plan: (n: number, body: st
           return;
         case "malformed":
           forward(body, res, true);
+          return;
+        case "respond":
+          res.writeHead(fault.status, { "content-type": "application/json" }).end(fault.body);
           return;
         default:
           forward(body, res, false);
