@@ -11,6 +11,7 @@ import { isTripResponder, type TripResponder } from "../responders/types";
 import type { SinkDeps } from "../sinks";
 import { IncidentStore } from "../state/incident-store";
 import { DecisionSink, type ResolvedBreaker } from "./decision-sink";
+import { TripMetrics } from "./trip-metrics";
 import type { FindingSink } from "./types";
 
 /** A policy that refers to something the config does not have; the message names the config path. */
@@ -123,5 +124,5 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
 export async function createDecisionSinks(deps: SinkDeps): Promise<FindingSink[]> {
   const tripPath = await createTripPath(deps);
   const policy = deps.loaded.config.policy;
-  return [new DecisionSink({ policy, ...tripPath, logger: deps.logger.child({ stage: "decisions" }) as Logger })];
+  return [new DecisionSink({ policy, ...tripPath, metrics: new TripMetrics(deps.metrics.registry), logger: deps.logger.child({ stage: "decisions" }) as Logger })];
 }

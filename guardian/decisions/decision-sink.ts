@@ -7,6 +7,7 @@ import type { IncidentRecorder } from "../reports/incident-record";
 import type { TripRequest, TripResponder } from "../responders/types";
 import { decide } from "./policy";
 import type { PolicyConfig } from "./policy-config";
+import type { TripMetrics } from "./trip-metrics";
 import type { FindingSink } from "./types";
 
 /** A policy breaker entry resolved against the config: where it lives and who trips it. */
@@ -27,6 +28,7 @@ export interface DecisionSinkDeps {
   /** Reads whether a breaker is tripped now (to attach later findings to the incident that tripped it). */
   isTripped(chainId: number, breaker: string): Promise<boolean>;
   logger: Logger;
+  metrics?: TripMetrics;
   /** Wall clock, replaceable in tests. */
   now?: () => number;
 }
@@ -136,6 +138,7 @@ export class DecisionSink implements FindingSink {
     const done = target.responder
       .trip(request)
       .then(async (outcome) => {
+        this.deps.metrics?.record(target.chainId, outcome);
         await this.deps.recorder.recordOutcome(incidentId, outcome);
         if (outcome.status === "included") this.lastTripped.set(key, incidentId);
       })

@@ -9,6 +9,8 @@ import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import type { BlockContext } from "../../../guardian/context/types";
 import { DecisionSink, type ResolvedBreaker } from "../../../guardian/decisions/decision-sink";
 import { policyConfigSchema } from "../../../guardian/decisions/policy-config";
+import { TripMetrics } from "../../../guardian/decisions/trip-metrics";
+import { Registry } from "prom-client";
 import { makeFinding } from "../../../guardian/detectors/finding";
 import type { Severity } from "../../../guardian/detectors/types";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
@@ -80,15 +82,17 @@ describe("DecisionSink", function () {
       provider: () => provider,
       breakerInfo: () => ({ name: "Treasury", timelock: resolved.timelock }),
     });
+    const registry = new Registry();
     const sink = new DecisionSink({
       policy: policyConfigSchema.parse({ dryRun: options.dryRun ?? false }),
       breakers: [resolved],
       recorder,
       logger: log.logger,
+      metrics: new TripMetrics(registry),
       isTripped: () => breaker.isTripped(),
     });
     sinks.push(sink);
-    return { sink, recorder, address, log };
+    return { sink, recorder, address, log, registry };
   }
 
   function findingAbout(contract: string, severity: Severity, tag: string) {
@@ -114,7 +118,7 @@ describe("DecisionSink", function () {
 
   it("trips on a critical finding and writes the incident as JSON and Markdown, with governance actions that work", async function () {
     const breaker = breakers[next++];
-    const { sink, recorder, address } = await sinkFor(breaker);
+    const { sink, recorder, address, registry } = await sinkFor(breaker);
     const finding = findingAbout(address, "critical", "first");
     await sink.onFindings([finding, findingAbout(address, "medium", "noise")], blockOf());
     await sink.settled();
@@ -129,6 +133,8 @@ describe("DecisionSink", function () {
     expect(record.bundleHashes.length).to.be.greaterThan(0);
     expect(record.detectToIncludeMs).to.be.a("number");
     expect((await breaker.incident()).incidentId).to.equal(record.id);
+    expect(await registry.getSingleMetricAsString("failsafe_trips_total")).to.include('failsafe_trips_total{chain="31337",status="included",via="bundle"} 1');
+    expect(await registry.getSingleMetricAsString("failsafe_trip_detect_to_include_seconds")).to.include('failsafe_trip_detect_to_include_seconds_count{chain="31337"} 1');
 
     const json = JSON.parse(readFileSync(record.files.json, "utf8")) as IncidentRecord;
     expect(json.id).to.equal(record.id);
