@@ -37,6 +37,8 @@ const config: HardhatUserConfig = {
     tests: "./test",
     cache: "./cache",
     artifacts: "./artifacts",
+    // Ignition modules live in deploy/modules and journal deployments in deploy/deployments.
+    ignition: "./deploy",
   },
   typechain: { outDir: "typechain-types", target: "ethers-v6" },
   mocha: { timeout: 120_000 },
