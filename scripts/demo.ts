@@ -16,6 +16,9 @@ const KEY_ENV = "FAILSAFE_DEMO_GUARDIAN_KEY";
 
 class DemoError extends Error {}
 
+/** Set on SIGINT/SIGTERM: the signal path stops everything and exits 130; the interrupted run stays quiet. */
+let interrupted = false;
+
 function positiveInt(text: string, flag: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 100) throw new DemoError(`${flag}: expected an integer >= 100, got "${text}"`);
   return Number(text);
@@ -67,13 +70,18 @@ async function main(argv: string[]): Promise<number> {
     await running?.stop();
   };
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
     out(`\n${signal}: stopping the guardian, the relay and anvil`);
-    void stopLab().finally(() => process.exit(130));
+    // A terminal's Ctrl-C reaches anvil too, so the guardian may be left retrying a node that is gone:
+    // give the orderly stop a few seconds, then the exit handler kills whatever is left.
+    const giveUp = new Promise((resolve) => setTimeout(resolve, 3_000).unref());
+    void Promise.race([stopLab().catch(() => undefined), giveUp]).finally(() => process.exit(130));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   // Last resort: never leave anvil behind, whatever path the process exits by.
-  process.once("exit", () => lab?.anvil.process.kill("SIGKILL"));
+  const anvils: Lab["anvil"][] = [];
+  process.once("exit", () => anvils.forEach((a) => a.process.kill("SIGKILL")));
 
   try {
     lab = await startLab({
@@ -82,6 +90,7 @@ async function main(argv: string[]): Promise<number> {
       dir: runDir,
       onFinding: (_g, f, pending) => out(`  guardian: ${f.severity} ${f.detectorId} finding${pending ? " on a pending transaction" : ""} in block ${f.blockNumber}: ${f.title}`),
     });
+    anvils.push(lab.anvil);
     const relay = await lab.startRelay();
     out(`1. anvil ${lab.anvil.url}; local relay ${relay.url} builds a block every ${blockTimeMs} ms, bundles first`);
     out("2. deployed with deploy/modules/FailsafeLocal.ts (Ignition, deploy/parameters/localhost.json):");
@@ -136,8 +145,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv).then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!interrupted) process.exit(code);
+  },
   (err: unknown) => {
+    if (interrupted) return;
     const message = err instanceof ConfigError || err instanceof DemoError ? err.message : `demo failed: ${(err as Error).message}`;
     process.stderr.write(`${message}\n`);
     process.exit(1);
