@@ -8,6 +8,7 @@ import type { Detector, Finding } from "./detectors/types";
 import type { GuardianStore } from "./state/guardianStore";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/healthServer";
+import { LookAhead } from "./context/lookAhead";
 
 /**
  * Block contexts fetched ahead while catching up. Detectors run strictly in block order; fetching the next
@@ -101,19 +102,8 @@ export class Pipeline {
   };
 
   private async process(events: ChainEvent[]): Promise<void> {
-    const prefetch = this.deps.prefetch ?? DEFAULT_PREFETCH;
-    const blocks = events.filter((e): e is Extract<ChainEvent, { kind: "block" }> => e.kind === "block").map((e) => e.block);
-    const pending = new Map<string, Promise<BlockContext>>();
-    let nextToFetch = 0;
-    const fetchAhead = (upTo: number) => {
-      for (; nextToFetch < blocks.length && nextToFetch <= upTo; nextToFetch++) {
-        const b = blocks[nextToFetch];
-        const p = this.deps.contexts.build(b);
-        p.catch(() => undefined); // awaited (and its error surfaced) when its turn comes
-        pending.set(b.hash, p);
-      }
-    };
-    let blockIndex = 0;
+    const blocks = events.flatMap((e) => (e.kind === "block" ? [e.block] : []));
+    const contexts = new LookAhead(blocks, (b) => this.deps.contexts.build(b), this.deps.prefetch ?? DEFAULT_PREFETCH);
     for (const event of events) {
       if (event.kind === "reorg") {
         await this.onReorg(event.reorg);
@@ -121,24 +111,15 @@ export class Pipeline {
         this.deps.metrics.finalized.set({ chain: this.chain }, event.block.number);
       } else {
         const started = performance.now();
-        fetchAhead(blockIndex + prefetch);
-        const ctx = await (pending.get(event.block.hash) as Promise<BlockContext>);
-        pending.delete(event.block.hash);
-        blockIndex++;
+        const ctx = await contexts.next();
         await this.onBlock(event.block, ctx, started, performance.now() - started);
       }
     }
   }
 
-  /** Runs every detector over one context and returns the findings, deduplicated by id. */
-  async evaluate(ctx: BlockContext): Promise<Finding[]> {
-    const results = await Promise.all(this.deps.detectors.map(({ key, detector }) => this.guard(key, () => detector.onBlock(ctx), ctx.number)));
-    return dedupeById(results.flat());
-  }
-
   private async onBlock(block: BlockRef, ctx: BlockContext, started: number, contextMs: number): Promise<void> {
     const detectStart = performance.now();
-    const findings = await this.evaluate(ctx);
+    const findings = await runDetectors(this.deps.detectors, ctx, (key, err) => this.onDetectorError(key, err, ctx.number));
     const commitStart = performance.now();
     const fresh = this.deps.store.commitBlock(this.deps.chainId, {
       block,
@@ -171,13 +152,11 @@ export class Pipeline {
 
   private async onReorg(reorg: ReorgEvent): Promise<void> {
     const ancestor = reorg.commonAncestor.number;
-    const results = await Promise.all(
-      this.deps.detectors.map(({ key, detector }) => (detector.onReorg ? this.guard(key, () => detector.onReorg!(reorg), ancestor) : [])),
-    );
+    const findings = await runDetectors(this.deps.detectors, reorg, (key, err) => this.onDetectorError(key, err, ancestor));
     for (const { detector } of this.deps.detectors) detector.rewind?.(ancestor);
     const { retracted, fresh } = this.deps.store.commitReorg(this.deps.chainId, {
       reorg,
-      findings: dedupeById(results.flat()),
+      findings,
       detectorStates: this.detectorStates(),
     });
     this.deps.metrics.reorgs.inc({ chain: this.chain });
@@ -228,20 +207,9 @@ export class Pipeline {
     if (allDelivered) this.deps.store.markDelivered(findings.map((f) => f.id));
   }
 
-  /**
-   * A detector that throws on a transient RPC error fails the block, so it is retried rather than
-   * silently unchecked. Any other error is the detector's bug: log it, count it, and keep guarding with
-   * the other detectors.
-   */
-  private async guard(key: string, run: () => Promise<Finding[]>, blockNumber: number): Promise<Finding[]> {
-    try {
-      return await run();
-    } catch (err) {
-      if (isRetryable(err)) throw err;
-      this.deps.metrics.detectorErrors.inc({ chain: this.chain, detector: key });
-      this.log.error({ err, detector_id: key, block_number: blockNumber }, "detector failed on this block");
-      return [];
-    }
+  private onDetectorError(key: string, err: unknown, blockNumber: number): void {
+    this.deps.metrics.detectorErrors.inc({ chain: this.chain, detector: key });
+    this.log.error({ err, detector_id: key, block_number: blockNumber }, "detector failed on this block");
   }
 
   private reloadDetectorStates(): void {
@@ -260,10 +228,33 @@ export class Pipeline {
   }
 }
 
-function dedupeById(findings: Finding[]): Finding[] {
-  const seen = new Map<string, Finding>();
-  for (const f of findings) if (!seen.has(f.id)) seen.set(f.id, f);
-  return [...seen.values()];
+/**
+ * Runs every detector over a block context (`onBlock`) or a reorg (`onReorg`) and returns their findings,
+ * deduplicated by id. A detector that throws a transient RPC error fails the whole call, so the block is
+ * retried rather than silently left unchecked; any other error is that detector's bug: `onError` hears
+ * of it and the other detectors' findings stand.
+ */
+export async function runDetectors(
+  detectors: readonly DetectorInstance[],
+  input: BlockContext | ReorgEvent,
+  onError: (key: string, err: unknown) => void,
+): Promise<Finding[]> {
+  const isReorg = "orphaned" in input;
+  const results = await Promise.all(
+    detectors.map(async ({ key, detector }) => {
+      try {
+        if (isReorg) return detector.onReorg ? await detector.onReorg(input) : [];
+        return await detector.onBlock(input);
+      } catch (err) {
+        if (isRetryable(err)) throw err;
+        onError(key, err);
+        return [];
+      }
+    }),
+  );
+  const byId = new Map<string, Finding>();
+  for (const f of results.flat()) if (!byId.has(f.id)) byId.set(f.id, f);
+  return [...byId.values()];
 }
 
 function headerOnly(ref: BlockRef, chainId: number): BlockContext {

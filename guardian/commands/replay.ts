@@ -4,6 +4,9 @@ import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
 import { BlockContextBuilder } from "../context/buildBlockContext";
 import { checkChainId, createDetectors, createRpcClient } from "../guardian";
+import { DEFAULT_PREFETCH, runDetectors } from "../pipeline";
+import { LookAhead } from "../context/lookAhead";
+import type { BlockContext } from "../context/types";
 import type { Finding } from "../detectors/types";
 import type { ChainConfig } from "../config/schema";
 import { UsageError } from "./usageError";
@@ -95,14 +98,12 @@ export function register(program: Command): void {
         const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
         const builder = new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces);
         const all: Finding[] = [];
-        const emit = (findings: Finding[]) => {
+        const run = async (ctx: BlockContext) => {
+          const findings = await runDetectors(detectors, ctx, (key, err) =>
+            chainLog.error({ err, detector_id: key, block_number: ctx.number }, "detector failed on this block"),
+          );
           if (opts.format === "json") for (const f of findings) process.stdout.write(`${JSON.stringify(f)}\n`);
           else all.push(...findings);
-        };
-        const run = async (ctx: Awaited<ReturnType<BlockContextBuilder["build"]>>) => {
-          const results = await Promise.all(detectors.map((d) => d.detector.onBlock(ctx)));
-          const seen = new Set<string>();
-          emit(results.flat().filter((f) => !seen.has(f.id) && seen.add(f.id)));
         };
         if (target.kind === "tx") {
           const ctx = await builder.buildForTx(target.hash);
@@ -111,21 +112,10 @@ export function register(program: Command): void {
         } else {
           const head = Number(await rpc.request<string>("eth_blockNumber", []));
           if (target.to > head) throw new UsageError(`block ${target.to} is beyond the chain head (${head})`);
-          // Contexts are fetched a few blocks ahead; detectors still see blocks strictly in order.
-          const ahead = 4;
-          const pending = new Map<number, Promise<Awaited<ReturnType<BlockContextBuilder["build"]>>>>();
-          const fetch = (n: number) => {
-            if (n > target.to || pending.has(n)) return;
-            const p = builder.build(n);
-            p.catch(() => undefined);
-            pending.set(n, p);
-          };
-          for (let n = target.from; n <= target.to; n++) {
-            for (let k = n; k <= n + ahead; k++) fetch(k);
-            const ctx = await (pending.get(n) as Promise<Awaited<ReturnType<BlockContextBuilder["build"]>>>);
-            pending.delete(n);
-            await run(ctx);
-          }
+          // Contexts are fetched ahead; detectors still see blocks strictly in order.
+          const numbers = Array.from({ length: target.to - target.from + 1 }, (_, i) => target.from + i);
+          const contexts = new LookAhead(numbers, (n) => builder.build(n), DEFAULT_PREFETCH);
+          for (let i = 0; i < numbers.length; i++) await run(await contexts.next());
         }
         if (opts.format === "table") process.stdout.write(`${all.length === 0 ? "no findings" : formatTable(all)}\n`);
       } finally {

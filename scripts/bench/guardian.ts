@@ -21,6 +21,7 @@ import { openDatabase } from "../../guardian/state/database";
 import { GuardianMetrics } from "../../guardian/ops/metrics";
 import { startGuardian } from "../../guardian/guardian";
 import { DEFAULT_PREFETCH, type BlockTiming } from "../../guardian/pipeline";
+import { LookAhead } from "../../guardian/context/lookAhead";
 import { GuardedERC4626Vault__factory, MockERC20__factory, VulnerableBank__factory } from "../../typechain-types";
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
@@ -132,12 +133,9 @@ async function rawFetch(rpc: HttpRpcClient, from: number, to: number): Promise<n
     ]);
   };
   // Same look-ahead as the guardian's pipeline, so the comparison is about processing, not concurrency.
-  const inFlight = new Map<number, Promise<unknown>>();
-  for (let n = from; n <= to; n++) {
-    for (let k = n; k <= Math.min(to, n + DEFAULT_PREFETCH); k++) if (!inFlight.has(k)) inFlight.set(k, fetchOne(k));
-    await inFlight.get(n);
-    inFlight.delete(n);
-  }
+  const numbers = Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  const blocks = new LookAhead(numbers, fetchOne, DEFAULT_PREFETCH);
+  for (let i = 0; i < numbers.length; i++) await blocks.next();
   return (to - from + 1) / ((performance.now() - started) / 1000);
 }
 
