@@ -40,7 +40,8 @@ export function createLogger(config: LoggerConfig, extra: LoggerOptions = {}): {
   let stream: DestinationStream & { flushSync?: () => void };
   if (config.destination === "stdout") stream = pino.destination({ fd: 1, sync: false });
   else if (config.destination === "stderr") stream = pino.destination({ fd: 2, sync: false });
-  else stream = pino.destination({ dest: config.destination, mkdir: true, sync: false });
+  // A log file is opened and written synchronously: nothing is buffered to lose when the process dies.
+  else stream = pino.destination({ dest: config.destination, mkdir: true, sync: true });
   const logger = pino(
     {
       level: config.level,

@@ -1,0 +1,34 @@
+import { expect } from "chai";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createLogger, stageLogger } from "../../../guardian/ops/logger";
+
+describe("createLogger", () => {
+  it("writes JSON lines with the stage and blanks out keys, passwords and auth headers", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "failsafe-log-")), "guardian.log");
+    const { logger, flush } = createLogger({ level: "info", destination: file });
+    const log = stageLogger(logger, "responders", { chain_id: 1 });
+    log.info(
+      {
+        privateKey: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaff46b6f7e5e0f00",
+        signer: { privateKey: "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", address: "0xf39f" },
+        request: { headers: { authorization: "Bearer s3cret", "x-flashbots-signature": "0xabc:0xdef" } },
+        smtp: { password: "hunter2" },
+        tx_hash: "0x1234",
+      },
+      "bundle sent",
+    );
+    flush();
+    const line = JSON.parse(readFileSync(file, "utf8").trim()) as Record<string, any>;
+    expect(line.msg).to.equal("bundle sent");
+    expect(line.stage).to.equal("responders");
+    expect(line.chain_id).to.equal(1);
+    expect(line.privateKey).to.equal("[redacted]");
+    expect(line.signer).to.deep.equal({ privateKey: "[redacted]", address: "0xf39f" });
+    expect(line.request.headers).to.deep.equal({ authorization: "[redacted]", "x-flashbots-signature": "[redacted]" });
+    expect(line.smtp.password).to.equal("[redacted]");
+    expect(line.tx_hash).to.equal("0x1234");
+    expect(readFileSync(file, "utf8")).to.not.match(/s3cret|hunter2|0xac0974|0x59c699|0xabc:0xdef/);
+  });
+});
