@@ -29,7 +29,6 @@ export interface BundleSimulation {
   results: TxSimulation[];
   stateBlockNumber: number;
   totalGasUsed: number;
-  firstRevert?: TxSimulation;
 }
 
 export interface SimulateOptions {
@@ -226,6 +225,5 @@ export async function simulateBundle(rpc: RpcClient, rawTxs: readonly string[], 
     results,
     stateBlockNumber: stateNumber,
     totalGasUsed: Number(totalGas),
-    firstRevert: results.find((r) => r.error !== undefined),
   };
 }

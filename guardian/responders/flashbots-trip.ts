@@ -1,10 +1,10 @@
 import { FlashbotsBundleProvider } from "@flashbots/ethers-provider-bundle";
-import { AbiCoder, Wallet, dataSlice, getAddress, keccak256, solidityPacked, type TransactionReceipt } from "ethers";
+import { Wallet, getAddress, keccak256, solidityPacked, type TransactionReceipt } from "ethers";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { CircuitBreaker__factory } from "../../typechain-types";
 import { redactUrl } from "../chain/rpc";
-import { nextBaseFee } from "../relay/bundle-simulator";
+import { decodeRevert, nextBaseFee } from "../relay/bundle-simulator";
 import { FeePolicy, feeParamsSchema, type Fees } from "./fee-policy";
 import { GuardianKeyError, keySourceSchema, loadGuardianKey } from "./guardian-key";
 import { NonceManager, type NonceLease } from "./nonce-manager";
@@ -460,16 +460,9 @@ export function describeRevertData(data: string | undefined): string {
     const parsed = breakerInterface.parseError(data);
     if (parsed) return `${parsed.name}(${parsed.args.map((a) => String(a)).join(", ")})`;
   } catch {
-    // not one of ours
+    // not one of the breaker's errors
   }
-  if (data.startsWith("0x08c379a0")) {
-    try {
-      return AbiCoder.defaultAbiCoder().decode(["string"], dataSlice(data, 4))[0] as string;
-    } catch {
-      return data;
-    }
-  }
-  return data;
+  return decodeRevert(data);
 }
 
 function describeRevert(err: unknown): string {
