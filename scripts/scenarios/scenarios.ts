@@ -26,6 +26,8 @@ export interface ScenarioResult {
   /** Blocks from the first malicious transaction to the block that holds the trip (0: the same block, ahead of it). */
   blocksToTrip?: number;
   detectToIncludeMs?: number;
+  /** Milliseconds from detection to the first bundle at the relay: the guardian's own reaction time. */
+  detectToSendMs?: number;
   /** The first guardian's incidents. */
   incidents: IncidentRecord[];
   /** Scenario-specific facts the tests assert on. */
@@ -71,10 +73,11 @@ function pct(saved: bigint, atRisk: bigint): number {
   return atRisk === 0n ? 100 : Number((saved * 10_000n) / atRisk) / 100;
 }
 
-function result(input: Omit<ScenarioResult, "savedPct" | "blocksToTrip" | "tripBlock" | "detectToIncludeMs"> & { trip?: IncidentRecord }): ScenarioResult {
+function result(input: Omit<ScenarioResult, "savedPct" | "blocksToTrip" | "tripBlock" | "detectToIncludeMs" | "detectToSendMs"> & { trip?: IncidentRecord }): ScenarioResult {
   const { trip, ...rest } = input;
   const saved = input.fundsSaved > input.fundsAtRisk ? input.fundsAtRisk : input.fundsSaved;
   const tripBlock = trip?.trip?.blockNumber;
+  const sent = trip?.timeline.find((e) => e.step === "sent");
   return {
     ...rest,
     fundsSaved: saved,
@@ -82,6 +85,7 @@ function result(input: Omit<ScenarioResult, "savedPct" | "blocksToTrip" | "tripB
     ...(tripBlock !== undefined ? { tripBlock } : {}),
     ...(tripBlock !== undefined && input.firstMaliciousBlock !== undefined ? { blocksToTrip: tripBlock - input.firstMaliciousBlock } : {}),
     ...(trip?.detectToIncludeMs !== undefined ? { detectToIncludeMs: trip.detectToIncludeMs } : {}),
+    ...(sent ? { detectToSendMs: sent.ms } : {}),
   };
 }
 
@@ -461,7 +465,7 @@ export function describeResult(r: ScenarioResult): string {
   return [
     `${r.id}: at risk ${amount(r.fundsAtRisk)}, saved ${amount(r.fundsSaved)} (${r.savedPct}%)`,
     `blocks to trip ${r.blocksToTrip ?? "-"}`,
-    `detect→include ${r.detectToIncludeMs ?? "-"} ms`,
+    `detect→include ${r.detectToIncludeMs ?? "-"} ms (bundle sent after ${r.detectToSendMs ?? "-"} ms)`,
   ].join(", ");
 }
 
