@@ -70,7 +70,12 @@ export class LocalRelay {
   }
 
   async start(): Promise<this> {
-    const info = await this.rpc.request<{ transactionOrder?: string; environment?: { chainId?: number } }>("anvil_nodeInfo", []);
+    let info: { transactionOrder?: string; environment?: { chainId?: number } };
+    try {
+      info = await this.rpc.request("anvil_nodeInfo", []);
+    } catch (err) {
+      throw new Error(`local relay: ${this.options.anvilUrl} did not answer anvil_nodeInfo (${(err as Error).message}); the local relay builds blocks on anvil only`);
+    }
     if (info.transactionOrder !== "fifo") {
       throw new Error(`local relay: the anvil at ${this.options.anvilUrl} orders its pool by "${info.transactionOrder}"; start it with --order fifo so bundles can be placed ahead of public transactions`);
     }
