@@ -6,6 +6,8 @@ import type { GuardianMetrics } from "./ops/metrics";
 import { logFindingSink } from "./ops/logSink";
 import { createDecisionSinks } from "./decisions/create-decision-sinks";
 import { createAlertSinks } from "./notifiers/create-alert-sinks";
+import { AlertDispatcher } from "./notifiers/dispatcher";
+import { DecisionSink } from "./decisions/decision-sink";
 
 /** What a sink factory may use; each stage creates its own tables on `db`. */
 export interface SinkDeps {
@@ -30,5 +32,8 @@ export const sinkFactories: SinkFactory[] = [
 export async function createSinks(deps: SinkDeps): Promise<FindingSink[]> {
   const sinks: FindingSink[] = [];
   for (const factory of sinkFactories) sinks.push(...(await factory(deps)));
+  // Trips the decision sink lands are announced at inclusion, without waiting for failsafe-watch to see them.
+  const alerts = sinks.find((s): s is AlertDispatcher => s instanceof AlertDispatcher);
+  if (alerts) for (const s of sinks) if (s instanceof DecisionSink) s.announceTripsTo(alerts);
   return sinks;
 }

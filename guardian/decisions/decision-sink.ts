@@ -3,12 +3,18 @@ import type { Logger } from "pino";
 import type { ReorgEvent } from "../chain/types";
 import type { BlockContext } from "../context/types";
 import type { Finding } from "../detectors/types";
+import type { IncidentAlert } from "../notifiers/dispatcher";
 import type { IncidentRecorder } from "../reports/incident-record";
 import type { TripRequest, TripResponder } from "../responders/types";
 import { decide } from "./policy";
 import type { PolicyConfig } from "./policy-config";
 import type { TripMetrics } from "./trip-metrics";
 import type { FindingSink } from "./types";
+
+/** The alert stage, told of each trip as it lands. */
+export interface TripAlerts {
+  alertTrip(incident: IncidentAlert): void;
+}
 
 /** A policy breaker entry resolved against the config: where it lives and who trips it. */
 export interface ResolvedBreaker {
@@ -29,6 +35,8 @@ export interface DecisionSinkDeps {
   isTripped(chainId: number, breaker: string): Promise<boolean>;
   logger: Logger;
   metrics?: TripMetrics;
+  /** Where landed trips are announced; see `announceTripsTo`. */
+  alerts?: TripAlerts;
   /** Wall clock, replaceable in tests. */
   now?: () => number;
 }
@@ -52,16 +60,28 @@ export class DecisionSink implements FindingSink {
   private readonly lastTripped = new Map<string, string>();
   private readonly log: Logger;
   private readonly now: () => number;
+  private alerts?: TripAlerts;
 
   constructor(private readonly deps: DecisionSinkDeps) {
     this.log = deps.logger;
     this.now = deps.now ?? Date.now;
+    this.alerts = deps.alerts;
     // After a restart, later findings still join the incident that tripped their breaker.
     for (const r of deps.recorder.list()) if (r.status === "tripped") this.lastTripped.set(keyOf(r.chainId, r.breaker), r.id);
   }
 
+  /**
+   * Announces every trip this sink lands to the alert stage, at inclusion. The alert stage is created after
+   * this sink (the trip path comes first), hence a setter. failsafe-watch reports the same trip from its
+   * Tripped event; the alert log keeps one trip alert per incident id, whichever comes first.
+   */
+  announceTripsTo(alerts: TripAlerts): void {
+    this.alerts = alerts;
+  }
+
   async onFindings(findings: Finding[], block: BlockContext): Promise<void> {
     const detectedAt = this.now();
+    if (!block.pending) for (const f of findings) this.recordLifted(f);
     const groups = new Map<string, { target: ResolvedBreaker; findings: Finding[] }>();
     for (const finding of findings) {
       const targets = this.deps.breakers.filter((b) => b.chainId === finding.chainId && b.contract === finding.contract?.toLowerCase());
@@ -86,6 +106,12 @@ export class DecisionSink implements FindingSink {
   }
 
   async onRetractions(retracted: Finding[], reorg: ReorgEvent): Promise<void> {
+    for (const f of retracted) {
+      const lifted = liftedEvent(f);
+      if (lifted && this.deps.recorder.reopenAfterReorg(lifted.incidentId, f.txHash!, reorg.depth)) {
+        this.log.warn({ incident_id: lifted.incidentId, tx_hash: f.txHash }, "the block that lifted an incident was orphaned: the incident is open again until the lift is seen on the new branch");
+      }
+    }
     const ids = retracted.map((f) => f.id);
     const shape = { depth: reorg.depth, commonAncestor: reorg.commonAncestor.number };
     for (const incident of this.deps.recorder.list()) {
@@ -107,6 +133,14 @@ export class DecisionSink implements FindingSink {
     const responders = new Set(this.deps.breakers.map((b) => b.responder));
     await Promise.all([...responders].map((r) => r.close?.()));
     await this.settled();
+  }
+
+  /** A lift seen on chain closes the incident it names (and ours that it beat), whoever executed it. */
+  private recordLifted(f: Finding): void {
+    const lifted = liftedEvent(f);
+    if (!lifted) return;
+    const records = this.deps.recorder.list().filter((r) => r.id === lifted.incidentId || r.trippedBy?.incidentId.toLowerCase() === lifted.incidentId);
+    for (const r of records) this.deps.recorder.recordLift(r.id, { txHash: f.txHash!, blockNumber: f.blockNumber, ...(lifted.liftedBy ? { liftedBy: lifted.liftedBy } : {}) });
   }
 
   private async startTrip(target: ResolvedBreaker, findings: Finding[], block: BlockContext, detectedAt: number): Promise<void> {
@@ -139,13 +173,30 @@ export class DecisionSink implements FindingSink {
       .trip(request)
       .then(async (outcome) => {
         this.deps.metrics?.record(target.chainId, outcome);
-        await this.deps.recorder.recordOutcome(incidentId, outcome);
-        if (outcome.status === "included") this.lastTripped.set(key, incidentId);
+        const record = await this.deps.recorder.recordOutcome(incidentId, outcome);
+        if (outcome.status !== "included") return;
+        this.lastTripped.set(key, incidentId);
+        this.alerts?.alertTrip({
+          incidentId,
+          chainId: target.chainId,
+          breaker: target.breaker,
+          ...(target.contract !== target.breaker ? { contract: target.contract } : {}),
+          findings: record.findings,
+          ...(record.trip ? { txHash: record.trip.txHash, blockNumber: record.trip.blockNumber } : {}),
+        });
       })
       .catch((err: unknown) => this.log.error({ err, incident_id: incidentId }, "trip responder failed"))
       .finally(() => this.active.delete(key));
     this.active.set(key, { incidentId, controller, done });
   }
+}
+
+/** The incident a failsafe-watch `Lifted` finding names, and who lifted it. */
+function liftedEvent(f: Finding): { incidentId: string; liftedBy?: string } | undefined {
+  if (f.detectorId !== "failsafe-watch" || f.evidence.event !== "Lifted" || !f.txHash) return undefined;
+  const args = (f.evidence.args ?? {}) as Record<string, unknown>;
+  if (typeof args.incidentId !== "string") return undefined;
+  return { incidentId: args.incidentId.toLowerCase(), ...(typeof args.liftedBy === "string" ? { liftedBy: args.liftedBy } : {}) };
 }
 
 function keyOf(chainId: number, breaker: string): string {

@@ -244,6 +244,17 @@ export class IncidentRecorder {
     this.deps.logger.info({ incident_id: id, tx_hash: lift.txHash, block_number: lift.blockNumber }, "incident closed: the trip was lifted");
     return updated;
   }
+
+  /** The lift's block was orphaned: the incident is open again until the lift is seen on the new branch. */
+  reopenAfterReorg(id: string, liftTxHash: string, depth: number): IncidentRecord | undefined {
+    const record = this.deps.store.get(id);
+    if (!record || record.status !== "lifted" || record.lift?.txHash !== liftTxHash.toLowerCase()) return undefined;
+    return this.update(id, (r) => {
+      r.status = "tripped";
+      r.notes.push(`A ${depth}-block reorg orphaned the lift ${liftTxHash} (block ${r.lift?.blockNumber}); the incident is open again until the lift is included on the new branch.`);
+      delete r.lift;
+    });
+  }
 }
 
 function dedupe(existing: IncidentFinding[], added: Finding[]): IncidentFinding[] {

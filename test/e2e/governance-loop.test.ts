@@ -153,6 +153,14 @@ governance:
   });
 
   const alerts = () => hook.requests.map((r) => (JSON.parse(r.body) as { alert: AlertMessage }).alert);
+  const guardianCursor = async (): Promise<number> => {
+    const db = openDatabase(path.join(dir, "guardian.sqlite"));
+    try {
+      return (db.prepare("SELECT number FROM guardian_cursor WHERE chain_id = 31337").get() as { number: number } | undefined)?.number ?? -1;
+    } finally {
+      db.close();
+    }
+  };
   const incidentInStore = (id: string): IncidentRecord | undefined => {
     const db = openDatabase(path.join(dir, "guardian.sqlite"));
     try {
@@ -230,8 +238,8 @@ governance:
     const liftAlert = await waitFor("the lift alert", () => alerts().find((a) => a.kind === "lift"));
     expect(liftAlert).to.include({ incidentId, resolves: true, incidentKey: tripAlert.incidentKey });
     // The guardian sees the Lifted event too; the alert log still sends one lift alert per incident.
-    await waitFor("the guardian to record the Lifted event", () => readFileSync(path.join(dir, "guard.log"), "utf8").includes('"event":"Lifted"') || readFileSync(path.join(dir, "guard.log"), "utf8").includes("Lifted"));
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor("the guardian to process the lift's block", async () => (await guardianCursor()) >= closed.lift!.blockNumber);
+    await new Promise((r) => setTimeout(r, 300));
     expect(alerts().map((a) => a.kind)).to.deep.equal(["trip", "lift"]);
 
     const after = await failsafe(["incident", "show", incidentId, "-c", configFile, "--format", "markdown"]);
@@ -240,13 +248,44 @@ governance:
     expect(after.stdout).to.match(/Governance lifted the trip in block \d+; the breaker is open\./);
   });
 
+  it("closes and alerts an incident whose lift a multisig executed from the Safe batches, without the CLI", async () => {
+    const trip = await failsafe(["trip", "-c", configFile, "--breaker", "vault", "--reason", "second incident"]);
+    expect(trip.code, trip.stderr).to.equal(0);
+    const incidentId = /^incident (0x[0-9a-f]{64})$/m.exec(trip.stdout)![1];
+    await waitFor("the second trip alert", () => alerts().find((a) => a.kind === "trip" && a.incidentId === incidentId));
+
+    const payloads = path.join(dir, "safe");
+    const propose = await failsafe(["governance", "propose", "lift", "--incident", incidentId, "-c", configFile, "--out", payloads, "--no-schedule"]);
+    expect(propose.code, propose.stderr).to.equal(0);
+    expect(propose.stdout).to.include("not scheduled (--no-schedule)");
+    const files = path.join(payloads, `incident-${incidentId.slice(2, 14)}`);
+    const batch = (name: string) => (JSON.parse(readFileSync(path.join(files, name), "utf8")) as SafeBatchFile).transactions[0];
+    // The multisig (here the governor account) sends exactly what the Transaction Builder would.
+    const multisig = new Wallet(anvilKey(2), provider);
+    const schedule = batch("lift.safe-schedule.json");
+    await (await multisig.sendTransaction({ to: schedule.to, data: schedule.data, value: schedule.value })).wait();
+    await provider.send("evm_increaseTime", [DELAY + 1]);
+    const execute = batch("lift.safe-execute.json");
+    const receipt = await (await multisig.sendTransaction({ to: execute.to, data: execute.data, value: execute.value })).wait();
+    expect(await vault.isTripped()).to.equal(false);
+
+    const closed = await waitFor("the guardian to close the incident", () => {
+      const r = incidentInStore(incidentId);
+      return r?.status === "lifted" ? r : undefined;
+    });
+    expect(closed.lift).to.include({ txHash: receipt!.hash, blockNumber: receipt!.blockNumber, liftedBy: (await timelock.getAddress()).toLowerCase() });
+    expect(closed.governanceLog ?? []).to.deep.equal([]);
+    const lift = await waitFor("the second lift alert", () => alerts().find((a) => a.kind === "lift" && a.incidentId === incidentId));
+    expect(lift.resolves).to.equal(true);
+  });
+
   it("refuses bad input with one clear line and a non-zero exit", async () => {
     const unknown = await failsafe(["governance", "propose", "pause", "--incident", "0x1234", "-c", configFile]);
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.equal('error: <decision>: "pause" is not one of lift, ratify, recover, rotate-guardian\n');
     const missing = await failsafe(["incident", "show", "0xdeadbeef", "-c", configFile]);
     expect(missing.code).to.equal(2);
-    expect(missing.stderr).to.match(/^error: <id>: no incident 0xdeadbeef in .*guardian\.sqlite \(1 incident; see failsafe incident list\)\n$/);
+    expect(missing.stderr).to.match(/^error: <id>: no incident 0xdeadbeef in .*guardian\.sqlite \(2 incidents; see failsafe incident list\)\n$/);
     const noKey = await failsafe(["governance", "execute", "--incident", "0x", "--action", "lift", "-c", configFile]);
     expect(noKey.code).to.equal(2);
     expect(noKey.stderr).to.match(/^error: --incident: expected an incident id/);
