@@ -13,10 +13,21 @@ import {ICircuitBreaker} from "./interfaces/ICircuitBreaker.sol";
 /// "used" accumulator. The accumulator decays with elapsed time in O(1), so a check costs the same after a second or
 /// after a year of idleness, and a trip lapses by comparison with its expiry, without any write.
 ///
+/// The limit is strict over every interval: with a limit of L (bps of holdings) per window W, the net outflow over
+/// any interval of length <= W is at most L. A refilling bucket with capacity L and refill L/W would allow L at the
+/// start of an interval plus almost L more refilled by its end (2L per window). So the bucket holds half the limit
+/// (burst L/2) and refills at L/2 per window: burst + refill over W = L. The price is the largest single outflow at
+/// once, L/2 of the holdings (10 % for a 20 % limit), and a sustained rate of L/2 per window.
+///
+/// Shares are measured against the tracked holdings at the moment of each flow: an outflow of `a` from holdings `h`
+/// uses a/h (rounded up), an inflow of `a` that brings the holdings to `h` credits a/h back (rounded down, and never
+/// below zero used). Over any interval of length <= W, outflow shares minus inflow credits <= L; so without inflows
+/// in the interval, the assets paid out are at most L times the holdings at its start.
+///
 /// Flow slot layout (least significant bit first):
 ///   [0, 112)   holdings   what flowed in minus what flowed out, in asset units
-///   [112, 176) used       share of holdings used in the window, 1e18 = 100 % (the most it records), decaying by
-///                         bps/window per second
+///   [112, 176) used       share of holdings used, 1e18 = 100 % (the most it records), decaying by
+///                         bps/(2 window) per second; an instant outflow may raise it to at most bps/2
 ///   [176, 208) updatedAt  timestamp of the last write (uint32: valid until 2106)
 ///   [208, 224) bps        limit as a share of holdings per window, in basis points; 0 = no limit
 ///   [224, 248) window     seconds
@@ -41,6 +52,8 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
     uint256 private constant _BPS = 10_000;
     uint256 private constant _WAD = 1e18;
     uint256 private constant _WAD_PER_BPS = _WAD / _BPS;
+    /// @dev Half a basis point in WAD: both the bucket's capacity and its refill per window are bps/2 of holdings.
+    uint256 private constant _HALF_WAD_PER_BPS = _WAD_PER_BPS / 2;
 
     uint256 private constant _HOLDINGS_MASK = type(uint112).max;
     uint256 private constant _USED_SHIFT = 112;
@@ -55,10 +68,12 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
     /// @dev The configuration bits (bps, window, action): kept as they are when the state bits change.
     uint256 private constant _CONFIG_BITS = ~uint256(0) << _BPS_SHIFT;
 
-    /// @dev Everything the hot path needs to know about trips, in one slot.
+    /// @dev Everything the hot path needs to know about trips, in one slot. `count` numbers the trips so that the
+    /// incident ids the breaker derives itself never repeat.
     struct TripSlot {
         uint48 expiresAt;
         uint32 duration;
+        uint64 count;
     }
 
     /// @dev Who tripped and when: read only by views and events, so kept out of the hot slot.
@@ -72,6 +87,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
     IncidentRecord private _incidentRecord;
     mapping(bytes4 op => bool exempt) private _exempt;
     mapping(address asset => uint256 word) private _flows;
+    /// @dev Every incident id that ever tripped: an id trips at most once, so a lift or ratification scheduled for one
+    /// trip can never act on a later one.
+    mapping(bytes32 incidentId => bool tripped) private _trippedIncidents;
 
     /// @param governance The timelock: gets DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE (GOVERNOR_ROLE administers guardians).
     /// @param guardians The initial guardians.
@@ -200,8 +218,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
 
     /// @dev Records an outflow of `amount` of `asset` against its limit and its tracked holdings. Returns true if the
     /// consumer may pay it out now. If the limit would be exceeded: reverts (Revert), or records nothing and returns
-    /// false (Delay; Trip also trips the breaker, with incident id keccak256(abi.encode(asset, amount, block.number))
-    /// and the contract itself as the guardian). A consumer that gets false must defer the payout without reverting.
+    /// false (Delay; Trip also trips the breaker, with incident id
+    /// keccak256(abi.encode(address(this), asset, amount, block.number, trip count)), unique per trip, and the
+    /// contract itself as the guardian). A consumer that gets false must defer the payout without reverting.
     /// An outflow above the tracked holdings always reverts; a zero outflow always passes and changes nothing.
     function _checkOutflow(address asset, uint256 amount) internal virtual returns (bool payNow) {
         if (amount == 0) return true;
@@ -220,7 +239,7 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
             // 0 < amount <= holdings < 2^112, so amount * 1e18 < 2^172; used, share and cap are at most 2^61.
             // Rounded up so that many small outflows can never add up to more than the limit.
             share = (amount * _WAD - 1) / holdings + 1;
-            cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS;
+            cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _HALF_WAD_PER_BPS;
             used += share;
         }
         if (used > cap) {
@@ -229,7 +248,7 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
             if (action == OutflowAction.Revert) revert CircuitBreakerOutflowExceeded(asset, amount, available);
             emit OutflowLimitReached(asset, amount, available, action);
             if (action == OutflowAction.Trip) {
-                _trip(keccak256(abi.encode(asset, amount, block.number)), address(this));
+                _trip(_automaticIncidentId(asset, amount), address(this));
             }
             return false;
         }
@@ -240,7 +259,8 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
     }
 
     /// @dev Records an outflow that was already decided (a settling claim, a recovery): it reduces the tracked
-    /// holdings and, for a settling claim (`countAgainstLimit`), uses up limit without ever refusing.
+    /// holdings and, for a settling claim (`countAgainstLimit`), uses up limit without ever refusing (instant
+    /// outflows then wait until the bucket has refilled below its capacity again).
     function _recordOutflow(address asset, uint256 amount, bool countAgainstLimit) internal virtual {
         uint256 word = _flows[asset];
         uint256 holdings = word & _HOLDINGS_MASK;
@@ -286,13 +306,16 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
 
     // ------------------------------------------------------------------ internal state changes
 
-    /// @dev Trips unless a trip is active (then returns false and changes nothing).
+    /// @dev Trips unless a trip is active (then returns false and changes nothing, whatever the id, so racing
+    /// guardians never revert). Reverts if `incidentId` tripped before: ids are single-use.
     function _trip(bytes32 incidentId, address guardian) internal virtual returns (bool) {
         if (incidentId == bytes32(0)) revert CircuitBreakerInvalidIncident();
         TripSlot memory slot = _tripSlot;
         if (block.timestamp < slot.expiresAt) return false;
+        if (_trippedIncidents[incidentId]) revert CircuitBreakerIncidentReused(incidentId);
+        _trippedIncidents[incidentId] = true;
         uint48 expiresAt = uint48(block.timestamp) + slot.duration;
-        _tripSlot.expiresAt = expiresAt;
+        _tripSlot = TripSlot({expiresAt: expiresAt, duration: slot.duration, count: slot.count + 1});
         _incidentId = incidentId;
         _incidentRecord = IncidentRecord({guardian: guardian, trippedAt: uint48(block.timestamp)});
         emit Tripped(incidentId, guardian, expiresAt);
@@ -362,21 +385,28 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         if (incidentId != current) revert CircuitBreakerIncidentMismatch(incidentId, current);
     }
 
+    /// @dev The id of a trip caused by an over-limit outflow: the trip count makes it unique even for the same asset,
+    /// amount and block, and the breaker's address keeps it apart from other breakers' ids.
+    function _automaticIncidentId(address asset, uint256 amount) private view returns (bytes32) {
+        return keccak256(abi.encode(address(this), asset, amount, block.number, _tripSlot.count));
+    }
+
     /// @dev The used share now: the stored share minus the linear refill since the last write (O(1) in idle time).
     function _decayedUsed(uint256 word) private view returns (uint256) {
         uint256 used = (word >> _USED_SHIFT) & _USED_MASK;
         if (used == 0) return 0;
         uint256 window = (word >> _WINDOW_SHIFT) & _WINDOW_MASK;
         unchecked {
-            // uint32 arithmetic wraps correctly across 2106; elapsed * bps * 1e14 < 2^32 * 2^16 * 2^47.
+            // uint32 arithmetic wraps correctly across 2106; elapsed * bps * 5e13 < 2^32 * 2^16 * 2^46. Rounded down,
+            // so the refill over any interval never exceeds bps/2 per window.
             uint256 elapsed = uint32(uint32(block.timestamp) - uint32(word >> _UPDATED_SHIFT));
-            uint256 refill = (elapsed * ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS) / window;
+            uint256 refill = (elapsed * ((word >> _BPS_SHIFT) & _BPS_MASK) * _HALF_WAD_PER_BPS) / window;
             return used > refill ? used - refill : 0;
         }
     }
 
     function _available(uint256 word, uint256 holdings, uint256 used) private pure returns (uint256) {
-        uint256 cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _WAD_PER_BPS;
+        uint256 cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _HALF_WAD_PER_BPS;
         if (cap == 0) return holdings;
         return used >= cap ? 0 : ((cap - used) * holdings) / _WAD;
     }

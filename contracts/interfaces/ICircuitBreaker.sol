@@ -80,6 +80,11 @@ interface ICircuitBreaker {
     /// @notice The incident id is zero, which is reserved for "no incident".
     error CircuitBreakerInvalidIncident();
 
+    /// @notice The incident id already tripped the breaker once. Ids are single-use, so that a lift or ratification
+    /// scheduled for one trip can never act on a later trip.
+    /// @param incidentId The reused incident id.
+    error CircuitBreakerIncidentReused(bytes32 incidentId);
+
     /// @notice The incident is not the breaker's current incident.
     /// @param incidentId The incident named by the caller.
     /// @param currentIncidentId The breaker's current (latest) incident.
@@ -117,9 +122,11 @@ interface ICircuitBreaker {
     // ------------------------------------------------------------------ guardian
 
     /// @notice Trips the breaker for `tripDuration()` seconds. Only GUARDIAN_ROLE.
-    /// @dev Idempotent: while a trip is active a second trip changes nothing and returns false, so several guardians
-    /// can race without reverting.
-    /// @param incidentId A non-zero identifier of the incident (e.g. the detector finding's id).
+    /// @dev Idempotent: while a trip is active a second trip changes nothing and returns false (whatever its id), so
+    /// several guardians can race without reverting. Otherwise an id that tripped before reverts with
+    /// {CircuitBreakerIncidentReused}: each trip has its own id, and lift/ratify name it.
+    /// @param incidentId A non-zero identifier of the incident, never used for an earlier trip (e.g. the detector
+    /// finding's id).
     /// @return tripped True if this call tripped the breaker, false if it was already tripped.
     function trip(bytes32 incidentId) external returns (bool tripped);
 
@@ -145,7 +152,9 @@ interface ICircuitBreaker {
     /// @param exempt True to keep it open during trips.
     function setOperationExempt(bytes4 op, bool exempt) external;
 
-    /// @notice Sets an asset's net outflow limit.
+    /// @notice Sets an asset's net outflow limit: over any interval no longer than `window`, outflows minus credited
+    /// inflows stay within `bps` of the holdings, each flow measured against the holdings at its moment. At most half
+    /// of it can leave at once; the other half refills over the window.
     /// @param asset The asset.
     /// @param bps The share of holdings, in basis points (at most 10,000), that may flow out per window; 0 disables.
     /// @param window The rolling window, in seconds, in [MIN_WINDOW, MAX_WINDOW] (ignored when bps is 0).
@@ -202,7 +211,8 @@ interface ICircuitBreaker {
     /// @notice An asset's flow state now.
     /// @param asset The asset.
     /// @return holdings The holdings the breaker tracks for the asset (what flowed in minus what flowed out).
-    /// @return usedBps The share of holdings used in the window, in basis points (rounded up).
+    /// @return usedBps The share of holdings in the limit's bucket, in basis points (rounded up): instant outflows may
+    /// raise it to bps/2, and it drains at bps/2 per window.
     /// @return available The outflow still available now (all holdings when the asset has no limit).
     function outflowState(address asset) external view returns (uint256 holdings, uint256 usedBps, uint256 available);
 }

@@ -10,6 +10,8 @@ const DAY = 24 * 60 * 60;
 const WINDOW = 6 * 60 * 60;
 const UNIT = 10n ** 18n;
 const WAD = 10n ** 18n;
+/** The bucket of a 20 % limit: half of it (10 % of holdings, in WAD) at once, refilling at that much per window. */
+const BURST = 1_000n * 10n ** 14n;
 enum Action {
   Revert,
   Trip,
@@ -158,6 +160,24 @@ describe("CircuitBreaker", function () {
       expect((await breaker.incident())[0]).to.equal(incident("new"));
     });
 
+    it("makes incident ids single-use: an id that tripped before reverts, naming it, once no trip is active", async function () {
+      const { breaker, governance, guardian, guardian2 } = await loadFixture(breakerFixture);
+      const id = incident("once");
+      await breaker.connect(guardian).trip(id);
+      // During the trip the same id stays the racing guardians' no-op, not a revert.
+      expect(await breaker.connect(guardian2).trip.staticCall(id)).to.equal(false);
+      await breaker.connect(governance).lift(id);
+      await expect(breaker.connect(guardian2).trip(id))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentReused")
+        .withArgs(id);
+      await breaker.connect(guardian).trip(incident("twice-lapsed"));
+      await time.increase(DAY);
+      await expect(breaker.connect(guardian).trip(incident("twice-lapsed")))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentReused")
+        .withArgs(incident("twice-lapsed"));
+      expect(await breaker.isTripped()).to.equal(false);
+    });
+
     it("rejects the zero incident id", async function () {
       const { breaker, guardian } = await loadFixture(breakerFixture);
       await expect(breaker.connect(guardian).trip(ethers.ZeroHash)).to.be.revertedWithCustomError(
@@ -259,6 +279,57 @@ describe("CircuitBreaker", function () {
         .withArgs(incident("a"), incident("b"));
       expect(await breaker.isTripped()).to.equal(true);
     });
+
+    it("never lifts a later trip that reused the same id: the re-trip itself is refused", async function () {
+      const { breaker, governance, guardian } = await loadFixture(breakerFixture);
+      const id = incident("reused");
+      await breaker.connect(guardian).trip(id);
+      await time.increase(DAY); // lapsed: a lift for it may still be waiting in the timelock
+      await expect(breaker.connect(guardian).trip(id)).to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentReused");
+      await breaker.connect(guardian).trip(incident("fresh"));
+      await expect(breaker.connect(governance).lift(id))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentMismatch")
+        .withArgs(id, incident("fresh"));
+      await expect(breaker.connect(governance).ratify(id, BigInt((await time.latest()) + DAY)))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentMismatch")
+        .withArgs(id, incident("fresh"));
+      expect(await breaker.isTripped()).to.equal(true);
+    });
+
+    it("never lifts a second automatic trip of the same asset, amount and block with the first one's lift", async function () {
+      const { breaker, token, governance, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(governance).setOutflowLimit(asset, 2_000, WINDOW, Action.Trip);
+      const amount = 300n * UNIT;
+      const block = BigInt(await ethers.provider.getBlockNumber()) + 1n;
+      const automaticId = (count: bigint) =>
+        ethers.keccak256(
+          ethers.AbiCoder.defaultAbiCoder().encode(
+            ["address", "address", "uint256", "uint256", "uint64"],
+            [breaker.target, asset, amount, block, count],
+          ),
+        );
+      const gasLimit = 500_000n;
+      await ethers.provider.send("evm_setAutomine", [false]);
+      try {
+        // Over the limit (trip 1), lifted, over the limit again with the same amount (trip 2): all in one block.
+        const first = await breaker.connect(stranger).pay(asset, payee.address, amount, { gasLimit });
+        const lift = await breaker.connect(governance).lift(automaticId(0n), { gasLimit });
+        const second = await breaker.connect(stranger).pay(asset, payee.address, amount, { gasLimit });
+        await mine();
+        const receipts = [await first.wait(), await lift.wait(), await second.wait()];
+        expect(receipts.map((r) => r!.blockNumber)).to.deep.equal([Number(block), Number(block), Number(block)]);
+      } finally {
+        await ethers.provider.send("evm_setAutomine", [true]);
+      }
+      expect(automaticId(1n)).to.not.equal(automaticId(0n));
+      expect((await breaker.incident())[0]).to.equal(automaticId(1n));
+      // The first trip's lift, executed again (say, a second copy waiting in the timelock), cannot end the second.
+      await expect(breaker.connect(governance).lift(automaticId(0n)))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerIncidentMismatch")
+        .withArgs(automaticId(0n), automaticId(1n));
+      expect(await breaker.isTripped()).to.equal(true);
+    });
   });
 
   describe("setTripDuration", function () {
@@ -317,43 +388,59 @@ describe("CircuitBreaker", function () {
   });
 
   describe("outflow limit", function () {
-    it("allows exactly the limit and rejects one unit more, naming the available amount", async function () {
+    it("allows at once exactly half the limit (the burst) and rejects one unit more, naming the available amount", async function () {
       const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();
       const [holdings, usedBps, available] = await breaker.outflowState(asset);
-      expect([holdings, usedBps, available]).to.deep.equal([1_000n * UNIT, 0n, 200n * UNIT]);
+      expect([holdings, usedBps, available]).to.deep.equal([1_000n * UNIT, 0n, 100n * UNIT]);
       await expect(breaker.connect(stranger).pay(asset, payee.address, available + 1n))
         .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
         .withArgs(asset, available + 1n, available);
       await breaker.connect(stranger).pay(asset, payee.address, available);
       expect(await token.balanceOf(payee.address)).to.equal(available);
-      expect(await breaker.outflowState(asset)).to.deep.equal([800n * UNIT, 2_000n, 0n]);
-      // One second later exactly one second of refill is available.
+      expect(await breaker.outflowState(asset)).to.deep.equal([900n * UNIT, 1_000n, 0n]);
+      // One second later exactly one second of refill (half the limit per window) is available.
       const t0 = BigInt(await time.latest());
-      const refill = (((2_000n * 10n ** 14n) / BigInt(WINDOW)) * 800n * UNIT) / WAD;
+      const refill = ((BURST / BigInt(WINDOW)) * 900n * UNIT) / WAD;
       await time.setNextBlockTimestamp(t0 + 1n);
       await expect(breaker.connect(stranger).pay(asset, payee.address, refill + 1n))
         .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
         .withArgs(asset, refill + 1n, refill);
     });
 
-    it("refills linearly: one second before the window's end almost all, at the end exactly all of it", async function () {
+    it("refills linearly: one second before the window's end almost all of the burst, at the end exactly all of it", async function () {
       const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();
-      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT);
+      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT);
       const t0 = BigInt(await time.latest());
-      const holdings = 800n * UNIT;
-      const cap = 2_000n * 10n ** 14n;
-      // One second before the edge: used = cap - floor((window - 1) * cap / window).
-      const usedBeforeEdge = cap - ((BigInt(WINDOW) - 1n) * cap) / BigInt(WINDOW);
-      const availableBeforeEdge = ((cap - usedBeforeEdge) * holdings) / WAD;
+      const holdings = 900n * UNIT;
+      // One second before the edge: used = burst - floor((window - 1) * burst / window).
+      const usedBeforeEdge = BURST - ((BigInt(WINDOW) - 1n) * BURST) / BigInt(WINDOW);
+      const availableBeforeEdge = ((BURST - usedBeforeEdge) * holdings) / WAD;
       await time.setNextBlockTimestamp(t0 + BigInt(WINDOW) - 1n);
       await expect(breaker.connect(stranger).pay(asset, payee.address, availableBeforeEdge + 1n))
         .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
         .withArgs(asset, availableBeforeEdge + 1n, availableBeforeEdge);
-      // At the edge: the whole 20 % of the current holdings.
+      // At the edge: the whole burst, 10 % of the current holdings.
       await time.setNextBlockTimestamp(t0 + BigInt(WINDOW));
-      await expect(breaker.connect(stranger).pay(asset, payee.address, (holdings * 2n) / 10n)).not.to.be.reverted;
+      await expect(breaker.connect(stranger).pay(asset, payee.address, holdings / 10n)).not.to.be.reverted;
+    });
+
+    it("never lets more than the limit out within one window: a burst, then all that refilled a second before the edge", async function () {
+      // A bucket holding the whole limit allowed 20 % at once and almost 16 % more at window - 1 s: 36 % in one window.
+      const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
+      const asset = await token.getAddress();
+      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT);
+      const t0 = BigInt(await time.latest());
+      const refilled = ((((BigInt(WINDOW) - 1n) * BURST) / BigInt(WINDOW)) * 900n * UNIT) / WAD;
+      await time.setNextBlockTimestamp(t0 + BigInt(WINDOW) - 1n);
+      await expect(breaker.connect(stranger).pay(asset, payee.address, refilled + 1n))
+        .to.be.revertedWithCustomError(breaker, "CircuitBreakerOutflowExceeded")
+        .withArgs(asset, refilled + 1n, refilled);
+      await breaker.connect(stranger).pay(asset, payee.address, refilled);
+      const paid = await token.balanceOf(payee.address);
+      expect(paid).to.equal(100n * UNIT + refilled);
+      expect(paid).to.be.at.most((1_000n * UNIT * 2_000n) / 10_000n); // 20 % of the holdings at the window's start
     });
 
     it("costs the same after any idle time: the state decays in O(1)", async function () {
@@ -370,26 +457,25 @@ describe("CircuitBreaker", function () {
     it("credits inflows back: money that leaves and returns frees the window", async function () {
       const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();
-      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT);
+      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT);
       expect((await breaker.outflowState(asset))[2]).to.equal(0n);
-      await breaker.connect(stranger).fund(asset, 200n * UNIT);
+      await breaker.connect(stranger).fund(asset, 100n * UNIT);
       const [holdings, usedBps, available] = await breaker.outflowState(asset);
       expect(holdings).to.equal(1_000n * UNIT);
       expect(usedBps).to.equal(0n);
-      expect(available).to.equal(200n * UNIT);
+      expect(available).to.equal(100n * UNIT);
     });
 
     it("credits a smaller inflow back in part", async function () {
       const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();
-      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT);
+      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT);
       const t0 = BigInt(await time.latest());
       await time.setNextBlockTimestamp(t0 + 1n);
-      await breaker.connect(stranger).fund(asset, 100n * UNIT);
-      // used: 20 % minus one second of refill, minus 100 / 900 of the new holdings.
-      const cap = 2_000n * 10n ** 14n;
-      const used = cap - cap / BigInt(WINDOW) - (100n * UNIT * WAD) / (900n * UNIT);
-      expect((await breaker.outflowState(asset))[2]).to.equal(((cap - used) * 900n * UNIT) / WAD);
+      await breaker.connect(stranger).fund(asset, 50n * UNIT);
+      // used: the 10 % burst minus one second of refill, minus 50 / 950 of the new holdings.
+      const used = BURST - BURST / BigInt(WINDOW) - (50n * UNIT * WAD) / (950n * UNIT);
+      expect((await breaker.outflowState(asset))[2]).to.equal(((BURST - used) * 950n * UNIT) / WAD);
     });
 
     it("accepts a zero outflow without using the limit", async function () {
@@ -415,9 +501,9 @@ describe("CircuitBreaker", function () {
     it("caps successive outflows relative to the shrinking holdings", async function () {
       const { breaker, token, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();
-      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT);
-      // 10 % of 1,000 used; 10 % of the remaining 900 is what is left.
-      expect((await breaker.outflowState(asset))[2]).to.equal(90n * UNIT);
+      await breaker.connect(stranger).pay(asset, payee.address, 50n * UNIT);
+      // 5 % of 1,000 used; 5 % of the remaining 950 is what is left of the 10 % burst.
+      expect((await breaker.outflowState(asset))[2]).to.equal((950n * UNIT * 5n) / 100n);
     });
 
     it("with action Trip, trips the breaker and defers the outflow instead of reverting", async function () {
@@ -427,7 +513,7 @@ describe("CircuitBreaker", function () {
       const tx = breaker.connect(stranger).pay(asset, payee.address, 300n * UNIT);
       await expect(tx)
         .to.emit(breaker, "OutflowLimitReached")
-        .withArgs(asset, 300n * UNIT, 200n * UNIT, Action.Trip);
+        .withArgs(asset, 300n * UNIT, 100n * UNIT, Action.Trip);
       await expect(tx).to.emit(breaker, "Tripped");
       await expect(tx).to.emit(breaker, "Paid").withArgs(asset, payee.address, 300n * UNIT, true);
       expect(await breaker.isTripped()).to.equal(true);
@@ -442,7 +528,7 @@ describe("CircuitBreaker", function () {
       await breaker.connect(governance).setOutflowLimit(asset, 2_000, WINDOW, Action.Delay);
       await expect(breaker.connect(stranger).pay(asset, payee.address, 300n * UNIT))
         .to.emit(breaker, "OutflowLimitReached")
-        .withArgs(asset, 300n * UNIT, 200n * UNIT, Action.Delay);
+        .withArgs(asset, 300n * UNIT, 100n * UNIT, Action.Delay);
       expect(await breaker.isTripped()).to.equal(false);
     });
 
@@ -463,11 +549,11 @@ describe("CircuitBreaker", function () {
     it("settles decay under the old limit when the limit changes", async function () {
       const { breaker, token, governance, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();
-      await breaker.connect(stranger).pay(asset, payee.address, 200n * UNIT); // 20 % used
+      await breaker.connect(stranger).pay(asset, payee.address, 100n * UNIT); // 10 % used: the whole burst
       await time.increase(WINDOW / 2 - 1); // half refilled under the old rate at the next block
       await breaker.connect(governance).setOutflowLimit(asset, 1_000, 2 * WINDOW, Action.Revert);
       const [, usedBps] = await breaker.outflowState(asset);
-      expect(usedBps).to.equal(1_000n);
+      expect(usedBps).to.equal(500n);
       expect(await breaker.outflowLimit(asset)).to.deep.equal([1_000n, BigInt(2 * WINDOW), BigInt(Action.Revert)]);
     });
 

@@ -208,9 +208,10 @@ describe("PausableVault", function () {
         "CircuitBreakerOperationPaused",
       );
       expect(await vault.maxWithdraw(alice.address)).to.equal(1_000n * UNIT);
+      // Both within the limit's burst (10 % of 2,000 at once), so both pay out now rather than queue.
       await vault.connect(alice).withdraw(100n * UNIT, alice.address, alice.address);
-      await vault.connect(alice).redeem(100n * UNIT, alice.address, alice.address);
-      expect(await token.balanceOf(alice.address)).to.equal(9_200n * UNIT);
+      await vault.connect(alice).redeem(90n * UNIT, alice.address, alice.address);
+      expect(await token.balanceOf(alice.address)).to.equal(9_190n * UNIT);
     });
   });
 
@@ -218,28 +219,29 @@ describe("PausableVault", function () {
     it("caps maxWithdraw and maxRedeem by what the window still allows, and reverts above it", async function () {
       const { vault, token, alice, bob } = await loadFixture(revertActionFixture);
       const asset = await token.getAddress();
-      expect(await vault.maxWithdraw(alice.address)).to.equal(400n * UNIT);
-      expect(await vault.maxRedeem(alice.address)).to.equal(400n * UNIT);
-      await vault.connect(alice).withdraw(300n * UNIT, alice.address, alice.address);
-      // 15 % of 2,000 used; 5 % of the remaining 1,700 is left.
+      // At once: the burst, half the 20 % limit, of 2,000.
+      expect(await vault.maxWithdraw(alice.address)).to.equal(200n * UNIT);
+      expect(await vault.maxRedeem(alice.address)).to.equal(200n * UNIT);
+      await vault.connect(alice).withdraw(150n * UNIT, alice.address, alice.address);
+      // 7.5 % of 2,000 used; 2.5 % of the remaining 1,850 is left.
       const [, , available] = await vault.outflowState(asset);
-      expect(available).to.equal(85n * UNIT);
+      expect(available).to.equal(4_625n * UNIT / 100n);
       expect(await vault.maxWithdraw(bob.address)).to.equal(available);
-      // The next block is one second later: one second of refill on top.
-      const cap = 2_000n * 10n ** 14n;
-      const used = (3n * cap) / 4n - cap / BigInt(WINDOW);
-      const availableNext = ((cap - used) * 1_700n * UNIT) / 10n ** 18n;
+      // The next block is one second later: one second of refill (10 % per window) on top.
+      const burst = 1_000n * 10n ** 14n;
+      const used = (3n * burst) / 4n - burst / BigInt(WINDOW);
+      const availableNext = ((burst - used) * 1_850n * UNIT) / 10n ** 18n;
       await time.setNextBlockTimestamp((await time.latest()) + 1);
-      await expect(vault.connect(bob).withdraw(86n * UNIT, bob.address, bob.address))
+      await expect(vault.connect(bob).withdraw(47n * UNIT, bob.address, bob.address))
         .to.be.revertedWithCustomError(vault, "CircuitBreakerOutflowExceeded")
-        .withArgs(asset, 86n * UNIT, availableNext);
+        .withArgs(asset, 47n * UNIT, availableNext);
     });
   });
 
   describe("claims (action Delay)", function () {
     async function queuedFixture() {
       const f = await vaultFixture();
-      // 500 is 25 % of 2,000: over the 20 % limit, so it is deferred.
+      // 500 is 25 % of 2,000: over the 10 % a 20 % limit lets out at once, so it is deferred.
       await f.vault.connect(f.alice).withdraw(500n * UNIT, f.alice.address, f.alice.address);
       return f;
     }
@@ -254,7 +256,7 @@ describe("PausableVault", function () {
         .withArgs(1n, alice.address, alice.address, 500n * UNIT, 500n * UNIT, at + DAY);
       await expect(tx)
         .to.emit(vault, "OutflowLimitReached")
-        .withArgs(await token.getAddress(), 500n * UNIT, 400n * UNIT, Action.Delay);
+        .withArgs(await token.getAddress(), 500n * UNIT, 200n * UNIT, Action.Delay);
       await expect(tx).not.to.emit(vault, "Withdraw");
       expect(await vault.balanceOf(alice.address)).to.equal(500n * UNIT);
       expect(await vault.balanceOf(await vault.getAddress())).to.equal(500n * UNIT);
@@ -341,7 +343,7 @@ describe("PausableVault", function () {
       const { vault, token, alice } = await loadFixture(queuedFixture);
       await time.increase(DAY);
       await vault.settleClaim(1);
-      // 500 of 2,000 left in the same block as settlement: 25 % used, over the 20 % cap.
+      // 500 of 2,000 left in the same block as settlement: 25 % used, over the 10 % bucket of the 20 % limit.
       const [, usedBps, available] = await vault.outflowState(await token.getAddress());
       expect(usedBps).to.equal(2_500n);
       expect(available).to.equal(0n);

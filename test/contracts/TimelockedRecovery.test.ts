@@ -118,6 +118,30 @@ describe("TimelockedRecovery", function () {
     });
   });
 
+  describe("a lift scheduled for one trip", function () {
+    it("never ends a later trip: the lapsed trip's id cannot trip again, and the lift reverts against a new id", async function () {
+      const f = await loadFixture(timelockFixture);
+      const first = ethers.id("incident-first");
+      await f.vault.connect(f.guardian).trip(first);
+      const target = await f.vault.getAddress();
+      const salt = ethers.id("lift-first");
+      const scheduled = f.timelock.connect(f.proposer).scheduleLift(target, first, salt);
+      // While the lift waits out the delay, the trip lapses and the guardian trips again.
+      await time.increase(3 * DAY);
+      expect(await f.vault.isTripped()).to.equal(false);
+      await expect(f.vault.connect(f.guardian).trip(first))
+        .to.be.revertedWithCustomError(f.vault, "CircuitBreakerIncidentReused")
+        .withArgs(first);
+      const second = ethers.id("incident-second");
+      await f.vault.connect(f.guardian).trip(second);
+      await expect(executeScheduled(f, scheduled, salt))
+        .to.be.revertedWithCustomError(f.vault, "CircuitBreakerIncidentMismatch")
+        .withArgs(first, second);
+      expect(await f.vault.isTripped()).to.equal(true);
+      expect((await f.vault.incident())[0]).to.equal(second);
+    });
+  });
+
   describe("the other helpers", function () {
     it("scheduleRatify extends the trip", async function () {
       const f = await loadFixture(timelockFixture);
