@@ -7,7 +7,7 @@
  * Both use `trace_block`: anvil serves it from traces recorded at mining time, while its
  * debug_traceBlockByNumber re-executes the block once per transaction (quadratic; the table shows what one
  * 100-transaction block costs that way). Prints a table, then one JSON line.
- * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 40), BENCH_ROUNDS (3).
+ * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (3).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,7 +26,7 @@ import { GuardedERC4626Vault__factory, MockERC20__factory, VulnerableBank__facto
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
 const TXS = Number(process.env.BENCH_TXS ?? 100);
-const HEAD_BLOCKS = Number(process.env.BENCH_HEAD_BLOCKS ?? 40);
+const HEAD_BLOCKS = Number(process.env.BENCH_HEAD_BLOCKS ?? 100);
 const SENDERS = 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
