@@ -1,4 +1,5 @@
 import type { BlockRef, RpcClient } from "../chain/types";
+import { toBlockRef } from "../chain/headFollower";
 import { buildBlockContext } from "../context/buildBlockContext";
 import type { TokenStandard } from "../config/reporting";
 import { compareMovements, type Movement } from "./movement";
@@ -25,10 +26,6 @@ interface RpcHeader {
 }
 
 export const hex = (n: number) => "0x" + n.toString(16);
-
-export function toBlockRef(raw: RpcHeader): BlockRef {
-  return { number: Number(raw.number), hash: raw.hash.toLowerCase(), parentHash: raw.parentHash.toLowerCase(), timestamp: Number(raw.timestamp) };
-}
 
 export async function blockByNumber(rpc: RpcClient, number: number | "latest"): Promise<BlockRef | null> {
   const raw = await rpc.request<RpcHeader | null>("eth_getBlockByNumber", [number === "latest" ? "latest" : hex(number), false]);

@@ -5,7 +5,7 @@ import { resolveBlock, type ReportDeps } from "./report-context";
 import type { NamedAddress } from "./reporting-scope";
 import { balanceOfAt, etherBalanceAt } from "./onchain";
 
-export interface Holding {
+export interface AssetHolding {
   asset: string;
   /** Token address or "ether". */
   token: string;
@@ -18,10 +18,10 @@ export interface Holding {
  * What `address` holds at `block`: ether if the indexer follows it, and every configured token (each
  * ERC-1155 id it holds). Reads maintained state: head balances at the head, checkpoints before.
  */
-export function holdingsAt(deps: ReportDeps, address: string, block: BlockRef): Holding[] {
+export function holdingsAt(deps: ReportDeps, address: string, block: BlockRef): AssetHolding[] {
   const { store, scope } = deps;
   const at = block.number === store.cursor()!.number ? undefined : block.number;
-  const out: Holding[] = [];
+  const out: AssetHolding[] = [];
   if (scope.followsEther(address)) {
     out.push({ asset: "ETH", token: ETHER, standard: "native", tokenId: "", balance: { amount: store.balance(ETHER, "", address, at), decimals: 18 } });
   }
@@ -39,7 +39,7 @@ export function holdingsAt(deps: ReportDeps, address: string, block: BlockRef): 
 }
 
 /** Every holding re-read from the node at the block: balanceOf for tokens, eth_getBalance for ether. */
-export async function checkHoldings(deps: ReportDeps, address: string, holdings: readonly Holding[], block: BlockRef): Promise<Check[]> {
+export async function checkHoldings(deps: ReportDeps, address: string, holdings: readonly AssetHolding[], block: BlockRef): Promise<Check[]> {
   const checks: Check[] = [];
   for (const h of holdings) {
     if (h.token === ETHER) {

@@ -6,7 +6,7 @@
 // IndexStore.applyBlocks via ingestLogRange. Reports read the seeded store directly (no node, so no
 // self-checks). Prints a table, then as its last line one JSON object.
 import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import type { BlockRef } from "../../guardian/chain/types";
 import { reportingConfigSchema } from "../../guardian/config/reporting";
@@ -153,24 +153,32 @@ function main(): void {
     const token = scope.tokens()[0];
     const head = store.cursor()!;
     const middle = store.block(Math.floor(head.number / 2))!;
-    const timed = <T>(run: () => T): [T, number] => {
-      // Best of three: the first run also pays for SQLite's page cache warming up.
+    const cpuMs: Record<string, number> = {};
+    const timed = <T>(name: string, run: () => T): [T, number] => {
+      // Best of three: the first run also pays for SQLite's page cache warming up. CPU time is kept beside
+      // wall time because the machine may be shared.
       let best = Infinity;
       let result!: T;
       for (let i = 0; i < 3; i++) {
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         result = run();
-        best = Math.min(best, performance.now() - t0);
+        const wall = performance.now() - t0;
+        if (wall < best) {
+          best = wall;
+          const cpu = process.cpuUsage(cpu0);
+          cpuMs[name] = (cpu.user + cpu.system) / 1000;
+        }
       }
       return [result, best];
     };
-    const [headTable, capTableHeadMs] = timed(() => {
+    const [headTable, capTableHeadMs] = timed("capTableHead", () => {
       const built = buildCapTable(index, token, "", head, 100);
       renderReport(built.report, "json");
       return built;
     });
-    const [, capTableHeadAllMs] = timed(() => renderReport(buildCapTable(index, token, "", head).report, "csv"));
-    const [midTable, capTableHistoricMs] = timed(() => {
+    const [, capTableHeadAllMs] = timed("capTableHeadAll", () => renderReport(buildCapTable(index, token, "", head).report, "csv"));
+    const [midTable, capTableHistoricMs] = timed("capTableHistoric", () => {
       const built = buildCapTable(index, token, "", middle, 100);
       renderReport(built.report, "json");
       return built;
@@ -178,7 +186,7 @@ function main(): void {
     let heavy = 0;
     for (let i = 1; i < HOLDERS; i++) if (senders[i] > senders[heavy]) heavy = i;
     const heavyAccount = { name: holderAddress(heavy), address: holderAddress(heavy) };
-    const [statement, statementMs] = timed(() => {
+    const [statement, statementMs] = timed("statement", () => {
       const built = buildStatement(index, heavyAccount, store.block(1) ?? blockRef(1), head);
       renderReport(built.report, "csv");
       return built;
@@ -207,12 +215,12 @@ function main(): void {
       ["balance checkpoints", String(checkpoints), ""],
       ["database size", `${dbMb.toFixed(0)} MB`, ""],
       ["ingest (parse + decode + store)", `${ingestLogsPerSec} logs/s`, ">= 20000"],
-      ["  CPU time of this process", `${(ingestCpuMs / 1000).toFixed(1)} s (${Math.round(TRANSFERS / (ingestCpuMs / 1000))} logs per CPU-second)`, ""],
+      ["  CPU time of this process", `${(ingestCpuMs / 1000).toFixed(1)} s (${Math.round(TRANSFERS / (ingestCpuMs / 1000))} logs per CPU-second; load ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`, ""],
       [`  transactions of >= ${INGEST_BATCH_LOGS} logs; JSON.parse`, `${(parseMs / 1000).toFixed(1)} s of ${(ingestMs / 1000).toFixed(1)} s`, ""],
-      ["cap table at head (top 100)", `${capTableHeadMs.toFixed(1)} ms`, "<= 200"],
-      ["cap table at head (all holders, CSV)", `${capTableHeadAllMs.toFixed(1)} ms`, ""],
-      [`cap table at block ${middle.number} (top 100)`, `${capTableHistoricMs.toFixed(1)} ms (${midTable.holders.length} holders)`, "<= 1000"],
-      [`statement of the heaviest account`, `${statementMs.toFixed(1)} ms (${movements} movements)`, ""],
+      ["cap table at head (top 100)", `${capTableHeadMs.toFixed(1)} ms (CPU ${cpuMs.capTableHead.toFixed(1)} ms)`, "<= 200"],
+      ["cap table at head (all holders, CSV)", `${capTableHeadAllMs.toFixed(1)} ms (CPU ${cpuMs.capTableHeadAll.toFixed(0)} ms)`, ""],
+      [`cap table at block ${middle.number} (top 100)`, `${capTableHistoricMs.toFixed(1)} ms (CPU ${cpuMs.capTableHistoric.toFixed(0)} ms, ${midTable.holders.length} holders)`, "<= 1000"],
+      [`statement of the heaviest account`, `${statementMs.toFixed(1)} ms (CPU ${cpuMs.statement.toFixed(0)} ms, ${movements} movements)`, ""],
     ];
     const width = Math.max(...rows.map((r) => r[0].length));
     const valueWidth = Math.max(...rows.map((r) => r[1].length));
@@ -229,6 +237,7 @@ function main(): void {
         capTableHeadAllMs: Number(capTableHeadAllMs.toFixed(1)),
         statementMs: Number(statementMs.toFixed(1)),
         statementMovements: movements,
+        ingestLogsPerCpuSec: Math.round(TRANSFERS / (ingestCpuMs / 1000)),
         checkpoints,
         dbMb: Number(dbMb.toFixed(1)),
       }),
