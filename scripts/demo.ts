@@ -131,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
     out("Summary");
     out(`  at risk      ${formatEther(r.fundsAtRisk)} fsUSD; saved ${formatEther(r.fundsSaved)} fsUSD (${r.savedPct}%)`);
     if (incident?.trip) {
-      out(`  trip         block ${incident.trip.blockNumber}, ${r.blocksToTrip} block(s) after the first malicious withdrawal, ${r.detectToIncludeMs} ms from detection to inclusion, via ${incident.trip.via}`);
+      out(`  trip         block ${incident.trip.blockNumber}, ${r.blocksToTrip} block(s) after the first malicious withdrawal, ${r.detectToIncludeMs} ms from detection to inclusion (blocks every ${blockTimeMs} ms), via ${incident.trip.via}`);
       out(`  governance   ${incident.governance.map((g) => g.decision).join(" or ") || "-"} through the timelock: schedule/execute calldata in the report`);
     } else {
       out(`  trip         none: ${incident?.status ?? "no incident"}${incident?.error ? ` (${incident.error})` : ""}`);

@@ -206,16 +206,13 @@ export async function runVaultDrain(lab: Lab, guardian: GuardianUnderTest, drain
   const fundsAtRisk = await drain.asset.balanceOf(lab.deployment.vault);
   const attempts: Attempt[] = [];
   const thief = lab.account(ATTACKER);
-  let announced = false;
   for (let i = 0; i < 10; i++) {
     const sent = await drain.vault.connect(thief).withdraw(drain.step, drain.thief, drain.treasury, { gasLimit: 400_000n });
     await lab.mine();
     const attempt = await landed(lab, sent);
     attempts.push(attempt);
-    const trip = guardian.incidents().find((r) => r.trip);
-    if (trip?.trip && !announced && trip.trip.blockNumber <= attempt.block) {
-      announced = true;
-      say(`block ${trip.trip.blockNumber}: TRIP ${trip.trip.txHash} landed via ${trip.trip.via}, ${trip.detectToIncludeMs ?? "?"} ms after detection`);
+    for (const t of await drain.vault.queryFilter(drain.vault.filters.Tripped(), attempt.block, attempt.block)) {
+      say(`block ${t.blockNumber}: TRIP ${t.transactionHash} by guardian ${t.args.guardian} (incident ${t.args.incidentId.slice(0, 14)}...)`);
     }
     say(`block ${attempt.block}: attacker withdraws ${formatEther(drain.step)} fsUSD -> ${attempt.ok ? "paid out" : "reverted (vault tripped)"}`);
   }
