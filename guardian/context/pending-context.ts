@@ -1,4 +1,4 @@
-import { WebSocketProvider, concat, keccak256 } from "ethers";
+import { WebSocketProvider, concat, keccak256, type SocketSubscriber } from "ethers";
 import type { Logger } from "pino";
 import type { RpcClient } from "../chain/types";
 import type { FindingSink } from "../decisions/types";
@@ -73,8 +73,14 @@ export class PendingContextWatcher {
   async start(): Promise<void> {
     const { source } = this.options;
     if (source.mode === "subscribe") {
-      this.ws = new WebSocketProvider(source.wsUrl, this.options.rpc.chainId, { staticNetwork: true });
-      await this.ws.on("pending", (hash: string) => this.enqueue(hash));
+      const ws = new WebSocketProvider(source.wsUrl, this.options.rpc.chainId, { staticNetwork: true });
+      this.ws = ws;
+      // Subscribe by hand rather than with ws.on("pending"), so start() returns only once the node has
+      // acknowledged the subscription: nothing sent after start() can be missed.
+      const subscriptionId: string = await ws.send("eth_subscribe", ["newPendingTransactions"]);
+      ws._register(subscriptionId, { _handleMessage: (hash: string) => this.enqueue(hash) } as unknown as SocketSubscriber);
+      // What was already pending before the subscription existed.
+      await this.pollOnce().catch((err: unknown) => this.options.logger.debug({ err: { message: (err as Error).message } }, "no txpool_content; only new pending transactions are watched"));
     } else {
       const poll = async () => {
         try {
