@@ -7,7 +7,7 @@ import { startFaultProxy, type Fault, type FaultProxy } from "../support/faultPr
 
 /** Every few requests something goes wrong, in every way a flaky provider goes wrong. */
 function flakyPlan(n: number): Fault {
-  if (n % 17 === 0) return { kind: "delay", ms: 2_500 }; // past the 2 s rpcTimeoutMs: a timeout
+  if (n % 17 === 0) return { kind: "delay", ms: 1_500 }; // past the 1 s rpcTimeoutMs: a timeout
   if (n % 7 === 1) return { kind: "drop" };
   if (n % 7 === 3) return { kind: "status", status: 429 };
   if (n % 7 === 5) return { kind: "malformed" };
@@ -45,7 +45,7 @@ describe("guardian behind a faulty RPC", function () {
   });
 
   it("keeps going through drops, delays, timeouts, 429, 5xx and malformed JSON, never skips a block, and logs its retries", async () => {
-    const flakyCfg = writeGuardianConfig({ anvil, rpcUrls: [proxy.url], bank: scenario.bank });
+    const flakyCfg = writeGuardianConfig({ anvil, rpcUrls: [proxy.url], bank: scenario.bank, rpcTimeoutMs: 1_000 });
     flaky = await startHarness(flakyCfg.file, flakyCfg.dbFile);
     await waitFor("catch-up through the faulty proxy", reached(flaky, await head()), 90_000);
 

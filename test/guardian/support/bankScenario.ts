@@ -64,6 +64,7 @@ export function writeGuardianConfig(options: {
   pollIntervalMs?: number;
   metricsPort?: number;
   reorgMaxDepth?: number;
+  rpcTimeoutMs?: number;
   /** Extra YAML lines under the bank's `detectors:` (indented by 6 spaces). */
   bankDetectors?: string;
 }): { dir: string; file: string; dbFile: string } {
@@ -77,7 +78,7 @@ ${rpc}
 ${options.ws && options.anvil.wsUrl ? `    ws: ${options.anvil.wsUrl}\n` : ""}    confirmations: 5
     maxReorgDepth: 32
     pollIntervalMs: ${options.pollIntervalMs ?? 100}
-    rpcTimeoutMs: 2000
+    rpcTimeoutMs: ${options.rpcTimeoutMs ?? 2000}
     rpcMaxAttempts: 10
     startBlock: ${options.startBlock ?? 0}
     detectors:
