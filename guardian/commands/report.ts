@@ -134,7 +134,9 @@ export function register(program: Command): void {
   common(report.command("group").description("holdings of every member of a contract group (or industry) and the group's totals"))
     .requiredOption("--group <group>", "group name or industry label")
     .option("--block <n>", "block number (default: the head)")
-    .action((o: CommonOptions & { group: string; block?: string }) => runReport(o, (deps) => groupReport(deps, o)));
+    .option("--from <n>", "also each member's flows from this block")
+    .option("--to <n>", "... to this block (default: the head)")
+    .action((o: CommonOptions & { group: string; block?: string; from?: string; to?: string }) => runReport(o, (deps) => groupReport(deps, o)));
 
   common(report.command("flows").description("inflows, outflows, counterparties and payout ratio of a contract over a block range"))
     .requiredOption("--contract <contract>", "configured name or address")

@@ -63,8 +63,10 @@ const blockHash = (n: number) => hash32(0xb10c, n);
 const blockRef = (n: number): BlockRef => ({ number: n, hash: blockHash(n), parentHash: blockHash(n - 1), timestamp: 1_700_000_000 + n * 12 });
 
 function main(): void {
+  // BENCH_DB keeps the seeded store at that path for a closer look (sqlite3, failsafe report --no-sync).
   const dir = mkdtempSync(path.join(tmpdir(), "failsafe-bench-reports-"));
-  const dbFile = path.join(dir, "bench.sqlite");
+  const dbFile = process.env.BENCH_DB ? path.resolve(process.env.BENCH_DB) : path.join(dir, "bench.sqlite");
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(dbFile + suffix, { force: true });
   const db = openDatabase(dbFile);
   try {
     const scope = new ReportingScope(reportingConfigSchema.parse({ fromBlock: 1, tokens: [{ name: "BENCH", address: TOKEN, standard: "erc20" }] }));

@@ -137,7 +137,9 @@ describe("reports on anvil", function () {
       const total = report.sections[0].rows.find((r) => r[0] === "RPT")!;
       const expected = (await f.token.balanceOf(f.holders[0].address)) + (await f.token.balanceOf(f.holders[1].address));
       expect(isAmount(total[2]) && total[2].amount).to.equal(expected);
-      const industry = await groupReport(f.deps, { group: "gambling" });
+      const industry = await groupReport(f.deps, { group: "gambling", from: String(from) });
+      const flows = industry.sections.find((s) => s.title === "flows")!;
+      expect(flows.rows.find((r) => r[1] === "ETH")?.[9]).to.equal("100.0000%");
       expect([...new Set(industry.sections[1].rows.map((r) => r[1]))]).to.deep.equal([(await f.game.getAddress()).toLowerCase()]);
       expect(failedChecks(industry)).to.deep.equal([]);
     });
