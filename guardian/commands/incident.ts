@@ -76,6 +76,7 @@ function renderShowTable(r: GovernorReport): string {
   for (const d of r.decisions) {
     add(`${d.decision}`, d.available ? `available; timelock operation ${d.operation?.id} ${d.operation?.state}${d.operation?.readyAt ? ` (ready at ${new Date(d.operation.readyAt * 1000).toISOString()})` : ""}` : `not available: ${d.reason}`);
   }
+  for (const n of r.notes) add("note", n);
   const width = Math.max(...out.map(([k]) => k.length));
   const lines = out.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   const next = r.decisions.filter((d) => d.available).map((d) => `  ${d.command}`);

@@ -80,7 +80,7 @@ export function renderGovernorHtml(r: GovernorReport): string {
     body.push("<table>", head(["Asset", `At risk (block ${f.atRiskBlock})`, `After the trip${f.tripBlock !== undefined ? ` (block ${f.tripBlock})` : ""}`, "Saved", "Lost", `Now (block ${f.headBlock})`]));
     for (const x of f.assets) {
       const amount = (v: string | undefined) => (v === undefined ? "" : esc(formatAmount(v, x.decimals, x.symbol)));
-      body.push(row([x.asset === "native" ? "ether" : esc(`${x.symbol} ${x.asset}`), amount(x.atRisk), amount(x.afterTrip), amount(x.saved), amount(x.lost), amount(x.now)]));
+      body.push(row([x.asset === "native" ? "ether" : a(`${x.symbol} ${x.asset}`, x.url), amount(x.atRisk), amount(x.afterTrip), amount(x.saved), amount(x.lost), amount(x.now)]));
     }
     body.push("</table>");
   }

@@ -97,7 +97,7 @@ export function renderGovernorMarkdown(r: GovernorReport): string {
     lines.push(`| Asset | At risk (end of block ${f.atRiskBlock}) | After the trip${f.tripBlock !== undefined ? ` (block ${f.tripBlock})` : ""} | Saved | Lost | Now (block ${f.headBlock}) |`, "|---|---:|---:|---:|---:|---:|");
     for (const a of f.assets) {
       const amount = (v: string | undefined) => (v === undefined ? "" : formatAmount(v, a.decimals, text(a.symbol)));
-      lines.push(`| ${a.asset === "native" ? "ether" : link(`${text(a.symbol)} ${a.asset}`, undefined)} | ${amount(a.atRisk)} | ${amount(a.afterTrip)} | ${amount(a.saved)} | ${amount(a.lost)} | ${amount(a.now)} |`);
+      lines.push(`| ${a.asset === "native" ? "ether" : link(`${text(a.symbol)} ${a.asset}`, a.url)} | ${amount(a.atRisk)} | ${amount(a.afterTrip)} | ${amount(a.saved)} | ${amount(a.lost)} | ${amount(a.now)} |`);
     }
     lines.push("");
   }

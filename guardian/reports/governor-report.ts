@@ -47,6 +47,8 @@ export interface AssetFunds {
   asset: string;
   symbol: string;
   decimals: number;
+  /** The token on the explorer. */
+  url?: string;
   /** Base units, decimal strings. */
   atRisk: string;
   afterTrip?: string;
@@ -139,7 +141,7 @@ export function explorerLinks(base: string | undefined) {
 
 const MEANINGS: Record<GovernanceDecision, string> = {
   lift: "Reverse the trip (a false alarm): the protected operations reopen.",
-  ratify: "Confirm the incident: keep the breaker tripped for longer while it is handled.",
+  ratify: "Confirm the incident: keep the breaker tripped (or trip it again) until a later expiry while it is handled.",
   recover: "Sweep the vault's funds to its recovery address, fixed at deployment.",
   "rotate-guardian": "Replace the guardian key that tripped (lost, compromised or misbehaving) with another.",
 };
@@ -295,7 +297,14 @@ export const FUNDS_METHOD =
   "Saved = after the trip, capped at the amount at risk; lost = at risk minus after the trip, when positive. " +
   "Read from the node at those blocks (needs archive state for old blocks).";
 
-async function readFunds(provider: Provider, record: IncidentRecord, contract: string, vaultAsset: string | undefined, head: number): Promise<GovernorReport["funds"]> {
+async function readFunds(
+  provider: Provider,
+  record: IncidentRecord,
+  contract: string,
+  vaultAsset: string | undefined,
+  head: number,
+  links: ReturnType<typeof explorerLinks>,
+): Promise<GovernorReport["funds"]> {
   const live = record.findings.filter((f) => !f.retracted);
   const firstFinding = live.length > 0 ? Math.min(...live.map((f) => f.blockNumber)) : undefined;
   const tripBlock = record.trip?.blockNumber;
@@ -308,7 +317,8 @@ async function readFunds(provider: Provider, record: IncidentRecord, contract: s
     for (const a of assets) {
       const [atRisk, afterTrip, now] = await Promise.all([a.balanceAt(atRiskBlock), tripBlock !== undefined ? a.balanceAt(tripBlock) : undefined, a.balanceAt(head)]);
       if (a.asset === "native" && assets.length > 1 && atRisk === 0n && now === 0n && !afterTrip) continue;
-      const row: AssetFunds = { asset: a.asset, symbol: a.symbol, decimals: a.decimals, atRisk: atRisk.toString(), now: now.toString() };
+      const url = a.asset === "native" ? undefined : links.address(a.asset);
+      const row: AssetFunds = { asset: a.asset, symbol: a.symbol, decimals: a.decimals, ...withUrl(url), atRisk: atRisk.toString(), now: now.toString() };
       if (afterTrip !== undefined) {
         row.afterTrip = afterTrip.toString();
         row.saved = (afterTrip < atRisk ? afterTrip : atRisk).toString();
@@ -346,7 +356,7 @@ function summarize(r: Omit<GovernorReport, "summary">): string {
   if ("assets" in r.funds && r.funds.tripBlock !== undefined) {
     const f = r.funds;
     parts.push(
-      `Before the detected activity it held ${f.assets.map((a) => formatAmount(a.atRisk, a.decimals, a.symbol)).join(" and ")}; once the trip landed, ${f.assets.map((a) => formatAmount(a.saved ?? "0", a.decimals, a.symbol)).join(" and ")} remained behind the breaker (lost: ${f.assets.map((a) => formatAmount(a.lost ?? "0", a.decimals, a.symbol)).join(" and ")}).`,
+      `At the end of block ${f.atRiskBlock}, before ${findings.length > 0 ? "the first finding's block" : "the trip"}, it held ${f.assets.map((a) => formatAmount(a.atRisk, a.decimals, a.symbol)).join(" and ")}; once the trip landed, ${f.assets.map((a) => formatAmount(a.saved ?? "0", a.decimals, a.symbol)).join(" and ")} remained behind the breaker (lost: ${f.assets.map((a) => formatAmount(a.lost ?? "0", a.decimals, a.symbol)).join(" and ")}).`,
     );
   }
   const s = r.switch;
@@ -356,7 +366,7 @@ function summarize(r: Omit<GovernorReport, "summary">): string {
   else if (s.isTripped) parts.push(`The breaker is now tripped for another incident (${s.currentIncidentId}).`);
   const open = r.decisions.filter((d) => d.available).map((d) => d.decision);
   if (open.length > 0 && r.timelock) {
-    parts.push(`Governors can ${open.join(", ")} through the timelock ${r.timelock.address} (delay ${r.timelock.minDelaySeconds} s); each decision below has its payload ready.`);
+    parts.push(`Governors can ${open.length > 1 ? `${open.slice(0, -1).join(", ")} or ${open.at(-1)}` : open[0]} through the timelock ${r.timelock.address} (delay ${r.timelock.minDelaySeconds} s); each decision below has its payload ready.`);
   }
   return parts.join(" ");
 }
@@ -409,7 +419,8 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
       ...(e.txHash ? { txHash: e.txHash, txUrl: links.tx(e.txHash) } : {}),
       ...(e.detail ? { detail: `+${e.ms} ms: ${e.detail}` } : { detail: `+${e.ms} ms` }),
     })),
-    ...(record.governanceLog ?? []).map((e) => ({
+    // Governance steps come from the CLI and the guardian's view of the chain: ordered by when each was recorded.
+    ...[...(record.governanceLog ?? []).map((e) => ({
       at: e.at,
       step: `${e.decision} ${e.step}`,
       blockNumber: e.blockNumber,
@@ -419,7 +430,7 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
     })),
     ...(record.lift
       ? [{ at: record.lift.at, step: "lifted", blockNumber: record.lift.blockNumber, txHash: record.lift.txHash, txUrl: links.tx(record.lift.txHash), detail: "incident closed" }]
-      : []),
+      : [])].sort((a, b) => a.blockNumber - b.blockNumber || a.at.localeCompare(b.at)),
   ].map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as GovernorReport["timeline"][number]);
 
   const body: Omit<GovernorReport, "summary"> = {
@@ -447,7 +458,7 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
       ...(f.retracted ? { retracted: `${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}, at ${f.retracted.at}` } : {}),
     })),
     timeline,
-    funds: await readFunds(provider, record, contractAddress, vaultAsset, head.number),
+    funds: await readFunds(provider, record, contractAddress, vaultAsset, head.number, links),
     switch: {
       readAtBlock: head.number,
       readAt: iso(head.timestamp),
