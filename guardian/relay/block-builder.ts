@@ -201,7 +201,9 @@ export class BlockBuilder {
   private async findBrokenBundle(candidates: Candidate[], block: RpcBlock): Promise<{ bundle: Bundle; reason: string } | undefined> {
     const position = new Map(block.transactions.map((h, i) => [h.toLowerCase(), i]));
     const timestamp = Number(block.timestamp);
-    let expectedIndex = 0;
+    // Pool transactions that could not be taken out come first; after them, each bundle must sit
+    // contiguously, in order, before every public transaction.
+    let previous = -1;
     for (const c of candidates) {
       const { minTimestamp, maxTimestamp } = c.bundle;
       if ((minTimestamp && timestamp < minTimestamp) || (maxTimestamp && timestamp > maxTimestamp)) {
@@ -210,8 +212,8 @@ export class BlockBuilder {
       for (const hash of c.bundle.txHashes) {
         const index = position.get(hash.toLowerCase());
         if (index === undefined) return { bundle: c.bundle, reason: `tx ${hash} was not included (nonce or gas conflict with an earlier bundle)` };
-        if (index !== expectedIndex) return { bundle: c.bundle, reason: `tx ${hash} landed at index ${index}, not ${expectedIndex}` };
-        expectedIndex++;
+        if (previous >= 0 && index !== previous + 1) return { bundle: c.bundle, reason: `tx ${hash} landed at index ${index}, not right after index ${previous}` };
+        previous = index;
         if (c.bundle.revertingTxHashes.has(hash.toLowerCase())) continue;
         const receipt = await this.rpc.request<{ status: string }>("eth_getTransactionReceipt", [hash]);
         if (BigInt(receipt.status) !== 1n) return { bundle: c.bundle, reason: `tx ${hash} reverted in the block` };

@@ -260,6 +260,21 @@ describe("LocalRelay", function () {
     expect(await blockTxs(head + 1)).to.deep.equal([hashOf(bundled), hashOf(publicHigh), hashOf(publicLow)]);
   });
 
+  it("still lands bundles when the pool holds a transaction it cannot take out (impersonated, unsigned)", async function () {
+    const head = await provider.getBlockNumber();
+    const whale = "0x" + "77".repeat(20);
+    await provider.send("anvil_setBalance", [whale, "0xde0b6b3a7640000"]);
+    await provider.send("anvil_impersonateAccount", [whale]);
+    const impersonated: string = await provider.send("eth_sendTransaction", [{ from: whale, to: recipient, value: "0x1" }]);
+    const bundled = await signed(9);
+    const sent = await flashbots.sendRawBundle([bundled], head + 1);
+    if ("error" in sent) expect.fail(sent.error.message);
+    const built = await relay.buildBlock();
+    expect(built.includedBundles).to.deep.equal([sent.bundleHash]);
+    expect(await blockTxs(head + 1)).to.deep.equal([impersonated, hashOf(bundled)]);
+    await provider.send("anvil_stopImpersonatingAccount", [whale]);
+  });
+
   it("replaces and cancels bundles by replacementUuid", async function () {
     const head = await provider.getBlockNumber();
     const wallet = new Wallet(anvilKey(5));
