@@ -20,12 +20,23 @@ contract PausableVaultHandler {
     uint256 internal constant WAD = 1e18;
     uint256 internal constant USER_FUNDS = 1_000_000e18;
 
-    /// @dev One instant flow through the breaker, in the breaker's units: a share of the holdings in 1e18.
-    /// Outflows are rounded down and inflow credits up, so the ghost never overstates what the breaker allowed.
+    /// @dev One instant flow through the breaker: its assets, the tracked holdings just before it, and its share of the
+    /// holdings as the limit defines it (an outflow's share of the holdings it leaves, an inflow's share of the
+    /// holdings it joins), in 1e18. Outflow shares are rounded down and inflow shares up, so the ghost never
+    /// overstates what the breaker allowed.
     struct Flow {
         uint64 at;
         bool out;
         uint256 share;
+        uint256 assets;
+        uint256 holdingsBefore;
+    }
+
+    /// @dev A lift scheduled in the timelock for one trip (numbered in order), executed later by another action.
+    struct ScheduledLift {
+        bytes32 incidentId;
+        uint256 tripNumber;
+        bytes32 salt;
     }
 
     PausableVault public immutable vault;
@@ -39,6 +50,8 @@ contract PausableVaultHandler {
 
     Flow[] internal _flows;
     uint256[] internal _claimIds;
+    ScheduledLift[] internal _scheduledLifts;
+    mapping(bytes32 incidentId => bool) internal _usedIncidents;
 
     uint256 public ghostDeposited;
     uint256 public ghostDonated;
@@ -46,12 +59,16 @@ contract PausableVaultHandler {
     uint256 public ghostRecovered;
     /// @dev When the current trip must be over, by the rules: trip time + duration, a ratified expiry, or a lift.
     uint256 public ghostTripEndsAt;
+    /// @dev How many trips happened (by the guardian or by the outflow limit): the current trip's number.
+    uint256 public ghostTripCount;
     /// @dev Set if any call by the guardian or the attacker other than a trip changed anything it must not.
     bytes4 public ghostUnauthorizedSuccess;
     /// @dev Rules checked inside actions. forge ignores reverting handler calls (fail_on_revert = false), so a
     /// failed check is recorded here for the invariants to report instead of reverting.
     string public ghostBrokenFundsRule;
     string public ghostBrokenTripRule;
+    /// @dev Set if a lift scheduled for one trip executed against (or ended) a later trip, or failed on its own.
+    string public ghostBrokenLiftRule;
     uint256 public salt;
 
     constructor(
@@ -88,7 +105,9 @@ contract PausableVaultHandler {
         vm.prank(user);
         try vault.deposit(assets, user) {
             ghostDeposited += assets;
-            _flows.push(Flow(uint64(block.timestamp), false, _ceilDiv(assets * WAD, holdingsBefore + assets)));
+            _flows.push(
+                Flow(uint64(block.timestamp), false, _ceilDiv(assets * WAD, holdingsBefore + assets), assets, holdingsBefore)
+            );
         } catch {
             return;
         }
@@ -136,10 +155,17 @@ contract PausableVaultHandler {
         } else {
             uint256 paid = asset.balanceOf(user) - balanceBefore;
             ghostPaidToUsers += paid;
-            if (paid != 0) _flows.push(Flow(uint64(block.timestamp), true, (paid * WAD) / holdingsBefore));
+            if (paid != 0) {
+                _flows.push(Flow(uint64(block.timestamp), true, (paid * WAD) / holdingsBefore, paid, holdingsBefore));
+            }
         }
         // With action Trip an over-limit withdrawal trips the vault itself; the ghost follows the rule for it too.
-        if (!wasTripped && vault.isTripped()) ghostTripEndsAt = block.timestamp + vault.tripDuration();
+        if (!wasTripped && vault.isTripped()) {
+            ghostTripEndsAt = block.timestamp + vault.tripDuration();
+            ++ghostTripCount;
+            (bytes32 incidentId, , , ) = vault.incident();
+            _usedIncidents[incidentId] = true;
+        }
     }
 
     function settleClaim(uint256 claimSeed) external {
@@ -174,13 +200,25 @@ contract PausableVaultHandler {
 
     // ------------------------------------------------------------------ guardian
 
+    /// @dev Four distinct ids, so that sequences often try to trip again with an id that tripped before.
     function trip(uint256 incidentSeed) external {
-        bytes32 incidentId = keccak256(abi.encode("incident", incidentSeed));
+        bytes32 incidentId = keccak256(abi.encode("incident", incidentSeed % 4));
         bool active = vault.isTripped();
         vm.prank(guardian);
-        bool tripped = vault.trip(incidentId);
-        if (tripped == active) ghostBrokenTripRule = "a trip must trip exactly when no trip is active";
-        if (tripped) ghostTripEndsAt = block.timestamp + vault.tripDuration();
+        try vault.trip(incidentId) returns (bool tripped) {
+            if (tripped == active) ghostBrokenTripRule = "a trip must trip exactly when no trip is active";
+            if (tripped && _usedIncidents[incidentId]) ghostBrokenTripRule = "an incident id tripped twice";
+            if (tripped) {
+                ghostTripEndsAt = block.timestamp + vault.tripDuration();
+                ++ghostTripCount;
+                _usedIncidents[incidentId] = true;
+            }
+        } catch (bytes memory reason) {
+            bytes memory reused = abi.encodeWithSelector(ICircuitBreaker.CircuitBreakerIncidentReused.selector, incidentId);
+            if (active || !_usedIncidents[incidentId] || keccak256(reason) != keccak256(reused)) {
+                ghostBrokenTripRule = "a trip reverted other than for a reused id with no trip active";
+            }
+        }
     }
 
     // ------------------------------------------------------------------ governance, through the timelock
@@ -191,6 +229,46 @@ contract PausableVaultHandler {
         _scheduleAndExecute(abi.encodeCall(ICircuitBreaker.lift, (incidentId)));
         // A lift ends an active trip now; a trip that already lapsed stays ended when it lapsed.
         if (ghostTripEndsAt > block.timestamp) ghostTripEndsAt = block.timestamp;
+    }
+
+    /// @dev Schedules a lift of the current trip and leaves it waiting: {executeScheduledLift} runs it later, after
+    /// whatever other actions (lapses, new trips, reused ids) came in between.
+    function scheduleLift() external {
+        (bytes32 incidentId, , , ) = vault.incident();
+        if (incidentId == bytes32(0)) return;
+        bytes32 operationSalt = bytes32(++salt);
+        bytes memory data = abi.encodeCall(ICircuitBreaker.lift, (incidentId));
+        uint256 delay = timelock.getMinDelay();
+        vm.prank(governor);
+        timelock.schedule(address(vault), 0, data, bytes32(0), operationSalt, delay);
+        _scheduledLifts.push(ScheduledLift(incidentId, ghostTripCount, operationSalt));
+    }
+
+    /// @dev A lift scheduled for trip N may end trip N (or do nothing once it is over), never a later trip.
+    function executeScheduledLift(uint256 seed) external {
+        if (_scheduledLifts.length == 0) return;
+        uint256 index = seed % _scheduledLifts.length;
+        ScheduledLift memory scheduled = _scheduledLifts[index];
+        _scheduledLifts[index] = _scheduledLifts[_scheduledLifts.length - 1];
+        _scheduledLifts.pop();
+        bytes memory data = abi.encodeCall(ICircuitBreaker.lift, (scheduled.incidentId));
+        uint256 readyAt = timelock.getTimestamp(timelock.hashOperation(address(vault), 0, data, bytes32(0), scheduled.salt));
+        if (block.timestamp < readyAt) vm.warp(readyAt);
+        bool active = vault.isTripped();
+        vm.prank(governor);
+        try timelock.execute(address(vault), 0, data, bytes32(0), scheduled.salt) {
+            if (scheduled.tripNumber != ghostTripCount) {
+                ghostBrokenLiftRule = "a lift scheduled for one trip executed against a later trip";
+            }
+            if (ghostTripEndsAt > block.timestamp) ghostTripEndsAt = block.timestamp;
+        } catch {
+            if (scheduled.tripNumber == ghostTripCount) {
+                ghostBrokenLiftRule = "a lift scheduled for the current trip failed to execute";
+            }
+        }
+        if (scheduled.tripNumber != ghostTripCount && active && !vault.isTripped()) {
+            ghostBrokenLiftRule = "a lift scheduled for one trip ended a later trip";
+        }
     }
 
     function governanceRatify(uint256 extension) external {
