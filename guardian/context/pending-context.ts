@@ -1,5 +1,6 @@
 import { WebSocketProvider, concat, keccak256, type SocketSubscriber } from "ethers";
 import type { Logger } from "pino";
+import { z } from "zod";
 import type { RpcClient } from "../chain/types";
 import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
@@ -37,6 +38,24 @@ export type PendingSource =
   | { mode: "subscribe"; wsUrl: string }
   /** `txpool_content` every `intervalMs` (works over plain HTTP on geth, reth, anvil). */
   | { mode: "poll"; intervalMs: number };
+
+/** A chain's mempool watch in the YAML config (for `chains[].mempool`). */
+export const mempoolConfigSchema = z
+  .object({
+    /** `subscribe` uses the chain's `ws` URL; `poll` reads `txpool_content` over HTTP. */
+    mode: z.enum(["subscribe", "poll"]).default("subscribe"),
+    pollIntervalMs: z.number().int().min(20).max(60_000).default(250),
+  })
+  .strict();
+
+export type MempoolConfig = z.infer<typeof mempoolConfigSchema>;
+
+/** The watch source for a chain's mempool config; subscribing needs the chain's websocket URL. */
+export function pendingSource(mempool: MempoolConfig, wsUrl: string | undefined): PendingSource {
+  if (mempool.mode === "poll") return { mode: "poll", intervalMs: mempool.pollIntervalMs };
+  if (!wsUrl) throw new Error('mempool.mode "subscribe" needs the chain\'s ws URL; set chains[].ws or use mode: poll');
+  return { mode: "subscribe", wsUrl };
+}
 
 export interface PendingContextOptions {
   rpc: RpcClient;

@@ -3,7 +3,7 @@ import { JsonRpcProvider, Wallet, parseEther } from "ethers";
 import pino from "pino";
 import { ReentrancyAttacker__factory, VulnerableBank__factory, type ReentrancyAttacker, type VulnerableBank } from "../../../typechain-types";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
-import { PendingContextWatcher, detectPending, type PendingSource } from "../../../guardian/context/pending-context";
+import { PendingContextWatcher, detectPending, mempoolConfigSchema, pendingSource, type PendingSource } from "../../../guardian/context/pending-context";
 import type { BlockContext } from "../../../guardian/context/types";
 import { reentrancyDetector } from "../../../guardian/detectors/reentrancy";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
@@ -114,5 +114,12 @@ describe("PendingContextWatcher", function () {
       await until(() => contexts.some((c) => c.transactions[0].hash === attackHash.toLowerCase()));
     });
     await relay.buildBlock();
+  });
+
+  it("reads the mempool watch from config, and needs a websocket to subscribe", function () {
+    expect(pendingSource(mempoolConfigSchema.parse({ mode: "poll" }), undefined)).to.deep.equal({ mode: "poll", intervalMs: 250 });
+    expect(pendingSource(mempoolConfigSchema.parse({}), "ws://127.0.0.1:8546")).to.deep.equal({ mode: "subscribe", wsUrl: "ws://127.0.0.1:8546" });
+    expect(() => pendingSource(mempoolConfigSchema.parse({}), undefined)).to.throw(/set chains\[\]\.ws or use mode: poll/);
+    expect(mempoolConfigSchema.safeParse({ mode: "gossip" }).success).to.equal(false);
   });
 });
