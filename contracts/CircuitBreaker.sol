@@ -76,7 +76,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         uint64 count;
     }
 
-    /// @dev Who tripped and when: read only by views and events, so kept out of the hot slot.
+    /// @dev Who tripped and when: read only by views and events, so kept out of the hot slot. Kept per incident id: a
+    /// record with a trip time (never 0 on a real chain) marks an id that already tripped. Ids are single-use, so a
+    /// lift or ratification scheduled for one trip can never act on a later one; the cost is a fresh slot per trip.
     struct IncidentRecord {
         address guardian;
         uint48 trippedAt;
@@ -84,12 +86,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
 
     TripSlot private _tripSlot;
     bytes32 private _incidentId;
-    IncidentRecord private _incidentRecord;
     mapping(bytes4 op => bool exempt) private _exempt;
     mapping(address asset => uint256 word) private _flows;
-    /// @dev Every incident id that ever tripped: an id trips at most once, so a lift or ratification scheduled for one
-    /// trip can never act on a later one.
-    mapping(bytes32 incidentId => bool tripped) private _trippedIncidents;
+    mapping(bytes32 incidentId => IncidentRecord) private _incidents;
 
     /// @param governance The timelock: gets DEFAULT_ADMIN_ROLE and GOVERNOR_ROLE (GOVERNOR_ROLE administers guardians).
     /// @param guardians The initial guardians.
@@ -166,8 +165,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         view
         returns (bytes32 incidentId, address guardian, uint64 trippedAt, uint64 expiresAt)
     {
-        IncidentRecord memory record = _incidentRecord;
-        return (_incidentId, record.guardian, record.trippedAt, _tripSlot.expiresAt);
+        incidentId = _incidentId;
+        IncidentRecord memory record = _incidents[incidentId];
+        return (incidentId, record.guardian, record.trippedAt, _tripSlot.expiresAt);
     }
 
     /// @inheritdoc ICircuitBreaker
@@ -312,12 +312,11 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         if (incidentId == bytes32(0)) revert CircuitBreakerInvalidIncident();
         TripSlot memory slot = _tripSlot;
         if (block.timestamp < slot.expiresAt) return false;
-        if (_trippedIncidents[incidentId]) revert CircuitBreakerIncidentReused(incidentId);
-        _trippedIncidents[incidentId] = true;
+        if (_incidents[incidentId].trippedAt != 0) revert CircuitBreakerIncidentReused(incidentId);
         uint48 expiresAt = uint48(block.timestamp) + slot.duration;
         _tripSlot = TripSlot({expiresAt: expiresAt, duration: slot.duration, count: slot.count + 1});
         _incidentId = incidentId;
-        _incidentRecord = IncidentRecord({guardian: guardian, trippedAt: uint48(block.timestamp)});
+        _incidents[incidentId] = IncidentRecord({guardian: guardian, trippedAt: uint48(block.timestamp)});
         emit Tripped(incidentId, guardian, expiresAt);
         return true;
     }
