@@ -34,8 +34,8 @@ export interface GovernanceContext {
   /** An operation that must be executed first; zero for none. */
   predecessor?: string;
   /**
-   * Defaults to the incident id, as the incident record's governance actions use, so both name the same
-   * timelock operation and scheduling the same decision twice is refused by the timelock.
+   * Defaults to the incident id, so the incident record, the governor report and `failsafe governance`
+   * all name the same timelock operation, and scheduling the same decision twice is refused by the timelock.
    */
   salt?: string;
   /** The Safe that will import the batch (its meta.createdFromSafeAddress). */
