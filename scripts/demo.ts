@@ -2,7 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { Wallet, formatEther } from "ethers";
-import { ConfigError, loadConfig } from "../guardian/config/loadConfig";
+import { ConfigError, loadConfig, type LoadedConfig } from "../guardian/config/loadConfig";
+import { decide } from "../guardian/decisions/policy";
 import { anvilKey } from "../guardian/ops/anvil";
 import { startLab, type Lab } from "./scenarios/lab";
 import { prepareVaultDrain, runVaultDrain } from "./scenarios/scenarios";
@@ -64,6 +65,7 @@ async function main(argv: string[]): Promise<number> {
   out();
 
   let lab: Lab | undefined;
+  let loaded: LoadedConfig | undefined;
   const stopLab = async () => {
     const running = lab;
     lab = undefined;
@@ -88,7 +90,11 @@ async function main(argv: string[]): Promise<number> {
       pacing: { mode: "interval", blockTimeMs },
       guardians: [guardian],
       dir: runDir,
-      onFinding: (_g, f, pending) => out(`  guardian: ${f.severity} ${f.detectorId} finding${pending ? " on a pending transaction" : ""} in block ${f.blockNumber}: ${f.title}`),
+      onFinding: (_g, f, pending) => {
+        const decision = loaded && decide(f, loaded.config.policy, loaded.config.contracts.find((c) => c.address === f.contract)?.name);
+        const verdict = decision ? ` -> policy: ${decision.action}${decision.rule === "default" ? "" : ` (rule ${decision.rule})`}` : "";
+        out(`  guardian: ${f.severity} ${f.detectorId} finding${pending ? " on a pending transaction" : ""} in block ${f.blockNumber}: ${f.title}${verdict}`);
+      },
     });
     anvils.push(lab.anvil);
     const relay = await lab.startRelay();
@@ -116,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
         logFile: path.join(runDir, "guardian.log"),
       }),
     );
-    loadConfig(configFile);
+    loaded = loadConfig(configFile);
     const running = await lab.startGuardian("guardian", configFile);
     out(`3. guardian started on ${rel(TEMPLATE)} (filled in: ${rel(configFile)}); watching the vault for outflow spikes`);
     await lab.mine();
