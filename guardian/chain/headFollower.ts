@@ -56,7 +56,7 @@ export class HeadFollower {
 
   constructor(private readonly options: HeadFollowerOptions) {
     this.log = options.logger;
-    this.batchSize = options.batchSize ?? 25;
+    this.batchSize = options.batchSize ?? 100;
     this.tracker = this.freshTracker();
   }
 

@@ -239,6 +239,9 @@ async function main(): Promise<void> {
       headBlocks: headTimings.length,
       p50BlockMs: round(percentile(total, 50)),
       p99BlockMs: round(percentile(total, 99)),
+      p50ContextMs: round(percentile(sorted((t) => t.contextMs), 50)),
+      p50DetectMs: round(percentile(sorted((t) => t.detectMs), 50)),
+      p50CommitMs: round(percentile(sorted((t) => t.commitMs), 50)),
       p99ContextMs: round(percentile(sorted((t) => t.contextMs), 99)),
       p99DetectMs: round(percentile(sorted((t) => t.detectMs), 99)),
       p99CommitMs: round(percentile(sorted((t) => t.commitMs), 99)),
@@ -250,6 +253,7 @@ async function main(): Promise<void> {
       ["guardian catch-up, all detectors", `${result.guardianBlocksPerSec} blocks/s (best of ${guardianRuns.map((x) => round(x)).join(", ")}), ${findings} findings`],
       ["ratio guardian / raw", `${result.ratio} (target >= 0.8)`],
       ["following head, per block p50 / p99", `${result.p50BlockMs} / ${result.p99BlockMs} ms over ${result.headBlocks} blocks (target p99 <= 50)`],
+      ["  p50 of: context / detectors / commit", `${result.p50ContextMs} / ${result.p50DetectMs} / ${result.p50CommitMs} ms`],
       ["  p99 of: context / detectors / commit", `${result.p99ContextMs} / ${result.p99DetectMs} / ${result.p99CommitMs} ms`],
       ["RSS", `${result.rssMb} MB`],
       ["for reference: callTracer, one block", `${round(callTracerBlockMs)} ms (anvil re-executes per transaction)`],
@@ -259,7 +263,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
     await anvil.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`kept ${dir}\n`);
   }
 }
 
