@@ -90,6 +90,8 @@ export class IndexStore {
   private readonly stmt: Record<string, Statement>;
   /** The address dictionary is append-only, so ids can be cached for the life of the process. */
   private readonly refs = new Map<string, number>();
+  private readonly addresses = new Map<number, string>();
+  private addressesLoaded = 0;
 
   constructor(readonly db: Database) {
     // The checkpoint, posting and ranking trees take inserts all over their key space; SQLite's default
@@ -122,14 +124,12 @@ export class IndexStore {
          WHERE b.asset = ? AND b.token_id = ? AND b.balance > '${ZERO}' ORDER BY b.balance DESC, a.address LIMIT ?`,
       ).raw(),
       holdersAt: p(
-        `SELECT a.address, x.balance FROM (
-           SELECT b.holder, (SELECT c.balance FROM idx_checkpoints c
-                             WHERE c.asset = b.asset AND c.token_id = b.token_id AND c.holder = b.holder AND c.block_number <= @block
-                             ORDER BY c.block_number DESC LIMIT 1) AS balance
-           FROM idx_balances b WHERE b.asset = @asset AND b.token_id = @tokenId) x
-         JOIN idx_addresses a ON a.id = x.holder
-         WHERE x.balance > '${ZERO}' ORDER BY x.balance DESC, a.address`,
+        `SELECT b.holder, (SELECT c.balance FROM idx_checkpoints c
+                           WHERE c.asset = b.asset AND c.token_id = b.token_id AND c.holder = b.holder AND c.block_number <= @block
+                           ORDER BY c.block_number DESC LIMIT 1)
+         FROM idx_balances b WHERE b.asset = @asset AND b.token_id = @tokenId`,
       ).raw(),
+      addressesAfter: p("SELECT id, address FROM idx_addresses WHERE id > ? ORDER BY id").raw(),
       idsOfHolderAt: p(
         `SELECT b.token_id, (SELECT c.balance FROM idx_checkpoints c
                              WHERE c.asset = b.asset AND c.token_id = b.token_id AND c.holder = b.holder AND c.block_number <= @block
@@ -177,6 +177,20 @@ export class IndexStore {
     return id;
   }
 
+  /** Address of a dictionary id; the reverse map grows by reading only ids it has not seen. */
+  private addressOf(id: number): string {
+    let address = this.addresses.get(id);
+    if (address === undefined) {
+      for (const [rowId, rowAddress] of this.stmt.addressesAfter.all(this.addressesLoaded) as [number, string][]) {
+        this.addresses.set(rowId, rowAddress);
+        this.addressesLoaded = rowId;
+      }
+      address = this.addresses.get(id);
+      if (address === undefined) throw new IndexStoreError(`address id ${id} is not in idx_addresses`);
+    }
+    return address;
+  }
+
   /** The id of an address the index has seen, without creating one for a read. */
   private knownRef(address: string): number | undefined {
     const id = this.refs.get(address) ?? (this.stmt.findRef.get(address) as number | undefined);
@@ -211,6 +225,8 @@ export class IndexStore {
       for (const table of TABLES) this.db.prepare(`DELETE FROM ${table}`).run();
     })();
     this.refs.clear();
+    this.addresses.clear();
+    this.addressesLoaded = 0;
   }
 
   /** Folds head-balance changes into idx_totals: the sum and the count of non-zero holders per asset. */
@@ -351,10 +367,17 @@ export class IndexStore {
   holders(token: string, tokenId: string, block?: number, limit?: number): Holding[] {
     const asset = this.knownRef(token);
     if (asset === undefined) return [];
-    const rows = (block === undefined ? this.stmt.topHolders.all(asset, tokenId, limit ?? -1) : this.stmt.holdersAt.all({ asset, tokenId, block })) as [string, string][];
-    const out: Holding[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) out[i] = { holder: rows[i][0], balance: decodeBalance(rows[i][1]) };
-    return out;
+    if (block === undefined) {
+      const rows = this.stmt.topHolders.all(asset, tokenId, limit ?? -1) as [string, string][];
+      return rows.map(([holder, balance]) => ({ holder, balance: decodeBalance(balance) }));
+    }
+    // One index seek per holder in C; ranking in JS, which is cheaper than an SQL sort joined to addresses.
+    const out: Holding[] = [];
+    for (const [holder, balance] of this.stmt.holdersAt.all({ asset, tokenId, block }) as [number, string | null][]) {
+      if (balance !== null && balance !== ZERO) out.push({ holder: this.addressOf(holder), balance: decodeBalance(balance) });
+    }
+    out.sort((a, b) => (a.balance === b.balance ? (a.holder < b.holder ? -1 : 1) : a.balance > b.balance ? -1 : 1));
+    return limit === undefined ? out : out.slice(0, limit);
   }
 
   /** The maintained sum and number of non-zero holders of a token (an ERC-1155 id) at the cursor. */
