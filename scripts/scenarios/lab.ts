@@ -105,6 +105,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
   } catch (err) {
     provider.destroy();
     await anvil.stop();
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
 
