@@ -5,7 +5,7 @@ import type { BlockContextBuilder } from "./context/buildBlockContext";
 import type { BlockContext } from "./context/types";
 import type { FindingSink } from "./decisions/types";
 import type { Detector, Finding } from "./detectors/types";
-import type { GuardianStore } from "./state/guardianStore";
+import { bigintSafe, type GuardianStore } from "./state/guardianStore";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/healthServer";
 import { LookAhead } from "./context/lookAhead";
@@ -70,7 +70,7 @@ export class Pipeline {
     this.log = deps.logger;
     // Snapshot through JSON, exactly as the store would hand it back.
     this.initialStates = new Map(
-      [...this.detectorStates()].map(([k, v]) => [k, JSON.parse(JSON.stringify(v ?? null, (_key, x) => (typeof x === "bigint" ? x.toString() : x)))]),
+      [...this.detectorStates()].map(([k, v]) => [k, JSON.parse(JSON.stringify(v ?? null, bigintSafe))]),
     );
   }
 

@@ -70,7 +70,8 @@ export interface ReorgCommit {
   detectorStates: Map<string, unknown>;
 }
 
-function bigintSafe(_key: string, value: unknown): unknown {
+/** JSON.stringify replacer for what the store writes: bigints as decimal strings. */
+export function bigintSafe(_key: string, value: unknown): unknown {
   return typeof value === "bigint" ? value.toString() : value;
 }
 
