@@ -151,6 +151,17 @@ async function propose(decision: GovernanceDecision, o: DecisionFlags & { config
       out.write(`already scheduled: operation is ${planned.operation.state}${readyAt ? `, ready at ${new Date(readyAt * 1000).toISOString()}` : ""}\n`);
       return;
     }
+    // A ratification's expiry (and a recovery's amount) follow the chain, so proposing again builds a new
+    // operation: refuse to queue a second one while the first is still pending.
+    for (const e of record.governanceLog ?? []) {
+      if (e.decision !== decision || e.step !== "scheduled" || e.operationId === payload.timelock.operationId) continue;
+      const state = Number(await timelock.getOperationState(e.operationId));
+      if (state === 1 || state === 2) {
+        throw new GovernanceCommandError(
+          `a ${decision} of incident ${record.id} is already scheduled as operation ${e.operationId} (${state === 2 ? "ready" : `ready at ${new Date((e.readyAt ?? 0) * 1000).toISOString()}`}); execute it, or have a canceller cancel it, before proposing another`,
+        );
+      }
+    }
     if (!(await timelock.hasRole(await timelock.PROPOSER_ROLE(), signer.address))) {
       throw new GovernanceCommandError(`the governance key ${signer.address} does not hold PROPOSER_ROLE on the timelock ${payload.timelock.address}; use the Governor proposal or the Safe batch instead`);
     }
@@ -158,7 +169,7 @@ async function propose(decision: GovernanceDecision, o: DecisionFlags & { config
     const receipt = await mined(tx, "schedule");
     const readyAt = Number(await timelock.getTimestamp(payload.timelock.operationId));
     const minedAt = chainTime(await receipt.getBlock());
-    logStep(ctx, record, payload, "scheduled", receipt, readyAt);
+    logStep(ctx, record, callOf(payload), "scheduled", receipt, readyAt);
     out.write(`scheduled  tx ${receipt.hash} in block ${receipt.blockNumber}\n`);
     out.write(`ready at   ${new Date(readyAt * 1000).toISOString()} (${humanSpan(readyAt - minedAt)}, chain time)\n`);
     out.write(`then run   failsafe governance execute --incident ${record.id} --action ${decision} -c ${o.config}\n`);
@@ -167,14 +178,29 @@ async function propose(decision: GovernanceDecision, o: DecisionFlags & { config
   }
 }
 
-function logStep(ctx: IncidentContext, record: IncidentRecord, payload: Pick<GovernancePayload, "decision" | "action" | "timelock">, step: GovernanceLogEntry["step"], receipt: TransactionReceipt, readyAt?: number): void {
+/** One timelock operation, wherever it came from: a payload, or what the incident record logged. */
+interface TimelockCall {
+  decision: GovernanceDecision;
+  timelock: string;
+  to: string;
+  data: string;
+  predecessor: string;
+  salt: string;
+  operationId: string;
+}
+
+function callOf(p: GovernancePayload): TimelockCall {
+  return { decision: p.decision, timelock: p.timelock.address, to: p.action.to, data: p.action.data, predecessor: p.timelock.predecessor, salt: p.timelock.salt, operationId: p.timelock.operationId };
+}
+
+function logStep(ctx: IncidentContext, record: IncidentRecord, call: TimelockCall, step: GovernanceLogEntry["step"], receipt: TransactionReceipt, readyAt?: number): void {
   ctx.recorder.recordGovernance(record.id, {
-    decision: payload.decision,
+    decision: call.decision,
     step,
     at: new Date().toISOString(),
-    operationId: payload.timelock.operationId,
-    timelock: payload.timelock.address,
-    call: { to: payload.action.to, data: payload.action.data, predecessor: payload.timelock.predecessor, salt: payload.timelock.salt },
+    operationId: call.operationId,
+    timelock: call.timelock,
+    call: { to: call.to, data: call.data, predecessor: call.predecessor, salt: call.salt },
     txHash: receipt.hash,
     blockNumber: receipt.blockNumber,
     ...(readyAt !== undefined ? { readyAt } : {}),
@@ -182,12 +208,7 @@ function logStep(ctx: IncidentContext, record: IncidentRecord, payload: Pick<Gov
 }
 
 /** What `execute` runs: a payload file, else the operation `propose` scheduled, else (lift only) the deterministic lift. */
-async function operationToExecute(
-  ctx: IncidentContext,
-  record: IncidentRecord,
-  decision: GovernanceDecision,
-  payloadFile: string | undefined,
-): Promise<Pick<GovernancePayload, "decision" | "action" | "timelock">> {
+async function callToExecute(ctx: IncidentContext, record: IncidentRecord, decision: GovernanceDecision, payloadFile: string | undefined): Promise<TimelockCall> {
   if (payloadFile) {
     let parsed: GovernancePayload;
     try {
@@ -198,22 +219,20 @@ async function operationToExecute(
     if (parsed.decision !== decision || !parsed.timelock?.operationId || !parsed.action?.data) {
       throw new UsageError(`--payload: ${payloadFile} is not a ${decision} payload written by failsafe governance propose (a <decision>.payload.json)`);
     }
-    return parsed;
+    const call = callOf(parsed);
+    if (!isAddress(call.timelock) || !isAddress(call.to) || !isHexString(call.salt, 32) || !isHexString(call.predecessor, 32) || !isHexString(call.data)) {
+      throw new UsageError(`--payload: ${payloadFile} has a malformed timelock call`);
+    }
+    return call;
   }
   const scheduled = [...(record.governanceLog ?? [])].reverse().find((e) => e.decision === decision && e.step === "scheduled");
-  if (scheduled) {
-    return {
-      decision,
-      action: { to: scheduled.call.to, value: "0", data: scheduled.call.data, signature: "", args: {} },
-      timelock: { address: scheduled.timelock, operationId: scheduled.operationId, predecessor: scheduled.call.predecessor, salt: scheduled.call.salt } as GovernancePayload["timelock"],
-    };
-  }
+  if (scheduled) return { decision, timelock: scheduled.timelock, ...scheduled.call, operationId: scheduled.operationId };
   if (decision !== "lift") {
     throw new UsageError(`--action ${decision}: no scheduled ${decision} is recorded for incident ${record.id}; pass --payload <the ${decision}.payload.json that was scheduled>`);
   }
   const planned = await planDecision(record, decision, await ctx.reportDeps(record));
   if (!planned.payload) throw new GovernanceCommandError(`cannot execute lift for incident ${record.id}: ${planned.reason}`);
-  return planned.payload;
+  return callOf(planned.payload);
 }
 
 async function execute(o: { config: string; incident: string; action: string; payload?: string }): Promise<void> {
@@ -224,12 +243,11 @@ async function execute(o: { config: string; incident: string; action: string; pa
     const record = ctx.resolve(o.incident, "--incident");
     const signer = await governanceSigner(ctx, record.chainId, "to execute");
     if (!signer) throw new UsageError(`${ctx.loaded.file}: governance.signer: execute sends a transaction; configure a governance key ({ keyEnv: NAME } or { keystore: FILE, passwordEnv: NAME })`);
-    const op = await operationToExecute(ctx, record, decision, o.payload);
-    const { to, data } = op.action;
-    const { predecessor, salt, address } = op.timelock;
+    const call = await callToExecute(ctx, record, decision, o.payload);
+    const { to, data, predecessor, salt } = call;
+    const address = call.timelock;
     const operationId = keccak256(coder.encode(["address", "uint256", "bytes", "bytes32", "bytes32"], [to, 0n, data, predecessor, salt]));
-    if (operationId !== op.timelock.operationId) throw new UsageError(`--payload: the operation id does not match its call (expected ${operationId})`);
-    if (!isHexString(salt, 32) || !isAddress(address)) throw new UsageError("--payload: malformed timelock salt or address");
+    if (operationId !== call.operationId) throw new UsageError(`--payload: the operation id ${call.operationId} does not match its call (which hashes to ${operationId})`);
 
     const timelock = TimelockedRecovery__factory.connect(address, signer);
     const [state, readyAt, head] = await Promise.all([timelock.getOperationState(operationId), timelock.getTimestamp(operationId), signer.provider!.getBlock("latest")]);
@@ -250,7 +268,7 @@ async function execute(o: { config: string; incident: string; action: string; pa
     }
     const tx = await signer.sendTransaction({ to: address, data: timelockInterface.encodeFunctionData("execute", [to, 0n, data, predecessor, salt]) });
     const receipt = await mined(tx, "execute");
-    logStep(ctx, record, { ...op, timelock: { ...op.timelock, operationId } }, "executed", receipt);
+    logStep(ctx, record, call, "executed", receipt);
     const out = process.stdout;
     out.write(`executed   ${decision} of incident ${record.id}\n  operation  ${operationId}\n  tx         ${receipt.hash} (block ${receipt.blockNumber})\n`);
 

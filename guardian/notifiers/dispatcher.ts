@@ -542,6 +542,13 @@ export class AlertDispatcher implements FindingSink {
     };
     const announced = draft.kind === "retraction" ? [] : findings.map((f) => f.id);
     const deliveries = this.#deps.store.recordAlert(message, announced, targets, Date.now());
+    if (!deliveries) {
+      // Another process sharing the store announced this trip or lift first; its alert carries ours.
+      const earlier = this.#deps.store.incidentAlert(message.kind as "trip" | "lift", message.incidentId!);
+      if (earlier) this.#deps.store.addFindings(earlier.id, announced);
+      this.#log.info({ alert_id: message.id, kind: message.kind, incident_id: message.incidentId }, "alert already raised for this incident");
+      return;
+    }
     this.#deps.metrics?.alerts.inc({ kind: message.kind, severity: message.severity });
     this.#log.info(
       { alert_id: message.id, kind: message.kind, severity: message.severity, incident: message.incidentKey, targets: deliveries.length },

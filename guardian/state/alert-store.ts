@@ -133,21 +133,27 @@ export class AlertStore {
   /**
    * Records an alert, the findings it announced (all of them, also those the message text had to leave
    * out) and one pending delivery per target, atomically. Retractions announce nothing.
+   *
+   * A trip or lift alert is recorded once per incident id, even when the guardian and a one-shot command
+   * (`failsafe governance execute`) share the database: the check and the insert run under SQLite's write
+   * lock (BEGIN IMMEDIATE). Returns undefined, recording nothing, when that alert already exists.
    */
   recordAlert(
     message: AlertMessage,
     announced: readonly string[],
     targets: readonly { notifier: string; recipient: string }[],
     now: number,
-  ): DeliveryRow[] {
+  ): DeliveryRow[] | undefined {
     return this.#db.transaction(() => {
+      const once = (message.kind === "trip" || message.kind === "lift") && message.incidentId !== undefined;
+      if (once && this.#stmt.incidentAlert.get(message.kind, message.incidentId!.toLowerCase())) return undefined;
       this.#stmt.insertAlert.run(message.id, message.incidentKey, message.kind, message.severity, JSON.stringify(message), now);
       for (const id of announced) this.#stmt.insertFinding.run(message.id, id);
       return targets.map((t) => {
         const id = Number(this.#stmt.insertDelivery.run(message.id, t.notifier, t.recipient, now).lastInsertRowid);
         return { id, alertId: message.id, notifier: t.notifier, recipient: t.recipient, status: "pending" as const, attempts: 0, lastError: null };
       });
-    })();
+    }).immediate();
   }
 
   startAttempt(deliveryId: number, attempt: number, now: number): void {

@@ -286,8 +286,18 @@ governance:
     const missing = await failsafe(["incident", "show", "0xdeadbeef", "-c", configFile]);
     expect(missing.code).to.equal(2);
     expect(missing.stderr).to.match(/^error: <id>: no incident 0xdeadbeef in .*guardian\.sqlite \(2 incidents; see failsafe incident list\)\n$/);
-    const noKey = await failsafe(["governance", "execute", "--incident", "0x", "--action", "lift", "-c", configFile]);
-    expect(noKey.code).to.equal(2);
-    expect(noKey.stderr).to.match(/^error: --incident: expected an incident id/);
+    const badId = await failsafe(["governance", "execute", "--incident", "0x", "--action", "lift", "-c", configFile]);
+    expect(badId.code).to.equal(2);
+    expect(badId.stderr).to.match(/^error: --incident: expected an incident id/);
+
+    // A ratification's expiry follows the clock: proposing again must not queue a second one beside the first.
+    const latest = (JSON.parse((await failsafe(["incident", "list", "-c", configFile, "--format", "json"])).stdout) as { id: string }[]).at(-1)!.id;
+    const first = await failsafe(["governance", "propose", "ratify", "--incident", latest, "-c", configFile, "--out", path.join(dir, "ratify")]);
+    expect(first.code, first.stderr).to.equal(0);
+    await provider.send("evm_increaseTime", [30]);
+    await provider.send("evm_mine", []);
+    const second = await failsafe(["governance", "propose", "ratify", "--incident", latest, "-c", configFile, "--out", path.join(dir, "ratify")]);
+    expect(second.code).to.equal(1);
+    expect(second.stderr).to.match(/^error: a ratify of incident 0x[0-9a-f]{64} is already scheduled as operation 0x[0-9a-f]{64} \(ready at .+\); execute it, or have a canceller cancel it, before proposing another\n$/);
   });
 });
