@@ -234,15 +234,15 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
         }
         uint256 used = _decayedUsed(word);
         uint256 share;
-        uint256 cap;
+        uint256 capacity;
         unchecked {
-            // 0 < amount <= holdings < 2^112, so amount * 1e18 < 2^172; used, share and cap are at most 2^61.
+            // 0 < amount <= holdings < 2^112, so amount * 1e18 < 2^172; used, share and capacity are at most 2^61.
             // Rounded up so that many small outflows can never add up to more than the limit.
             share = (amount * _WAD - 1) / holdings + 1;
-            cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _HALF_WAD_PER_BPS;
+            capacity = ((word >> _BPS_SHIFT) & _BPS_MASK) * _HALF_WAD_PER_BPS;
             used += share;
         }
-        if (used > cap) {
+        if (used > capacity) {
             uint256 available = _available(word, holdings, used - share);
             OutflowAction action = _action(word);
             if (action == OutflowAction.Revert) revert CircuitBreakerOutflowExceeded(asset, amount, available);
@@ -405,9 +405,9 @@ abstract contract CircuitBreaker is AccessControl, ICircuitBreaker {
     }
 
     function _available(uint256 word, uint256 holdings, uint256 used) private pure returns (uint256) {
-        uint256 cap = ((word >> _BPS_SHIFT) & _BPS_MASK) * _HALF_WAD_PER_BPS;
-        if (cap == 0) return holdings;
-        return used >= cap ? 0 : ((cap - used) * holdings) / _WAD;
+        uint256 capacity = ((word >> _BPS_SHIFT) & _BPS_MASK) * _HALF_WAD_PER_BPS;
+        if (capacity == 0) return holdings;
+        return used >= capacity ? 0 : ((capacity - used) * holdings) / _WAD;
     }
 
     function _action(uint256 word) private pure returns (OutflowAction) {
