@@ -6,7 +6,8 @@ import { GuardianMetrics } from "../ops/metrics";
 import { startHealthServer } from "../ops/healthServer";
 import { onShutdownSignal } from "../ops/shutdown";
 import { createSinks } from "../sinks";
-import { startGuardian } from "../guardian";
+import { startGuardian, type RunningGuardian } from "../guardian";
+import type { FindingSink } from "../decisions/types";
 
 export function register(program: Command): void {
   program
@@ -20,24 +21,32 @@ export function register(program: Command): void {
       const metrics = new GuardianMetrics({ defaultMetrics: true });
       const db = openDatabase(config.store.path);
       let server: Awaited<ReturnType<typeof startHealthServer>> | undefined;
+      let sinks: FindingSink[] = [];
+      let guardian: RunningGuardian | undefined;
       try {
-        const sinks = await createSinks({ loaded, db, logger, metrics });
-        const guardian = await startGuardian({ loaded, db, logger, metrics, sinks });
+        // The port is claimed first, so a clash fails the start before any chain is followed.
         if (config.metrics.enabled) {
           const slowestPoll = Math.max(...config.chains.map((c) => c.pollIntervalMs));
           server = await startHealthServer({
             host: config.metrics.host,
             port: config.metrics.port,
             metrics,
-            health: () => guardian.health,
+            health: () => guardian?.health ?? [],
             staleAfterMs: Math.max(60_000, slowestPoll * 10),
           });
           logger.info({ stage: "ops", url: server.url }, "metrics on /metrics, health on /healthz");
         }
-        const removeHandlers = onShutdownSignal(logger, () => guardian.stop());
-        await guardian.done;
+        sinks = await createSinks({ loaded, db, logger, metrics });
+        const running = await startGuardian({ loaded, db, logger, metrics, sinks });
+        guardian = running;
+        const removeHandlers = onShutdownSignal(logger, () => running.stop());
+        await running.done;
         removeHandlers();
         logger.info({ stage: "ops" }, "guardian stopped");
+      } catch (err) {
+        // A guardian that started closes its sinks in stop(); one that failed to start has not.
+        if (!guardian) for (const sink of sinks) await sink.close?.().catch(() => undefined);
+        throw err;
       } finally {
         await server?.close();
         db.close();
