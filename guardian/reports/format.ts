@@ -1,5 +1,5 @@
 import { formatUnits } from "ethers";
-import { isAmount, type Cell, type Report, type ReportAnchor } from "./report";
+import { isAmount, isoTime, type Cell, type Report, type ReportAnchor } from "./report";
 
 export const REPORT_FORMATS = ["table", "csv", "json", "markdown"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -7,8 +7,7 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** Human formats show amounts in token units; machine formats keep exact base units. */
 const human = (cell: Cell): string => (cell === null ? "" : isAmount(cell) ? formatUnits(cell.amount, cell.decimals) : String(cell));
 const raw = (cell: Cell): string => (cell === null ? "" : isAmount(cell) ? cell.amount.toString() : String(cell));
-const iso = (timestamp: number) => new Date(timestamp * 1000).toISOString().replace(".000Z", "Z");
-const anchorText = (a: ReportAnchor) => `block ${a.number} (${a.hash}, ${iso(a.timestamp)})`;
+const anchorText = (a: ReportAnchor) => `block ${a.number} (${a.hash}, ${isoTime(a.timestamp)})`;
 const rightAligned = (cell: Cell) => typeof cell === "number" || isAmount(cell);
 
 export function renderReport(report: Report, format: ReportFormat): string {

@@ -7,6 +7,9 @@ export interface ReportAnchor {
   timestamp: number;
 }
 
+/** A block timestamp as ISO-8601 UTC, to the second. */
+export const isoTime = (timestamp: number) => new Date(timestamp * 1000).toISOString().replace(".000Z", "Z");
+
 export const anchorOf = (block: BlockRef): ReportAnchor => ({ number: block.number, hash: block.hash, timestamp: block.timestamp });
 
 /** An amount keeps its raw base units (CSV, JSON) and the decimals to show it in (table, Markdown). */

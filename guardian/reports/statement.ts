@@ -1,7 +1,7 @@
 import type { BlockRef } from "../chain/types";
 import type { StoredMovement } from "../state/index-store";
 import { balanceTokenId, ETHER } from "./movement";
-import { anchorOf, check, type Cell, type Report } from "./report";
+import { anchorOf, check, isoTime, type Cell, type Report } from "./report";
 import { resolveRange, type ReportDeps } from "./report-context";
 import type { NamedAddress } from "./reporting-scope";
 import { balanceOfAt, etherBalanceAt } from "./onchain";
@@ -26,7 +26,6 @@ export interface Ledger {
   lines: StoredMovement[];
 }
 
-const iso = (timestamp: number) => new Date(timestamp * 1000).toISOString().replace(".000Z", "Z");
 
 /**
  * The statement from the index alone: per asset the opening balance (end of the block before the
@@ -95,9 +94,9 @@ export function buildStatement(
       const counterparty = m.from === account.address ? m.to : m.from;
       const name = m.kind === "fee" ? "gas fee" : m.kind === "withdrawal" ? "beacon withdrawal" : scope.label(counterparty);
       const movement = m.kind === "erc721" ? `erc721 #${m.tokenId}` : m.kind;
-      rows.push([m.blockNumber, iso(m.timestamp), m.txHash, movement, counterparty, name === counterparty ? "" : name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(l.running)]);
+      rows.push([m.blockNumber, isoTime(m.timestamp), m.txHash, movement, counterparty, name === counterparty ? "" : name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(l.running)]);
     }
-    rows.push([to.number, iso(to.timestamp), "", "closing balance", "", "", amount(totalIn), amount(totalOut), amount(l.closing)]);
+    rows.push([to.number, isoTime(to.timestamp), "", "closing balance", "", "", amount(totalIn), amount(totalOut), amount(l.closing)]);
     report.sections.push({ title: l.asset, columns: ["block", "time", "tx", "movement", "counterparty", "name", "in", "out", "balance"], rows });
     report.summary.push([`${l.asset} net change`, amount(totalIn - totalOut)]);
   }
