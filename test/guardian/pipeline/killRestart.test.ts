@@ -75,7 +75,7 @@ describe("failsafe guard across kill -9", function () {
     }
     head = await scenario.provider.getBlockNumber();
     // The interrupted run goes through a proxy that slows every answer, so the kills land mid-range.
-    slow = await startFaultProxy(anvil.url, () => ({ kind: "delay", ms: 15 }));
+    slow = await startFaultProxy(anvil.url, () => ({ kind: "delay", ms: 30 }));
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
