@@ -111,6 +111,7 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
       const b = breakers.find((x) => x.chainId === chainId && x.breaker === breaker.toLowerCase());
       return b ? { name: b.contractName, ...(b.timelock ? { timelock: b.timelock } : {}) } : {};
     },
+    ratifyForSeconds: config.governance.ratifyForSeconds,
   });
   log.info({ breakers: breakers.map((b) => ({ contract: b.contractName, breaker: b.breaker, responder: b.responder.name })), dry_run: policy.dryRun }, "trip path ready");
   return {
