@@ -32,7 +32,7 @@ export function openIncidents(configFile: string): IncidentContext {
   const { logger, flush } = createLogger({ level: config.logging.level === "info" ? "warn" : config.logging.level, destination: "stderr" });
   const db = openDatabase(config.store.path);
   const metrics = new GuardianMetrics({ defaultMetrics: false });
-  const providers = new Map<number, RpcClientProvider>();
+  const clients = new Map<number, { rpc: ReturnType<typeof createRpcClient>; provider: RpcClientProvider }>();
   const ready = new Map<number, Promise<RpcClientProvider>>();
 
   const breakerEntry = (chainId: number, breaker: string) => {
@@ -47,20 +47,20 @@ export function openIncidents(configFile: string): IncidentContext {
     if (!chain) throw new UsageError(`${loaded.file}: the incident is on chain ${chainId}, which is not in chains`);
     return chain;
   };
-  const providerSync = (chainId: number): RpcClientProvider => {
-    let p = providers.get(chainId);
-    if (!p) {
-      p = new RpcClientProvider(createRpcClient(chainOf(chainId), { logger, metrics }));
-      providers.set(chainId, p);
+  const connect = (chainId: number) => {
+    let c = clients.get(chainId);
+    if (!c) {
+      const rpc = createRpcClient(chainOf(chainId), { logger, metrics });
+      c = { rpc, provider: new RpcClientProvider(rpc) };
+      clients.set(chainId, c);
     }
-    return p;
+    return c;
   };
   const provider = (chainId: number): Promise<RpcClientProvider> => {
     let p = ready.get(chainId);
     if (!p) {
-      const chain = chainOf(chainId);
-      const client = createRpcClient(chain, { logger, metrics });
-      p = checkChainId(client, chain).then(() => providerSync(chainId));
+      const { rpc, provider: connected } = connect(chainId);
+      p = checkChainId(rpc, chainOf(chainId)).then(() => connected);
       ready.set(chainId, p);
     }
     return p;
@@ -70,7 +70,7 @@ export function openIncidents(configFile: string): IncidentContext {
     store: new IncidentStore(db),
     dir: path.resolve(config.policy.incidentReports),
     logger,
-    provider: (chainId) => (config.chains.some((c) => c.id === chainId) ? providerSync(chainId) : undefined),
+    provider: (chainId) => (config.chains.some((c) => c.id === chainId) ? connect(chainId).provider : undefined),
     breakerInfo: (chainId, breaker) => {
       const found = breakerEntry(chainId, breaker);
       return found ? { name: found.contract.name, ...(found.entry.timelock ? { timelock: found.entry.timelock } : {}) } : {};
@@ -107,7 +107,7 @@ export function openIncidents(configFile: string): IncidentContext {
       };
     },
     close() {
-      for (const p of providers.values()) p.destroy();
+      for (const c of clients.values()) c.provider.destroy();
       db.close();
       flush();
     },
