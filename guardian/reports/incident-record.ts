@@ -171,12 +171,20 @@ export class IncidentRecorder {
   }
 
   private update(id: string, change: (r: IncidentRecord) => void): IncidentRecord {
-    const record = this.deps.store.get(id);
-    if (!record) throw new Error(`no incident ${id}`);
-    change(record);
-    record.updatedAt = new Date().toISOString();
-    this.write(record);
-    return record;
+    return this.updateIf(id, change)!;
+  }
+
+  /** Reads, changes and saves one record atomically; `change` returns false to leave it as it is. */
+  private updateIf(id: string, change: (r: IncidentRecord) => boolean | void): IncidentRecord | undefined {
+    return this.deps.store.atomically(() => {
+      const r = this.deps.store.get(id);
+      if (!r) throw new Error(`no incident ${id}`);
+      if (change(r) === false) return undefined;
+      r.updatedAt = new Date().toISOString();
+      // Rendered under the same lock, so the files always show the latest committed state.
+      this.write(r);
+      return r;
+    });
   }
 
   private write(record: IncidentRecord): void {
@@ -223,10 +231,11 @@ export class IncidentRecorder {
   }
 
   /** Notes a governance step; a no-op if the same operation was already recorded at that step. */
-  recordGovernance(id: string, entry: GovernanceLogEntry): IncidentRecord {
-    return this.update(id, (r) => {
+  recordGovernance(id: string, entry: GovernanceLogEntry): IncidentRecord | undefined {
+    return this.updateIf(id, (r) => {
       const log = (r.governanceLog ??= []);
-      if (!log.some((e) => e.operationId === entry.operationId && e.step === entry.step)) log.push(entry);
+      if (log.some((e) => e.operationId === entry.operationId && e.step === entry.step)) return false;
+      log.push(entry);
     });
   }
 
@@ -235,21 +244,21 @@ export class IncidentRecorder {
    * event) and `failsafe governance execute` (from its receipt) report the same lift.
    */
   recordLift(id: string, lift: { txHash: string; blockNumber: number; liftedBy?: string }): IncidentRecord | undefined {
-    const record = this.deps.store.get(id);
-    if (!record || record.status === "lifted") return undefined;
-    const updated = this.update(id, (r) => {
+    if (!this.deps.store.get(id)) return undefined;
+    const updated = this.updateIf(id, (r) => {
+      if (r.status === "lifted") return false;
       r.status = "lifted";
       r.lift = { txHash: lift.txHash.toLowerCase(), blockNumber: lift.blockNumber, ...(lift.liftedBy ? { liftedBy: lift.liftedBy.toLowerCase() } : {}), at: new Date().toISOString() };
     });
-    this.deps.logger.info({ incident_id: id, tx_hash: lift.txHash, block_number: lift.blockNumber }, "incident closed: the trip was lifted");
+    if (updated) this.deps.logger.info({ incident_id: id, tx_hash: lift.txHash, block_number: lift.blockNumber }, "incident closed: the trip was lifted");
     return updated;
   }
 
   /** The lift's block was orphaned: the incident is open again until the lift is seen on the new branch. */
   reopenAfterReorg(id: string, liftTxHash: string, depth: number): IncidentRecord | undefined {
-    const record = this.deps.store.get(id);
-    if (!record || record.status !== "lifted" || record.lift?.txHash !== liftTxHash.toLowerCase()) return undefined;
-    return this.update(id, (r) => {
+    if (!this.deps.store.get(id)) return undefined;
+    return this.updateIf(id, (r) => {
+      if (r.status !== "lifted" || r.lift?.txHash !== liftTxHash.toLowerCase()) return false;
       r.status = "tripped";
       r.notes.push(`A ${depth}-block reorg orphaned the lift ${liftTxHash} (block ${r.lift?.blockNumber}); the incident is open again until the lift is included on the new branch.`);
       delete r.lift;

@@ -10,8 +10,10 @@ export class IncidentStore {
   readonly #upsert: BetterSqlite3.Statement;
   readonly #get: BetterSqlite3.Statement;
   readonly #list: BetterSqlite3.Statement;
+  readonly #db: BetterSqlite3.Database;
 
   constructor(db: BetterSqlite3.Database) {
+    this.#db = db;
     db.exec(`
       CREATE TABLE IF NOT EXISTS incidents (
         id TEXT PRIMARY KEY,
@@ -31,6 +33,14 @@ export class IncidentStore {
     `);
     this.#get = db.prepare("SELECT record FROM incidents WHERE id = ?");
     this.#list = db.prepare("SELECT record FROM incidents ORDER BY opened_at");
+  }
+
+  /**
+   * Runs `fn` under SQLite's write lock (BEGIN IMMEDIATE), so a read-modify-write of a record never
+   * interleaves with another process's: the guardian and `failsafe governance` update the same incidents.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.#db.transaction(fn).immediate();
   }
 
   save(record: IncidentRecord): void {
