@@ -3,6 +3,7 @@ import { HttpRpcClient, redactUrl } from "./chain/rpc";
 import { HeadFollower } from "./chain/headFollower";
 import type { RpcClient } from "./chain/types";
 import { BlockContextBuilder } from "./context/buildBlockContext";
+import { pendingSource, startPendingDetection, type PendingContextWatcher } from "./context/pending-context";
 import type { FindingSink } from "./decisions/types";
 import { findDetector } from "./detectors/registry";
 import type { ProtectedContract } from "./detectors/types";
@@ -83,18 +84,24 @@ export interface GuardianDeps {
 export interface RunningGuardian {
   health: ChainHealth[];
   store: GuardianStore;
+  /** The mempool watch of each chain configured with `mempool`, by chain id. */
+  mempool: Map<number, PendingContextWatcher>;
   /** Resolves when every chain loop has stopped (after `stop()`). */
   done: Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Starts one follower + pipeline per configured chain, resuming each from its committed cursor. */
+/**
+ * Starts one follower + pipeline per configured chain, resuming each from its committed cursor, and the
+ * mempool watch of every chain that configures one.
+ */
 export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian> {
   const { loaded, logger, metrics } = deps;
   const store = new GuardianStore(deps.db);
   const controller = new AbortController();
   const health: ChainHealth[] = [];
   const loops: Promise<void>[] = [];
+  const mempool = new Map<number, PendingContextWatcher>();
 
   // Every chain's RPC is checked before any loop starts, so a bad URL fails the start cleanly.
   const rpcs = new Map<number, HttpRpcClient>();
@@ -104,66 +111,97 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
     rpcs.set(chain.id, rpc);
   }
 
-  for (const chain of loaded.config.chains) {
-    const chainLog = logger.child({ chain_id: chain.id });
-    const rpc = rpcs.get(chain.id) as HttpRpcClient;
-    const contracts = loaded.contracts.get(chain.id) ?? [];
-    const chainHealth: ChainHealth = { chainId: chain.id };
-    health.push(chainHealth);
-    const pipeline = new Pipeline({
-      chainId: chain.id,
-      logger: stageLogger(chainLog, "pipeline"),
-      metrics,
-      store,
-      contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces),
-      detectors: createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog }),
-      sinks: deps.sinks,
-      window: chain.maxReorgDepth,
-      health: chainHealth,
-      onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
-    });
-    await pipeline.restore();
-    const reports = createReportIndexer(loaded.config, chain.id, { rpc, db: deps.db, logger: stageLogger(chainLog, "reports") });
-    const follower = new HeadFollower({
-      chainId: chain.id,
-      rpc,
-      logger: stageLogger(chainLog, "chain"),
-      metrics,
-      wsUrl: chain.ws,
-      pollIntervalMs: chain.pollIntervalMs,
-      window: chain.maxReorgDepth,
-      confirmations: chain.confirmations,
-      startBlock: chain.startBlock,
-      loadWindow: () => store.unfinalizedBlocks(chain.id),
-      health: chainHealth,
-    });
-    const cursor = store.cursor(chain.id);
-    chainLog.info(
-      { stage: "chain", resume_after: cursor?.number ?? null, start_block: cursor ? undefined : chain.startBlock, ws: chain.ws ? redactUrl(chain.ws) : undefined, rpc: chain.rpc.map(redactUrl) },
-      cursor ? "resuming from the committed cursor" : "starting with an empty store",
-    );
-    loops.push(
-      follower.run(async (events) => {
-        try {
-          await pipeline.handle(events);
-          reports?.consume(events);
-          chainHealth.lastError = undefined;
-        } catch (err) {
-          chainHealth.lastError = (err as Error).message;
-          throw err;
-        }
-      }, controller.signal).then(() => reports?.drain()),
-    );
+  const stopAll = async (): Promise<void> => {
+    for (const watcher of mempool.values()) await watcher.stop();
+    controller.abort();
+    await Promise.all(loops);
+  };
+
+  try {
+    for (const chain of loaded.config.chains) {
+      const chainLog = logger.child({ chain_id: chain.id });
+      const rpc = rpcs.get(chain.id) as HttpRpcClient;
+      const contracts = loaded.contracts.get(chain.id) ?? [];
+      const chainHealth: ChainHealth = { chainId: chain.id };
+      health.push(chainHealth);
+      const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
+      const pipeline = new Pipeline({
+        chainId: chain.id,
+        logger: stageLogger(chainLog, "pipeline"),
+        metrics,
+        store,
+        contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces),
+        detectors,
+        sinks: deps.sinks,
+        window: chain.maxReorgDepth,
+        health: chainHealth,
+        onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
+      });
+      await pipeline.restore();
+      const reports = createReportIndexer(loaded.config, chain.id, { rpc, db: deps.db, logger: stageLogger(chainLog, "reports") });
+      const follower = new HeadFollower({
+        chainId: chain.id,
+        rpc,
+        logger: stageLogger(chainLog, "chain"),
+        metrics,
+        wsUrl: chain.ws,
+        pollIntervalMs: chain.pollIntervalMs,
+        window: chain.maxReorgDepth,
+        confirmations: chain.confirmations,
+        startBlock: chain.startBlock,
+        loadWindow: () => store.unfinalizedBlocks(chain.id),
+        health: chainHealth,
+      });
+      const cursor = store.cursor(chain.id);
+      chainLog.info(
+        { stage: "chain", resume_after: cursor?.number ?? null, start_block: cursor ? undefined : chain.startBlock, ws: chain.ws ? redactUrl(chain.ws) : undefined, rpc: chain.rpc.map(redactUrl) },
+        cursor ? "resuming from the committed cursor" : "starting with an empty store",
+      );
+      loops.push(
+        follower.run(async (events) => {
+          try {
+            await pipeline.handle(events);
+            reports?.consume(events);
+            chainHealth.lastError = undefined;
+          } catch (err) {
+            chainHealth.lastError = (err as Error).message;
+            throw err;
+          }
+        }, controller.signal).then(() => reports?.drain()),
+      );
+      if (chain.mempool) {
+        const mempoolLog = stageLogger(chainLog, "mempool");
+        // The same detector instances as the mined blocks, so per-account and windowed state is shared;
+        // the pipeline's lock keeps a pending simulation from running in the middle of a block.
+        mempool.set(
+          chain.id,
+          await startPendingDetection({
+            rpc,
+            protectedAddresses: contracts.map((c) => c.address),
+            source: pendingSource(chain.mempool, chain.ws),
+            detectors: detectors.map((d) => d.detector),
+            sinks: deps.sinks,
+            logger: mempoolLog,
+            exclusive: pipeline.exclusive,
+          }),
+        );
+        mempoolLog.info({ mode: chain.mempool.mode, contracts: contracts.length }, "watching the mempool");
+      }
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
   }
 
   const done = Promise.all(loops).then(() => undefined);
   return {
     health,
     store,
+    mempool,
     done,
     async stop() {
-      controller.abort();
-      await done;
+      // Pending findings go to the same sinks, so the watch stops before the sinks close.
+      await stopAll();
       for (const sink of deps.sinks) await sink.close?.();
     },
   };

@@ -64,6 +64,8 @@ export class Pipeline {
 
   /** Detector state before any block, to reset to when a failure hits before the first commit. */
   private readonly initialStates: Map<string, unknown>;
+  /** Tail of the `exclusive` queue. */
+  private lock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: PipelineDeps) {
     this.chain = String(deps.chainId);
@@ -96,9 +98,20 @@ export class Pipeline {
     try {
       await this.process(events);
     } catch (err) {
-      this.reloadDetectorStates();
+      await this.exclusive(async () => this.reloadDetectorStates());
       throw err;
     }
+  };
+
+  /**
+   * Runs `run` while no block or reorg is between its detectors and its commit. The mempool watch runs
+   * the same detector instances over pending transactions under this lock: its save/restore of their
+   * windowed state must not interleave with a mined block's update of that state. Waiters run in order.
+   */
+  readonly exclusive = <T>(run: () => Promise<T>): Promise<T> => {
+    const result = this.lock.then(run);
+    this.lock = result.catch(() => undefined);
+    return result;
   };
 
   private async process(events: ChainEvent[]): Promise<void> {
@@ -118,14 +131,18 @@ export class Pipeline {
   }
 
   private async onBlock(block: BlockRef, ctx: BlockContext, started: number, contextMs: number): Promise<void> {
-    const detectStart = performance.now();
-    const findings = await runDetectors(this.deps.detectors, ctx, (key, err) => this.onDetectorError(key, err, ctx.number));
-    const commitStart = performance.now();
-    const fresh = this.deps.store.commitBlock(this.deps.chainId, {
-      block,
-      findings,
-      detectorStates: this.detectorStates(),
-      pruneBelow: block.number - this.deps.window + 1,
+    let detectStart = 0;
+    let commitStart = 0;
+    const fresh = await this.exclusive(async () => {
+      detectStart = performance.now();
+      const findings = await runDetectors(this.deps.detectors, ctx, (key, err) => this.onDetectorError(key, err, ctx.number));
+      commitStart = performance.now();
+      return this.deps.store.commitBlock(this.deps.chainId, {
+        block,
+        findings,
+        detectorStates: this.detectorStates(),
+        pruneBelow: block.number - this.deps.window + 1,
+      });
     });
     const end = performance.now();
     const ms = end - started;
@@ -152,12 +169,14 @@ export class Pipeline {
 
   private async onReorg(reorg: ReorgEvent): Promise<void> {
     const ancestor = reorg.commonAncestor.number;
-    const findings = await runDetectors(this.deps.detectors, reorg, (key, err) => this.onDetectorError(key, err, ancestor));
-    for (const { detector } of this.deps.detectors) detector.rewind?.(ancestor);
-    const { retracted, fresh } = this.deps.store.commitReorg(this.deps.chainId, {
-      reorg,
-      findings,
-      detectorStates: this.detectorStates(),
+    const { retracted, fresh } = await this.exclusive(async () => {
+      const findings = await runDetectors(this.deps.detectors, reorg, (key, err) => this.onDetectorError(key, err, ancestor));
+      for (const { detector } of this.deps.detectors) detector.rewind?.(ancestor);
+      return this.deps.store.commitReorg(this.deps.chainId, {
+        reorg,
+        findings,
+        detectorStates: this.detectorStates(),
+      });
     });
     this.deps.metrics.reorgs.inc({ chain: this.chain });
     this.deps.metrics.reorgDepth.observe({ chain: this.chain }, reorg.depth);

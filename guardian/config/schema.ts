@@ -7,6 +7,7 @@ import { alertsConfigSchema } from "../notifiers/alert-routes";
 import { reportingConfigSchema } from "./reporting";
 import { policyConfigSchema } from "../decisions/policy-config";
 import { governanceConfigSchema } from "./governance";
+import { mempoolConfigSchema } from "../context/pending-context";
 
 /**
  * The guardian's YAML config. Each section is one line of `configSchema` below; a stage that needs its
@@ -78,6 +79,11 @@ export const chainSchema = z
     startBlock: z.union([z.number().int().min(0), z.literal("latest")]).default("latest"),
     /** Chain-wide detectors (e.g. reorg), or detectors that select their contracts by parameter. */
     detectors: detectorsMap,
+    /**
+     * Watch the mempool too: pending transactions that reach a protected contract are simulated at the
+     * pending state and run through this chain's detectors before they are mined. Off when omitted.
+     */
+    mempool: mempoolConfigSchema.optional(),
   })
   .strict();
 
@@ -138,6 +144,9 @@ export const configSchema = z
         ctx.addIssue({ code: "custom", path: ["chains", i, "confirmations"], message: `must not exceed maxReorgDepth (${chain.maxReorgDepth})` });
       }
       for (const [id, params] of Object.entries(chain.detectors)) checkDetector(ctx, ["chains", i, "detectors", id], id, params, false);
+      if (chain.mempool?.mode === "subscribe" && !chain.ws) {
+        ctx.addIssue({ code: "custom", path: ["chains", i, "mempool", "mode"], message: '"subscribe" needs the chain\'s ws URL; set chains[].ws or use mode: poll' });
+      }
     });
 
     const names = new Set<string>();

@@ -33,6 +33,16 @@ describe("loadConfig", () => {
       expect(issuesOf(`chains:\n  - id: 1\n    rpc: [http://127.0.0.1:8545, "ftp://x"]\n`)).to.deep.equal(["chains[0].rpc[1]: expected an http(s) URL"]);
     });
 
+    it("reads chains[].mempool, and refuses to subscribe without the chain's ws URL", () => {
+      const polled = parseConfig(`chains:\n  - id: 1\n    rpc: [http://127.0.0.1:8545]\n    mempool: { mode: poll }\n`, "t.yaml");
+      expect(polled.config.chains[0].mempool).to.deep.equal({ mode: "poll", pollIntervalMs: 250 });
+      expect(parseConfig(`chains:\n  - id: 1\n    rpc: [http://127.0.0.1:8545]\n`, "t.yaml").config.chains[0].mempool).to.equal(undefined);
+      expect(issuesOf(`chains:\n  - id: 1\n    rpc: [http://127.0.0.1:8545]\n    mempool: {}\n`)).to.deep.equal([
+        `chains[0].mempool.mode: "subscribe" needs the chain's ws URL; set chains[].ws or use mode: poll`,
+      ]);
+      expect(issuesOf(`chains:\n  - id: 1\n    rpc: [http://127.0.0.1:8545]\n    mempool: { mode: poll, pollIntervalMs: 5 }\n`)[0]).to.match(/^chains\[0\]\.mempool\.pollIntervalMs: /);
+    });
+
     it("resolves { env } references and reports unset ones by path", () => {
       process.env.FAILSAFE_TEST_RPC = "http://127.0.0.1:9999/v3/secret";
       const loaded = parseConfig(`chains:\n  - id: 1\n    rpc: [{ env: FAILSAFE_TEST_RPC }]\n`, "t.yaml");

@@ -77,6 +77,34 @@ describe("Pipeline", () => {
     });
   });
 
+  describe("exclusive", () => {
+    it("runs work between blocks, never while a block is between its detectors and its commit", async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const order: string[] = [];
+      const slow: Detector = {
+        id: "slow",
+        async onBlock(ctx) {
+          order.push(`detect ${ctx.number}`);
+          if (ctx.number === 1) await gate;
+          return [];
+        },
+      };
+      const pipeline = new Pipeline({
+        chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "slow", detector: slow }], sinks: [], window: 10,
+        onBlockCommitted: (t) => order.push(`commit ${t.number}`),
+      });
+      const handled = pipeline.handle(blocks(1, 2));
+      while (!order.includes("detect 1")) await new Promise((r) => setImmediate(r));
+      const pending = pipeline.exclusive(async () => void order.push(`pending at cursor ${store.cursor(1)?.number}`));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(order).to.deep.equal(["detect 1"]);
+      release();
+      await Promise.all([handled, pending]);
+      expect(order).to.deep.equal(["detect 1", "commit 1", "pending at cursor 1", "detect 2", "commit 2"]);
+    });
+  });
+
   describe("restore", () => {
     it("re-delivers findings a sink had not taken when the process stopped", async () => {
       const failing = new RecordingSink();
