@@ -4,7 +4,7 @@ import { isRetryable } from "./chain/errors";
 import type { BlockContextBuilder } from "./context/buildBlockContext";
 import type { BlockContext } from "./context/types";
 import type { FindingSink } from "./decisions/types";
-import type { Detector, Finding } from "./detectors/types";
+import type { Detector, Finding, StateChanges } from "./detectors/types";
 import { bigintSafe, type GuardianStore } from "./state/guardianStore";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/healthServer";
@@ -116,7 +116,7 @@ export class Pipeline {
 
   private async process(events: ChainEvent[]): Promise<void> {
     const blocks = events.flatMap((e) => (e.kind === "block" ? [e.block] : []));
-    const contexts = new LookAhead(blocks, (b) => this.deps.contexts.build(b), this.deps.prefetch ?? DEFAULT_PREFETCH);
+    const contexts = new LookAhead(blocks, (b) => this.fetchBlock(b), this.deps.prefetch ?? DEFAULT_PREFETCH);
     for (const event of events) {
       if (event.kind === "reorg") {
         await this.onReorg(event.reorg);
@@ -130,6 +130,21 @@ export class Pipeline {
     }
   }
 
+  /** The block's context, with every detector's own reads for that block started alongside it. */
+  private fetchBlock(block: BlockRef): Promise<BlockContext> {
+    const context = this.deps.contexts.build(block);
+    for (const { key, detector } of this.deps.detectors) {
+      if (!detector.prefetch) continue;
+      try {
+        detector.prefetch(block, context);
+      } catch (err) {
+        // Only an early start was lost: onBlock reads for itself.
+        this.log.warn({ err, detector_id: key, block_number: block.number }, "detector prefetch failed");
+      }
+    }
+    return context;
+  }
+
   private async onBlock(block: BlockRef, ctx: BlockContext, started: number, contextMs: number): Promise<void> {
     let detectStart = 0;
     let commitStart = 0;
@@ -140,7 +155,7 @@ export class Pipeline {
       return this.deps.store.commitBlock(this.deps.chainId, {
         block,
         findings,
-        detectorStates: this.detectorStates(),
+        ...this.stateToCommit(),
         pruneBelow: block.number - this.deps.window + 1,
       });
     });
@@ -175,7 +190,7 @@ export class Pipeline {
       return this.deps.store.commitReorg(this.deps.chainId, {
         reorg,
         findings,
-        detectorStates: this.detectorStates(),
+        ...this.stateToCommit(),
       });
     });
     this.deps.metrics.reorgs.inc({ chain: this.chain });
@@ -235,9 +250,23 @@ export class Pipeline {
     const states = this.deps.store.detectorStates(this.deps.chainId);
     for (const { key, detector } of this.deps.detectors) {
       if (!detector.loadState) continue;
-      if (states.has(key)) detector.loadState(states.get(key));
-      else if (this.initialStates.has(key)) detector.loadState(this.initialStates.get(key));
+      if (states.has(key)) {
+        detector.loadState(states.get(key));
+        // What was just loaded is exactly what the store holds: nothing to write back.
+        detector.saveChanges?.();
+      } else if (this.initialStates.has(key)) detector.loadState(this.initialStates.get(key));
     }
+  }
+
+  /** Every stateful detector's state for the commit: whole, or only what changed for those that can say. */
+  private stateToCommit(): { detectorStates: Map<string, unknown>; detectorChanges: Map<string, StateChanges> } {
+    const detectorStates = new Map<string, unknown>();
+    const detectorChanges = new Map<string, StateChanges>();
+    for (const { key, detector } of this.deps.detectors) {
+      if (detector.saveChanges) detectorChanges.set(key, detector.saveChanges());
+      else if (detector.saveState) detectorStates.set(key, detector.saveState());
+    }
+    return { detectorStates, detectorChanges };
   }
 
   private detectorStates(): Map<string, unknown> {

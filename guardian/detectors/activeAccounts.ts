@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { BlockContext } from "../context/types";
 import { walkFrames } from "./callTree";
 import { makeFinding } from "./finding";
+import { ChangedEntries } from "./prefetch";
 import { addressSchema, contractsParam, selectContracts, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding } from "./types";
 
@@ -55,24 +56,27 @@ interface BlockEntry {
   };
 }
 
-const stateSchema = z.object({
-  observed: z.number(),
-  firstBlock: z.number().nullable(),
-  fedThrough: z.number(),
-  baselines: z.record(z.object({ rate: z.number(), at: z.number() })),
-  lastFired: z.record(z.number()),
-  blocks: z.array(
-    z.object({
-      block: z.number(),
-      activity: z.record(z.object({ count: z.number(), contracts: z.record(z.number()), txs: z.array(z.string()) })),
-      undo: z.object({
-        fedThrough: z.number(),
-        baselines: z.array(z.tuple([z.string(), z.object({ rate: z.number(), at: z.number() }).nullable()])),
-        lastFired: z.array(z.tuple([z.string(), z.number().nullable()])),
-      }),
-    }),
-  ),
+const baselineSchema = z.object({ rate: z.number(), at: z.number() });
+const blockEntrySchema = z.object({
+  block: z.number(),
+  activity: z.record(z.object({ count: z.number(), contracts: z.record(z.number()), txs: z.array(z.string()) })),
+  undo: z.object({
+    fedThrough: z.number(),
+    baselines: z.array(z.tuple([z.string(), baselineSchema.nullable()])),
+    lastFired: z.array(z.tuple([z.string(), z.number().nullable()])),
+  }),
 });
+const metaSchema = z.object({ observed: z.number(), firstBlock: z.number().nullable(), fedThrough: z.number() });
+
+/**
+ * The saved state is a flat record, one entry per account baseline, per account's last finding and per
+ * block in the window, so a block persists only the entries it changed (a handful) instead of the whole
+ * window (hundreds of kilobytes on a busy contract).
+ */
+const META = "meta";
+const BASELINE = "baseline:";
+const FIRED = "fired:";
+const BLOCK = "block:";
 
 /** Who interacted with which protected contracts in this block: the sender and every direct caller. */
 function activityOf(ctx: BlockContext, watched: ReadonlySet<string>, ignored: ReadonlySet<string>): Record<string, Activity> {
@@ -121,6 +125,41 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
     let baselines = new Map<string, Baseline>();
     let lastFired = new Map<string, number>();
     let blocks: BlockEntry[] = [];
+    const changed = new ChangedEntries();
+
+    const setBaseline = (account: string, b: Baseline | null): void => {
+      if (b) baselines.set(account, b);
+      else baselines.delete(account);
+      changed.touch(BASELINE + account);
+    };
+    const setFired = (account: string, block: number | null): void => {
+      if (block === null) lastFired.delete(account);
+      else lastFired.set(account, block);
+      changed.touch(FIRED + account);
+    };
+    /** Keeps the blocks that `keep` accepts, noting the ones that leave. */
+    const keepBlocks = (keep: (b: BlockEntry) => boolean): void => {
+      const kept: BlockEntry[] = [];
+      for (const b of blocks) {
+        if (keep(b)) kept.push(b);
+        else changed.touch(BLOCK + b.block);
+      }
+      blocks = kept;
+    };
+    const record = (): Record<string, unknown> => {
+      const out: Record<string, unknown> = { [META]: { observed, firstBlock, fedThrough } };
+      for (const [a, b] of baselines) out[BASELINE + a] = b;
+      for (const [a, n] of lastFired) out[FIRED + a] = n;
+      for (const b of blocks) out[BLOCK + b.block] = b;
+      return out;
+    };
+    const lookup = (key: string): unknown => {
+      if (key === META) return { observed, firstBlock, fedThrough };
+      if (key.startsWith(BASELINE)) return baselines.get(key.slice(BASELINE.length));
+      if (key.startsWith(FIRED)) return lastFired.get(key.slice(FIRED.length));
+      const n = Number(key.slice(BLOCK.length));
+      return blocks.find((b) => b.block === n);
+    };
 
     const rateAt = (b: Baseline | undefined, block: number): number =>
       b ? b.rate * Math.pow(decay, Math.max(0, block - b.at)) : 0;
@@ -137,13 +176,15 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
     const rewind = (blockNumber: number): void => {
       for (let i = blocks.length - 1; i >= 0 && blocks[i].block > blockNumber; i--) {
         const e = blocks[i];
-        for (const [a, prev] of [...e.undo.baselines].reverse()) prev ? baselines.set(a, prev) : baselines.delete(a);
-        for (const [a, prev] of [...e.undo.lastFired].reverse()) prev === null ? lastFired.delete(a) : lastFired.set(a, prev);
+        for (const [a, prev] of [...e.undo.baselines].reverse()) setBaseline(a, prev);
+        for (const [a, prev] of [...e.undo.lastFired].reverse()) setFired(a, prev);
         fedThrough = e.undo.fedThrough;
         observed -= 1;
         blocks.pop();
+        changed.touch(BLOCK + e.block);
       }
       if (observed === 0) firstBlock = null;
+      changed.touch(META);
     };
 
     return {
@@ -163,13 +204,15 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
           for (const [account, act] of Object.entries(old.activity)) {
             const prev = baselines.get(account);
             entry.undo.baselines.push([account, prev ?? null]);
-            baselines.set(account, { rate: rateAt(prev, old.block) + alpha * act.count, at: old.block });
+            setBaseline(account, { rate: rateAt(prev, old.block) + alpha * act.count, at: old.block });
           }
         }
         fedThrough = Math.max(fedThrough, feedTo);
         blocks.push(entry);
         observed += 1;
-        blocks = blocks.filter((b) => b.block > ctx.number - p.windowBlocks - p.reorgDepth);
+        changed.touch(BLOCK + entry.block);
+        changed.touch(META);
+        keepBlocks((b) => b.block > ctx.number - p.windowBlocks - p.reorgDepth);
 
         if (observed <= p.warmupBlocks) return [];
         const inWindow = blocks.filter((b) => b.block > ctx.number - p.windowBlocks);
@@ -191,7 +234,7 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
           const threshold = p.factor * Math.max(baselinePerWindow, p.baselineFloor);
           if (count < p.minCount || count <= threshold) continue;
           entry.undo.lastFired.push([account, fired ?? null]);
-          lastFired.set(account, ctx.number);
+          setFired(account, ctx.number);
           const top = Object.entries(perContract).sort((x, y) => y[1] - x[1])[0][0];
           findings.push(
             makeFinding({
@@ -219,23 +262,25 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
         return findings;
       },
       rewind,
-      saveState: () =>
-        structuredClone({
-          observed,
-          firstBlock,
-          fedThrough,
-          baselines: Object.fromEntries(baselines),
-          lastFired: Object.fromEntries(lastFired),
-          blocks,
-        }),
+      saveState: () => structuredClone(record()),
+      saveChanges: () => changed.take(record, lookup),
       loadState(state: unknown): void {
-        const s = stateSchema.parse(state);
-        observed = s.observed;
-        firstBlock = s.firstBlock;
-        fedThrough = s.fedThrough;
-        baselines = new Map(Object.entries(s.baselines));
-        lastFired = new Map(Object.entries(s.lastFired));
-        blocks = s.blocks;
+        const entries = z.record(z.unknown()).parse(state);
+        const meta = metaSchema.parse(entries[META]);
+        observed = meta.observed;
+        firstBlock = meta.firstBlock;
+        fedThrough = meta.fedThrough;
+        baselines = new Map();
+        lastFired = new Map();
+        blocks = [];
+        for (const [key, value] of Object.entries(entries)) {
+          if (key.startsWith(BASELINE)) baselines.set(key.slice(BASELINE.length), baselineSchema.parse(value));
+          else if (key.startsWith(FIRED)) lastFired.set(key.slice(FIRED.length), z.number().parse(value));
+          else if (key.startsWith(BLOCK)) blocks.push(blockEntrySchema.parse(value));
+        }
+        // The store returns entries in key order, not block order.
+        blocks.sort((a, b) => a.block - b.block);
+        changed.replaceAll();
       },
     };
   },

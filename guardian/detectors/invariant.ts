@@ -5,6 +5,7 @@ import type { RpcClient } from "../chain/types";
 import { RpcResponseError } from "../chain/errors";
 import type { BlockContext } from "../context/types";
 import { makeFinding } from "./finding";
+import { PrefetchedReads } from "./prefetch";
 import {
   InvariantEvaluationError,
   callsOf,
@@ -115,6 +116,17 @@ interface CompiledInvariant {
 
 const HISTORY_BLOCKS = 256;
 
+interface EvaluationResult {
+  holds: boolean;
+  left: bigint;
+  right: bigint;
+  /** Each view call's value, by its text. */
+  leaves: Record<string, bigint>;
+}
+
+/** One invariant at one block: its values, or why it could not be evaluated there. */
+type Evaluation = { inv: CompiledInvariant; result: EvaluationResult } | { inv: CompiledInvariant; error: Error };
+
 function isNumericType(t: string): boolean {
   return /^u?int\d*$/.test(t) || t === "bool";
 }
@@ -220,11 +232,15 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
     const protectedNames = new Set(deps.contracts.map((c) => c.name));
     const compiled = p.invariants.map((inv) => compile(inv, contracts, protectedNames));
     const hooks = p.hooks.map((h) => ({ ...h, fn: loadHook(h) }));
-    /** Subjects broken at each recently evaluated block, for on-break mode; trimmed and rewound. */
+    /**
+     * Subjects broken at recently evaluated blocks, for on-break mode; trimmed and rewound. Blocks where
+     * everything held are left out: a missing previous block and one where nothing was broken both make
+     * every current break fresh, so the saved state stays empty while the invariants hold.
+     */
     let history: { block: number; broken: string[] }[] = [];
 
-    const evaluateAt = async (ctx: BlockContext, inv: CompiledInvariant, cache: Map<string, Promise<bigint>>) => {
-      const blockTag = { blockHash: ctx.hash };
+    const evaluateAt = async (blockHash: string, inv: CompiledInvariant, cache: Map<string, Promise<bigint>>): Promise<EvaluationResult> => {
+      const blockTag = { blockHash };
       const leaves: Record<string, bigint> = {};
       const env = {
         resolveName: (name: string) => contracts.get(name)!.address,
@@ -270,61 +286,85 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
       return { holds: compare(inv.parsed.op, left, right), left, right, leaves };
     };
 
+    /**
+     * Every declarative invariant at one block's state. The views are read at every block, not only at
+     * blocks that touched the contracts they name: a view's result can change without any transaction to
+     * its contract (an oracle or token it reads, a rate that accrues with the timestamp, a proxy's new
+     * implementation), so skipping a quiet block could miss the break. The reads start with the block's
+     * context (prefetch) and go out as one batch, so they cost the pipeline little.
+     */
+    const evaluateBlock = (blockHash: string): Promise<Evaluation[]> => {
+      const cache = new Map<string, Promise<bigint>>();
+      return Promise.all(
+        compiled.map(async (inv): Promise<Evaluation> => {
+          try {
+            return { inv, result: await evaluateAt(blockHash, inv, cache) };
+          } catch (err) {
+            if (err instanceof ContractAbsentError || err instanceof InvariantEvaluationError || isExecutionRevert(err)) return { inv, error: err as Error };
+            throw err;
+          }
+        }),
+      );
+    };
+    const reads = new PrefetchedReads<Evaluation[]>();
+
     return {
       id: ID,
+      prefetch(block) {
+        if (compiled.length > 0) reads.start(block.hash, () => evaluateBlock(block.hash));
+      },
       async onBlock(ctx: BlockContext): Promise<Finding[]> {
         // A simulated pending block has no hash to evaluate views at.
         if (ctx.pending) return [];
-        const cache = new Map<string, Promise<bigint>>();
         const broken: { subject: string; finding: Finding }[] = [];
         const base = { detectorId: ID, block: ctx } as const;
 
-        await Promise.all(
-          compiled.map(async (inv) => {
-            const subject = `invariant:${inv.name}`;
-            try {
-              const r = await evaluateAt(ctx, inv, cache);
-              if (r.holds) return;
-              broken.push({
-                subject,
-                finding: makeFinding({
-                  ...base,
-                  severity: inv.severity,
-                  title: `Invariant "${inv.name}" broken: ${inv.expr}`,
-                  subject,
-                  ...(inv.contract ? { contract: inv.contract } : {}),
-                  evidence: {
-                    invariant: inv.name,
-                    expr: inv.expr,
-                    left: { expr: inv.parsed.leftText, value: r.left },
-                    right: { expr: inv.parsed.rightText, value: r.right },
-                    operator: inv.parsed.op,
-                    values: r.leaves,
-                    difference: r.left - r.right,
-                  },
-                }),
-              });
-            } catch (err) {
-              if (err instanceof ContractAbsentError) {
-                deps.logger.debug({ invariant: inv.name, block_number: ctx.number, reason: err.message }, "invariant does not apply yet");
-                return;
-              }
-              if (!(err instanceof InvariantEvaluationError) && !isExecutionRevert(err)) throw err;
-              deps.logger.warn({ err, invariant: inv.name, block_number: ctx.number }, "invariant could not be evaluated");
-              if (p.errorSeverity === null) return;
-              broken.push({
-                subject,
-                finding: makeFinding({
-                  ...base,
-                  severity: p.errorSeverity,
-                  title: `Invariant "${inv.name}" could not be evaluated: ${(err as Error).message}`,
-                  subject,
-                  evidence: { invariant: inv.name, expr: inv.expr, error: (err as Error).message },
-                }),
-              });
+        const evaluations = compiled.length > 0 ? await reads.take(ctx.hash, () => evaluateBlock(ctx.hash)) : [];
+        for (const evaluation of evaluations) {
+          const { inv } = evaluation;
+          const subject = `invariant:${inv.name}`;
+          if ("error" in evaluation) {
+            const err = evaluation.error;
+            if (err instanceof ContractAbsentError) {
+              deps.logger.debug({ invariant: inv.name, block_number: ctx.number, reason: err.message }, "invariant does not apply yet");
+              continue;
             }
-          }),
-        );
+            deps.logger.warn({ err, invariant: inv.name, block_number: ctx.number }, "invariant could not be evaluated");
+            if (p.errorSeverity === null) continue;
+            broken.push({
+              subject,
+              finding: makeFinding({
+                ...base,
+                severity: p.errorSeverity,
+                title: `Invariant "${inv.name}" could not be evaluated: ${err.message}`,
+                subject,
+                evidence: { invariant: inv.name, expr: inv.expr, error: err.message },
+              }),
+            });
+            continue;
+          }
+          const r = evaluation.result;
+          if (r.holds) continue;
+          broken.push({
+            subject,
+            finding: makeFinding({
+              ...base,
+              severity: inv.severity,
+              title: `Invariant "${inv.name}" broken: ${inv.expr}`,
+              subject,
+              ...(inv.contract ? { contract: inv.contract } : {}),
+              evidence: {
+                invariant: inv.name,
+                expr: inv.expr,
+                left: { expr: inv.parsed.leftText, value: r.left },
+                right: { expr: inv.parsed.rightText, value: r.right },
+                operator: inv.parsed.op,
+                values: r.leaves,
+                difference: r.left - r.right,
+              },
+            }),
+          });
+        }
         for (const hook of hooks) {
           const violations = await hook.fn(ctx, deps.rpc);
           for (const v of violations) {
@@ -345,7 +385,7 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
 
         const previous = history.find((h) => h.block === ctx.number - 1);
         history = history.filter((h) => h.block < ctx.number && h.block > ctx.number - HISTORY_BLOCKS);
-        history.push({ block: ctx.number, broken: broken.map((b) => b.subject) });
+        if (broken.length > 0) history.push({ block: ctx.number, broken: broken.map((b) => b.subject) });
         const fresh =
           p.mode === "every-block" || !previous ? broken : broken.filter((b) => !previous.broken.includes(b.subject));
         return fresh.map((b) => b.finding).sort((a, b) => a.id.localeCompare(b.id));

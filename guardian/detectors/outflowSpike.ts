@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { BlockContext } from "../context/types";
 import { walkFrames } from "./callTree";
 import { makeFinding } from "./finding";
+import { ChangedEntries, PrefetchedReads } from "./prefetch";
 import { addressSchema, amountSchema, contractsParam, selectContracts, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding } from "./types";
 
@@ -140,21 +141,31 @@ const transferState = z.object({
   to: z.string(),
   amount: z.string().transform(BigInt),
 });
-const stateSchema = z.object({
-  blocks: z.array(
+const blockFlowsSchema = z.object({
+  block: z.number(),
+  flows: z.array(
     z.object({
-      block: z.number(),
-      flows: z.array(
-        z.object({
-          contract: z.string(),
-          asset: z.string(),
-          out: z.string().transform(BigInt),
-          transfers: z.array(transferState),
-        }),
-      ),
+      contract: z.string(),
+      asset: z.string(),
+      out: z.string().transform(BigInt),
+      transfers: z.array(transferState),
     }),
   ),
 });
+
+/** Saved as one entry per block of the window, so a block persists only its own flows. */
+const BLOCK = "block:";
+
+function serializeBlock(h: BlockFlows): unknown {
+  return {
+    block: h.block,
+    flows: h.flows.map((f) => ({
+      ...f,
+      out: f.out.toString(),
+      transfers: f.transfers.map((t) => ({ ...t, amount: t.amount.toString() })),
+    })),
+  };
+}
 
 function formatShare(millionths: bigint): string {
   return (Number(millionths) / Number(SHARE_SCALE)).toFixed(6);
@@ -170,38 +181,76 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
     const names = new Map(contracts.map((c) => [c.address, c.name]));
     const limits = new Map(p.assets.map((a) => [a.asset, a]));
     let history: BlockFlows[] = [];
+    const changed = new ChangedEntries();
+    /** This block's flows and the holdings their share checks need, read ahead of the block's turn. */
+    const reads = new PrefetchedReads<{ flows: Flow[]; holdings: Map<string, bigint | undefined> }>();
 
-    const holdingsAt = async (ctx: BlockContext, contract: string, asset: string): Promise<bigint | undefined> => {
-      const blockTag = { blockHash: ctx.hash };
-      if (asset === NATIVE) return BigInt(await deps.rpc.request<string>("eth_getBalance", [contract, blockTag]));
-      const raw = await deps.rpc.request<string>("eth_call", [
-        { to: asset, data: erc20.encodeFunctionData("balanceOf", [contract]) },
-        blockTag,
-      ]);
-      try {
-        return BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
-      } catch {
-        // Something that emits Transfer without answering balanceOf: the share cannot be known.
-        deps.logger.warn({ asset, contract, block_number: ctx.number }, "balanceOf returned no usable value; share not checked");
-        return undefined;
-      }
+    const shareLimit = (asset: string): number | undefined => {
+      const limit = limits.get(asset);
+      return limit ? limit.maxShare : p.defaultMaxShare;
     };
+
+    /**
+     * What the contract holds of the asset after the block: at the block's own state, or for a pending
+     * transaction (no block yet), at the latest state less what the transaction takes out (as measured:
+     * with `gross`, what comes back in the same transaction is not added back, which errs towards firing).
+     */
+    const holdingsAt = async (ctx: BlockContext, flow: Flow): Promise<bigint | undefined> => {
+      const { contract, asset } = flow;
+      const blockTag = ctx.pending ? "latest" : { blockHash: ctx.hash };
+      let held: bigint;
+      if (asset === NATIVE) held = BigInt(await deps.rpc.request<string>("eth_getBalance", [contract, blockTag]));
+      else {
+        const raw = await deps.rpc.request<string>("eth_call", [
+          { to: asset, data: erc20.encodeFunctionData("balanceOf", [contract]) },
+          blockTag,
+        ]);
+        try {
+          held = BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
+        } catch {
+          // Something that emits Transfer without answering balanceOf: the share cannot be known.
+          deps.logger.warn({ asset, contract, block_number: ctx.number }, "balanceOf returned no usable value; share not checked");
+          return undefined;
+        }
+      }
+      if (!ctx.pending) return held;
+      return held > flow.out ? held - flow.out : 0n;
+    };
+
+    /** The block's flows, and in one round trip the holdings of every flow whose share is checked. */
+    const readBlock = async (ctx: BlockContext) => {
+      const flows = flowsOfBlock(ctx, watched, p.measure, p.largest);
+      const checked = flows.filter((f) => f.out > 0n && shareLimit(f.asset) !== undefined);
+      // Issued together, so the RPC client sends them as one batch.
+      const values = await Promise.all(checked.map((f) => holdingsAt(ctx, f)));
+      return { flows, holdings: new Map(checked.map((f, i) => [`${f.contract}:${f.asset}`, values[i]])) };
+    };
+
+    const keepHistory = (keep: (h: BlockFlows) => boolean): void => {
+      const kept: BlockFlows[] = [];
+      for (const h of history) {
+        if (keep(h)) kept.push(h);
+        else changed.touch(BLOCK + h.block);
+      }
+      history = kept;
+    };
+    const record = (): Record<string, unknown> => Object.fromEntries(history.map((h) => [BLOCK + h.block, serializeBlock(h)]));
 
     return {
       id: ID,
       async onBlock(ctx: BlockContext): Promise<Finding[]> {
         // Re-processing a block (a restart before the cursor moved, or a replay) replaces its contribution.
-        history = history.filter((h) => h.block < ctx.number && h.block > ctx.number - p.windowBlocks - p.reorgDepth);
-        const current = flowsOfBlock(ctx, watched, p.measure, p.largest);
+        const { flows: current, holdings: holdingsOf } = await (ctx.pending ? readBlock(ctx) : reads.take(ctx.hash, () => readBlock(ctx)));
+        keepHistory((h) => h.block < ctx.number && h.block > ctx.number - p.windowBlocks - p.reorgDepth);
         history.push({ block: ctx.number, flows: current });
+        changed.touch(BLOCK + ctx.number);
         const inWindow = history.filter((h) => h.block > ctx.number - p.windowBlocks);
 
         const findings: Finding[] = [];
         for (const f of current) {
           if (f.out === 0n) continue;
-          const limit = limits.get(f.asset);
-          const maxAmount = limit?.maxAmount;
-          const maxShare = limit ? limit.maxShare : p.defaultMaxShare;
+          const maxAmount = limits.get(f.asset)?.maxAmount;
+          const maxShare = shareLimit(f.asset);
           if (maxAmount === undefined && maxShare === undefined) continue;
           let measured = 0n;
           const transfers: Transfer[] = [];
@@ -217,7 +266,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
           let share: bigint | undefined;
           let overShare = false;
           if (maxShare !== undefined) {
-            holdings = await holdingsAt(ctx, f.contract, f.asset);
+            holdings = holdingsOf.get(`${f.contract}:${f.asset}`);
             if (holdings !== undefined) {
               // What it held before the window is roughly what it holds now plus what left since.
               share = (measured * SHARE_SCALE) / (holdings + measured);
@@ -256,21 +305,22 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
         }
         return findings;
       },
-      rewind(blockNumber: number): void {
-        history = history.filter((h) => h.block <= blockNumber);
+      prefetch(block, context) {
+        reads.start(block.hash, async () => readBlock(await context));
       },
-      saveState: () => ({
-        blocks: history.map((h) => ({
-          block: h.block,
-          flows: h.flows.map((f) => ({
-            ...f,
-            out: f.out.toString(),
-            transfers: f.transfers.map((t) => ({ ...t, amount: t.amount.toString() })),
-          })),
-        })),
-      }),
+      rewind(blockNumber: number): void {
+        keepHistory((h) => h.block <= blockNumber);
+      },
+      saveState: () => record(),
+      saveChanges: () =>
+        changed.take(record, (key) => {
+          const h = history.find((x) => BLOCK + x.block === key);
+          return h && serializeBlock(h);
+        }),
       loadState(state: unknown): void {
-        history = stateSchema.parse(state).blocks;
+        const entries = z.record(blockFlowsSchema).parse(state);
+        history = Object.values(entries).sort((a, b) => a.block - b.block);
+        changed.replaceAll();
       },
     };
   },

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { Logger } from "pino";
 import type { BlockContext } from "../context/types";
-import type { ReorgEvent, RpcClient } from "../chain/types";
+import type { BlockRef, ReorgEvent, RpcClient } from "../chain/types";
 
 export type Severity = "info" | "low" | "medium" | "high" | "critical";
 export const SEVERITIES: readonly Severity[] = ["info", "low", "medium", "high", "critical"];
@@ -50,6 +50,27 @@ export interface Detector {
   /** Windowed detectors persist their state with the cursor, so a restart resumes exactly. */
   saveState?(): unknown;
   loadState?(state: unknown): void;
+  /**
+   * Incremental persistence for large state, optional. saveState() then returns a flat record of entries,
+   * and this returns only the entries changed since the last call, so a block writes a few rows rather
+   * than the whole state; the store hands loadState() the whole record back. After loadState() the next
+   * call replaces everything, since what was loaded may differ from what the store holds.
+   */
+  saveChanges?(): StateChanges;
+  /**
+   * Starts this block's node reads early, optional. The pipeline calls it as soon as it asks for the
+   * block's context (several blocks ahead while catching up), so reads at the block's own state travel
+   * while earlier blocks are still being detected, instead of queueing behind later fetches at the node.
+   * onBlock must give the same result with or without it; a failed read surfaces in onBlock.
+   */
+  prefetch?(block: BlockRef, context: Promise<BlockContext>): void;
+}
+
+/** What changed in a detector's flat state record; `replace` drops every entry not in `set` first. */
+export interface StateChanges {
+  replace: boolean;
+  set: Record<string, unknown>;
+  delete: string[];
 }
 
 /** One file per detector exports one of these; `registry.ts` lists them. */

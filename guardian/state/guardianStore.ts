@@ -1,6 +1,6 @@
 import type { Db } from "./database";
 import type { BlockRef, ReorgEvent } from "../chain/types";
-import type { Finding } from "../detectors/types";
+import type { Finding, StateChanges } from "../detectors/types";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS guardian_cursor (
@@ -46,6 +46,13 @@ CREATE TABLE IF NOT EXISTS guardian_detector_state (
   state        TEXT    NOT NULL,
   PRIMARY KEY (chain_id, detector_key)
 );
+CREATE TABLE IF NOT EXISTS guardian_detector_entries (
+  chain_id     INTEGER NOT NULL,
+  detector_key TEXT    NOT NULL,
+  entry_key    TEXT    NOT NULL,
+  value        TEXT    NOT NULL,
+  PRIMARY KEY (chain_id, detector_key, entry_key)
+) WITHOUT ROWID;
 `;
 
 export interface StoredFinding extends Finding {
@@ -58,6 +65,8 @@ export interface BlockCommit {
   findings: Finding[];
   /** Detector key -> saveState() output; only detectors that keep state. */
   detectorStates: Map<string, unknown>;
+  /** Detector key -> saveChanges() output, for detectors that persist incrementally. */
+  detectorChanges?: Map<string, StateChanges>;
   /** Blocks at or below this number leave the unfinalized window. */
   pruneBelow: number;
 }
@@ -68,6 +77,7 @@ export interface ReorgCommit {
   /** Findings the detectors raised about the reorg itself (e.g. "deeper than allowed"). */
   findings: Finding[];
   detectorStates: Map<string, unknown>;
+  detectorChanges?: Map<string, StateChanges>;
 }
 
 /** JSON.stringify replacer for what the store writes: bigints as decimal strings. */
@@ -127,6 +137,16 @@ export class GuardianStore {
       states: db.prepare<[number], { detector_key: string; state: string }>(
         "SELECT detector_key, state FROM guardian_detector_state WHERE chain_id = ?",
       ),
+      dropState: db.prepare("DELETE FROM guardian_detector_state WHERE chain_id = ? AND detector_key = ?"),
+      entries: db.prepare<[number], { detector_key: string; entry_key: string; value: string }>(
+        "SELECT detector_key, entry_key, value FROM guardian_detector_entries WHERE chain_id = ?",
+      ),
+      putEntry: db.prepare(
+        "INSERT INTO guardian_detector_entries (chain_id, detector_key, entry_key, value) VALUES (?, ?, ?, ?) " +
+          "ON CONFLICT (chain_id, detector_key, entry_key) DO UPDATE SET value = excluded.value",
+      ),
+      dropEntry: db.prepare("DELETE FROM guardian_detector_entries WHERE chain_id = ? AND detector_key = ? AND entry_key = ?"),
+      dropEntries: db.prepare("DELETE FROM guardian_detector_entries WHERE chain_id = ? AND detector_key = ?"),
     };
   }
 
@@ -139,8 +159,15 @@ export class GuardianStore {
     return this.stmts.blocks.all(chainId).map((b) => ({ number: b.number, hash: b.hash, parentHash: b.parent_hash, timestamp: b.timestamp }));
   }
 
+  /** What each detector saved: a whole state, or the record of entries of one that saves changes. */
   detectorStates(chainId: number): Map<string, unknown> {
-    return new Map(this.stmts.states.all(chainId).map((s) => [s.detector_key, JSON.parse(s.state)]));
+    const states = new Map<string, unknown>(this.stmts.states.all(chainId).map((s) => [s.detector_key, JSON.parse(s.state)]));
+    for (const row of this.stmts.entries.all(chainId)) {
+      let record = states.get(row.detector_key) as Record<string, unknown> | undefined;
+      if (!record) states.set(row.detector_key, (record = {}));
+      record[row.entry_key] = JSON.parse(row.value);
+    }
+    return states;
   }
 
   /** Applies one processed block. Returns the findings that are new (not seen before under the same id). */
@@ -151,7 +178,7 @@ export class GuardianStore {
       this.stmts.pruneBlocks.run(chainId, commit.pruneBelow);
       this.stmts.setCursor.run(chainId, block.number, block.hash, Date.now());
       const fresh = this.insertFindings(commit.findings);
-      this.saveStates(chainId, commit.detectorStates);
+      this.saveStates(chainId, commit.detectorStates, commit.detectorChanges);
       return fresh;
     })();
   }
@@ -177,7 +204,7 @@ export class GuardianStore {
       const cursor = this.stmts.cursor.get(chainId);
       if (cursor && cursor.number > ancestor.number) this.stmts.setCursor.run(chainId, ancestor.number, ancestor.hash, now);
       const fresh = this.insertFindings(commit.findings);
-      this.saveStates(chainId, commit.detectorStates);
+      this.saveStates(chainId, commit.detectorStates, commit.detectorChanges);
       return { retracted, fresh };
     })();
   }
@@ -230,7 +257,16 @@ export class GuardianStore {
     return fresh;
   }
 
-  private saveStates(chainId: number, states: Map<string, unknown>): void {
+  private saveStates(chainId: number, states: Map<string, unknown>, changes: Map<string, StateChanges> = new Map()): void {
     for (const [key, state] of states) this.stmts.putState.run(chainId, key, JSON.stringify(state ?? null, bigintSafe));
+    for (const [key, change] of changes) {
+      if (change.replace) {
+        // Whatever this detector saved before, whole or by entries, is superseded.
+        this.stmts.dropState.run(chainId, key);
+        this.stmts.dropEntries.run(chainId, key);
+      }
+      for (const entry of change.delete) this.stmts.dropEntry.run(chainId, key, entry);
+      for (const [entry, value] of Object.entries(change.set)) this.stmts.putEntry.run(chainId, key, entry, JSON.stringify(value ?? null, bigintSafe));
+    }
   }
 }

@@ -9,8 +9,8 @@
  * 100-transaction block costs that way). Prints a table, then one JSON line.
  * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (3).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { JsonRpcProvider, NonceManager, Wallet, parseEther } from "ethers";
@@ -164,6 +164,27 @@ async function runGuardian(
   };
 }
 
+/**
+ * CPU time spent so far, in ms: this process (the guardian runs in it) and the anvil child. The machine
+ * is shared, so wall time alone mixes in whatever else is running; CPU time per block does not.
+ */
+interface CpuSample {
+  self: number;
+  node: number;
+}
+
+function cpuNow(anvil: AnvilInstance): CpuSample {
+  const { user, system } = process.cpuUsage();
+  // utime + stime of the anvil process, in clock ticks (USER_HZ, 100 on Linux).
+  const fields = readFileSync(`/proc/${anvil.process.pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return { self: (user + system) / 1000, node: ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 };
+}
+
+function cpuSince(anvil: AnvilInstance, start: CpuSample, blocks: number): CpuSample {
+  const now = cpuNow(anvil);
+  return { self: (now.self - start.self) / blocks, node: (now.node - start.node) / blocks };
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -193,11 +214,16 @@ async function main(): Promise<void> {
     // run: the ratio then compares what each can do, not which one a neighbour's burst happened to hit.
     const rawRuns: number[] = [];
     const guardianRuns: number[] = [];
+    const rawCpu: CpuSample[] = [];
+    const guardianCpu: CpuSample[] = [];
     let findings = 0;
     for (let round = 0; round < ROUNDS; round++) {
+      let cpu = cpuNow(anvil);
       rawRuns.push(await rawFetch(rpc, first, last));
+      rawCpu.push(cpuSince(anvil, cpu, last - first + 1));
       let caughtUpAt = 0;
       let committed = 0;
+      cpu = cpuNow(anvil);
       const catchUpStart = performance.now();
       const catchUp = await runGuardian(anvil, c, dir, `catchup-${round}`, first, false, (t) => {
         committed++;
@@ -205,11 +231,14 @@ async function main(): Promise<void> {
       });
       while (caughtUpAt === 0) await new Promise((r) => setTimeout(r, 5));
       guardianRuns.push(committed / ((caughtUpAt - catchUpStart) / 1000));
+      guardianCpu.push(cpuSince(anvil, cpu, committed));
       findings = catchUp.guardian.store.findings(31337).length;
       await catchUp.stop();
     }
-    const rawBlocksPerSec = Math.max(...rawRuns);
-    const guardianBlocksPerSec = Math.max(...guardianRuns);
+    const best = (runs: number[]) => runs.indexOf(Math.max(...runs));
+    const rawBlocksPerSec = rawRuns[best(rawRuns)];
+    const guardianBlocksPerSec = guardianRuns[best(guardianRuns)];
+    const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
     // Following the head: one block at a time, the guardian woken by newHeads.
     const headTimings: BlockTiming[] = [];
@@ -218,10 +247,14 @@ async function main(): Promise<void> {
       if (t.transactions > 0) headTimings.push(t);
       seen = t.number;
     });
+    const headCpu: number[] = [];
     for (let b = 0; b < HEAD_BLOCKS; b++) {
       await mineTrafficBlock(rpc, senders, c, BLOCKS + b);
+      const cpu = process.cpuUsage();
       const target = Number(await rpc.request<string>("eth_blockNumber", []));
       while (seen < target) await new Promise((r) => setTimeout(r, 2));
+      const used = process.cpuUsage(cpu);
+      headCpu.push((used.user + used.system) / 1000);
     }
     await follow.stop();
     const sorted = (pick: (t: BlockTiming) => number) => headTimings.map(pick).sort((a, b) => a - b);
@@ -245,6 +278,13 @@ async function main(): Promise<void> {
       p99ContextMs: round(percentile(sorted((t) => t.contextMs), 99)),
       p99DetectMs: round(percentile(sorted((t) => t.detectMs), 99)),
       p99CommitMs: round(percentile(sorted((t) => t.commitMs), 99)),
+      // CPU per block (median over rounds): this process and anvil, for the raw fetch and the catch-up.
+      rawCpuMsPerBlock: round(median(rawCpu.map((x) => x.self)), 2),
+      guardianCpuMsPerBlock: round(median(guardianCpu.map((x) => x.self)), 2),
+      rawNodeCpuMsPerBlock: round(median(rawCpu.map((x) => x.node)), 2),
+      guardianNodeCpuMsPerBlock: round(median(guardianCpu.map((x) => x.node)), 2),
+      p50HeadCpuMs: round(percentile([...headCpu].sort((a, b) => a - b), 50), 2),
+      loadAvg1m: round(loadavg()[0], 2),
       rssMb: round(rssMb, 0),
     };
     const rows: [string, string][] = [
@@ -252,10 +292,14 @@ async function main(): Promise<void> {
       ["raw fetch (block+receipts+trace_block)", `${result.rawBlocksPerSec} blocks/s (best of ${rawRuns.map((x) => round(x)).join(", ")})`],
       ["guardian catch-up, all detectors", `${result.guardianBlocksPerSec} blocks/s (best of ${guardianRuns.map((x) => round(x)).join(", ")}), ${findings} findings`],
       ["ratio guardian / raw", `${result.ratio} (target >= 0.8)`],
+      ["CPU per block, raw: bench / anvil", `${result.rawCpuMsPerBlock} / ${result.rawNodeCpuMsPerBlock} ms (wall ${round(1000 / rawBlocksPerSec, 2)} ms)`],
+      ["CPU per block, guardian: bench / anvil", `${result.guardianCpuMsPerBlock} / ${result.guardianNodeCpuMsPerBlock} ms (wall ${round(1000 / guardianBlocksPerSec, 2)} ms)`],
       ["following head, per block p50 / p99", `${result.p50BlockMs} / ${result.p99BlockMs} ms over ${result.headBlocks} blocks (target p99 <= 50)`],
+      ["  p50 CPU of the guardian per head block", `${result.p50HeadCpuMs} ms`],
       ["  p50 of: context / detectors / commit", `${result.p50ContextMs} / ${result.p50DetectMs} / ${result.p50CommitMs} ms`],
       ["  p99 of: context / detectors / commit", `${result.p99ContextMs} / ${result.p99DetectMs} / ${result.p99CommitMs} ms`],
       ["RSS", `${result.rssMb} MB`],
+      ["load average (1 min) at the end", `${result.loadAvg1m} on ${cpus().length} cores`],
       ["for reference: callTracer, one block", `${round(callTracerBlockMs)} ms (anvil re-executes per transaction)`],
     ];
     const width = Math.max(...rows.map(([k]) => k.length));
