@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { activeAccountsDetector } from "../../../guardian/detectors/activeAccounts";
 import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks } from "./detectorHarness";
+import { createFromFixture, runBlocks, runBlocksPersisting } from "./detectorHarness";
 
 describe("active-accounts detector", () => {
   const fx = readBlockFixture("activity");
@@ -59,6 +59,22 @@ describe("active-accounts detector", () => {
     const after = createFromFixture(activeAccountsDetector, fx, params);
     after.loadState!(JSON.parse(JSON.stringify(before.saveState!())));
     expect(await runBlocks(after, fx.blocks.slice(55))).to.deep.equal(uninterrupted);
+  });
+
+  it("persists only the entries each block changed, and restarts exactly from them", async () => {
+    const shallow = { ...params, reorgDepth: 5 };
+    const uninterrupted = await runBlocks(createFromFixture(activeAccountsDetector, fx, shallow), fx.blocks);
+    const stored: Record<string, unknown> = {};
+    const before = createFromFixture(activeAccountsDetector, fx, shallow);
+    const { findings, written } = await runBlocksPersisting(before, fx.blocks.slice(0, 55), stored);
+    // Blocks that left the window and the reorg depth were deleted from the store, not just from memory.
+    expect(Object.keys(stored).filter((k) => k.startsWith("block:"))).to.have.length(shallow.windowBlocks + shallow.reorgDepth);
+    // A block writes its own entry, the meta entry and the few baselines it moved, not the window.
+    expect(Math.max(...written.slice(-10))).to.be.below(8);
+    expect(stored).to.deep.equal(JSON.parse(JSON.stringify(before.saveState!())));
+    const after = createFromFixture(activeAccountsDetector, fx, shallow);
+    after.loadState!(stored);
+    expect([...findings, ...(await runBlocks(after, fx.blocks.slice(55)))]).to.deep.equal(uninterrupted);
   });
 
   it("ignores listed accounts", async () => {

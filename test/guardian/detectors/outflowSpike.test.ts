@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { parseEther } from "ethers";
 import { outflowSpikeDetector } from "../../../guardian/detectors/outflowSpike";
 import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks } from "./detectorHarness";
+import { createFromFixture, runBlocks, runBlocksPersisting } from "./detectorHarness";
+import { RpcHttpError } from "../../../guardian/chain/errors";
+import type { Finding } from "../../../guardian/detectors/types";
 import { FIXTURE_DETECTOR_PARAMS } from "./fixtures/detectorParams";
 
 describe("outflow-spike detector", () => {
@@ -55,6 +57,41 @@ describe("outflow-spike detector", () => {
       const after = createFromFixture(outflowSpikeDetector, fx, params);
       after.loadState!(JSON.parse(JSON.stringify(before.saveState!())));
       expect(await runBlocks(after, fx.blocks.slice(4))).to.deep.equal(uninterrupted);
+    });
+
+    it("persists one entry per block and restarts exactly from the stored entries", async () => {
+      const uninterrupted = await runBlocks(createFromFixture(outflowSpikeDetector, fx, params), fx.blocks);
+      const stored: Record<string, unknown> = {};
+      const before = createFromFixture(outflowSpikeDetector, fx, params);
+      const { findings, written } = await runBlocksPersisting(before, fx.blocks.slice(0, 4), stored);
+      expect(written.slice(1)).to.deep.equal([1, 1, 1]);
+      const after = createFromFixture(outflowSpikeDetector, fx, params);
+      after.loadState!(stored);
+      expect([...findings, ...(await runBlocks(after, fx.blocks.slice(4)))]).to.deep.equal(uninterrupted);
+    });
+
+    it("reads holdings when prefetched, before its turn, with the same result; a failed read surfaces in onBlock", async () => {
+      const attack = fx.blockOf("attack");
+      const plain = await runBlocks(createFromFixture(outflowSpikeDetector, fx, params), fx.blocks);
+      const d = createFromFixture(outflowSpikeDetector, fx, params);
+      const found: Finding[] = [];
+      for (const b of fx.blocks) {
+        d.prefetch!(b, Promise.resolve(b));
+        await new Promise((r) => setImmediate(r));
+        if (b.number === attack.number) expect(fx.rpc.asked.at(-1), "asked before onBlock").to.contain(attack.hash);
+        found.push(...(await d.onBlock(b)));
+      }
+      expect(found).to.deep.equal(plain);
+
+      const failing = createFromFixture(outflowSpikeDetector, fx, params);
+      failing.prefetch!(attack, Promise.reject(new RpcHttpError({ url: "u", method: "eth_getBlockByHash", status: 503, body: "" })));
+      let err: unknown;
+      await failing.onBlock(attack).catch((e: unknown) => (err = e));
+      expect(err).to.be.instanceOf(RpcHttpError);
+      // The failed read was used once and changed nothing; the retry reads for itself.
+      const fresh = await createFromFixture(outflowSpikeDetector, fx, params).onBlock(attack);
+      expect(fresh).to.have.length(1);
+      expect(await failing.onBlock(attack)).to.deep.equal(fresh);
     });
 
     it("forgets outflow that left the window", async () => {

@@ -52,6 +52,21 @@ describe("GuardianStore", () => {
       expect(reopened.undeliveredFindings(1)).to.deep.equal([]);
     });
 
+    it("keeps incremental detector state as entries: upserts and deletes per block, replace drops the rest", () => {
+      const db = openDatabase(file);
+      const store = new GuardianStore(db);
+      store.commitBlock(1, { block: block(1), findings: [], detectorStates: new Map([["windowed", { whole: true }]]), pruneBelow: 0 });
+      const changes = (replace: boolean, set: Record<string, unknown>, del: string[] = []) => new Map([["windowed", { replace, set, delete: del }]]);
+      // The first save replaces whatever the detector saved before, here a whole-state row.
+      store.commitBlock(1, { block: block(2), findings: [], detectorStates: new Map(), detectorChanges: changes(true, { meta: { n: 2 }, "block:2": { big: 10n ** 30n } }), pruneBelow: 0 });
+      store.commitBlock(1, { block: block(3), findings: [], detectorStates: new Map(), detectorChanges: changes(false, { meta: { n: 3 }, "block:3": [3] }, ["block:2"]), pruneBelow: 0 });
+      db.close();
+      const reopened = new GuardianStore(openDatabase(file));
+      expect(reopened.detectorStates(1).get("windowed")).to.deep.equal({ meta: { n: 3 }, "block:3": [3] });
+      reopened.commitBlock(1, { block: block(4), findings: [], detectorStates: new Map(), detectorChanges: changes(true, { meta: { n: 4 } }), pruneBelow: 0 });
+      expect(reopened.detectorStates(1).get("windowed")).to.deep.equal({ meta: { n: 4 } });
+    });
+
     it("rolls the whole block back when any part of the commit fails", () => {
       const db = openDatabase(file);
       const store = new GuardianStore(db);
