@@ -6,6 +6,7 @@ import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import { PendingContextWatcher, detectPending, mempoolConfigSchema, pendingSource, type PendingSource } from "../../../guardian/context/pending-context";
 import type { BlockContext } from "../../../guardian/context/types";
 import { reentrancyDetector } from "../../../guardian/detectors/reentrancy";
+import { outflowSpikeDetector } from "../../../guardian/detectors/outflowSpike";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { LocalRelay, startLocalRelay } from "../../../guardian/relay/local-relay";
 
@@ -104,6 +105,21 @@ describe("PendingContextWatcher", function () {
       });
       const findings = await detectPending([detector], ctx);
       expect(findings.map((f) => [f.detectorId, f.severity, f.txHash, f.contract])).to.deep.include(["reentrancy", "critical", attackHash.toLowerCase(), bankAddress]);
+
+      // Outflow has no block state to read for a pending transaction: it reads the latest state and
+      // takes off what the transaction would drain.
+      const outflow = outflowSpikeDetector.create(outflowSpikeDetector.params.parse({ assets: [{ asset: "native", maxShare: 0.1 }] }), {
+        chainId: CHAIN_ID,
+        rpc: rpc(),
+        logger: pino({ level: "silent" }),
+        contracts: [{ name: "Bank", address: bankAddress, abi: [] }],
+      });
+      const [spike] = await detectPending([outflow], ctx);
+      const held = await provider.getBalance(bankAddress);
+      const drained = BigInt(spike.evidence.blockOut as string);
+      expect(drained > 0n).to.equal(true);
+      expect(spike.evidence).to.include({ trigger: "share", holdings: (held - drained).toString() });
+      expect(outflow.saveState!(), "the pending transaction left no trace in the window").to.deep.equal({});
     });
     await relay.buildBlock();
   });
