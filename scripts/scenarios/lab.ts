@@ -7,11 +7,11 @@ import { stringify } from "yaml";
 import { deployFailsafe, type FailsafeDeployment } from "../../deploy/deployFailsafe";
 import localhost from "../../deploy/parameters/localhost.json";
 import { loadConfig, type LoadedConfig } from "../../guardian/config/loadConfig";
-import { startPendingDetection, type PendingContextWatcher } from "../../guardian/context/pending-context";
+import type { PendingContextWatcher } from "../../guardian/context/pending-context";
 import type { DecisionSink } from "../../guardian/decisions/decision-sink";
 import type { FindingSink } from "../../guardian/decisions/types";
 import type { Finding } from "../../guardian/detectors/types";
-import { createDetectors, createRpcClient, startGuardian, type RunningGuardian } from "../../guardian/guardian";
+import { startGuardian, type RunningGuardian } from "../../guardian/guardian";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../guardian/ops/anvil";
 import { GuardianMetrics } from "../../guardian/ops/metrics";
 import { startLocalRelay, type LocalRelay } from "../../guardian/relay/local-relay";
@@ -60,7 +60,7 @@ export interface Lab {
   startRelay(): Promise<LocalRelay>;
   /** Writes a guardian config as YAML into the lab's folder and returns its path. */
   writeConfig(name: string, config: unknown): string;
-  startGuardian(name: string, configFile: string, options?: { mempool?: boolean }): Promise<GuardianUnderTest>;
+  startGuardian(name: string, configFile: string): Promise<GuardianUnderTest>;
   /** Waits for (interval) or builds (guardian pacing) the next block; returns its number. */
   mine(): Promise<number>;
   head(): Promise<number>;
@@ -153,8 +153,8 @@ export async function startLab(options: LabOptions): Promise<Lab> {
       writeFileSync(file, stringify(config));
       return file;
     },
-    async startGuardian(name, configFile, startOptions = {}) {
-      const g = await startGuardianUnderTest(name, configFile, logger.child({ guardian: name }), startOptions.mempool === true, options.onFinding);
+    async startGuardian(name, configFile) {
+      const g = await startGuardianUnderTest(name, configFile, logger.child({ guardian: name }), options.onFinding);
       guardians.push(g);
       return g;
     },
@@ -183,16 +183,10 @@ export async function startLab(options: LabOptions): Promise<Lab> {
 }
 
 /**
- * Runs the guardian as `failsafe guard` does (same loader, sinks and pipeline) in this process, plus the
- * mempool watch (startPendingDetection) feeding pending findings into the same sinks.
+ * Runs the guardian as `failsafe guard` does (same loader, sinks, pipeline and mempool watch) in this process,
+ * with one more sink that records what the guardian found.
  */
-async function startGuardianUnderTest(
-  name: string,
-  configFile: string,
-  logger: Logger,
-  mempool: boolean,
-  onFinding?: LabOptions["onFinding"],
-): Promise<GuardianUnderTest> {
+async function startGuardianUnderTest(name: string, configFile: string, logger: Logger, onFinding?: LabOptions["onFinding"]): Promise<GuardianUnderTest> {
   const loaded = loadConfig(configFile);
   const db = openDatabase(loaded.config.store.path);
   const metrics = new GuardianMetrics();
@@ -215,22 +209,6 @@ async function startGuardianUnderTest(
   const allSinks = [...sinks, recorder];
   const running = await startGuardian({ loaded, db, logger, metrics, sinks: allSinks, onBlockCommitted: (_chain, t) => committed.set(t.number, t.hash) });
 
-  let watcher: PendingContextWatcher | undefined;
-  if (mempool) {
-    const chain = loaded.config.chains[0];
-    const contracts = loaded.contracts.get(chain.id) ?? [];
-    const rpc = createRpcClient(chain, { logger, metrics });
-    const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger }).map((d) => d.detector);
-    watcher = await startPendingDetection({
-      rpc,
-      protectedAddresses: contracts.map((c) => c.address),
-      source: chain.ws ? { mode: "subscribe", wsUrl: chain.ws } : { mode: "poll", intervalMs: 50 },
-      detectors,
-      sinks: allSinks,
-      logger: logger.child({ stage: "mempool" }),
-    });
-  }
-
   const store = new IncidentStore(db);
   return {
     name,
@@ -241,10 +219,9 @@ async function startGuardianUnderTest(
     findings,
     retracted,
     committed,
-    mempool: watcher,
+    mempool: running.mempool.get(CHAIN_ID),
     incidents: () => store.list(),
     async stop() {
-      await watcher?.stop();
       await running.stop();
       db.close();
     },
@@ -259,6 +236,8 @@ export function guardianConfig(lab: Lab, options: {
   chainDetectors?: Record<string, unknown>;
   policy: Record<string, unknown>;
   startBlock: number;
+  /** Watch the mempool too (over the websocket). */
+  mempool?: boolean;
 }): unknown {
   if (!lab.relay) throw new Error("start the relay before writing guardian configs (they point at it)");
   return {
@@ -273,6 +252,7 @@ export function guardianConfig(lab: Lab, options: {
         pollIntervalMs: 50,
         rpcTimeoutMs: 5_000,
         startBlock: options.startBlock,
+        ...(options.mempool ? { mempool: { mode: "subscribe" } } : {}),
         detectors: { reorg: { maxDepth: 3 }, ...options.chainDetectors },
       },
     ],

@@ -250,8 +250,8 @@ export const pendingAttack: Scenario = (options) => {
   return withLab(options, [key.address], undefined, async (lab) => {
     const { bank, attacker, address } = await bankSetup(lab, [key.address]);
     await lab.startRelay();
-    const config = guardianConfig(lab, { name: "guardian", keyEnv: key.env, contracts: [bankContract("bank", address)], policy: { breakers: [{ contract: "bank", timelock: lab.deployment.timelock }] }, startBlock: await lab.head() });
-    const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", config), { mempool: true });
+    const config = guardianConfig(lab, { name: "guardian", keyEnv: key.env, contracts: [bankContract("bank", address)], policy: { breakers: [{ contract: "bank", timelock: lab.deployment.timelock }] }, startBlock: await lab.head(), mempool: true });
+    const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", config));
     await lab.mine();
 
     const fundsAtRisk = await lab.provider.getBalance(address);
