@@ -193,9 +193,6 @@ async function startGuardianUnderTest(name: string, configFile: string, logger: 
   const findings: Finding[] = [];
   const retracted: Finding[] = [];
   const committed = new Map<number, string>();
-  const sinks = await createSinks({ loaded, db, logger, metrics });
-  const decisions = sinks.find((s) => s.name === "decisions") as DecisionSink | undefined;
-  if (!decisions) throw new Error(`${configFile}: no decision sink (configure policy.breakers and a trip responder)`);
   const recorder: FindingSink = {
     name: "scenario-recorder",
     async onFindings(found, block) {
@@ -206,8 +203,18 @@ async function startGuardianUnderTest(name: string, configFile: string, logger: 
       retracted.push(...gone);
     },
   };
-  const allSinks = [...sinks, recorder];
-  const running = await startGuardian({ loaded, db, logger, metrics, sinks: allSinks, onBlockCommitted: (_chain, t) => committed.set(t.number, t.hash) });
+  let sinks: FindingSink[] = [];
+  let running: RunningGuardian;
+  try {
+    sinks = await createSinks({ loaded, db, logger, metrics });
+    if (!sinks.some((s) => s.name === "decisions")) throw new Error(`${configFile}: no decision sink (configure policy.breakers and a trip responder)`);
+    running = await startGuardian({ loaded, db, logger, metrics, sinks: [...sinks, recorder], onBlockCommitted: (_chain, t) => committed.set(t.number, t.hash) });
+  } catch (err) {
+    for (const sink of sinks) await sink.close?.().catch(() => undefined);
+    db.close();
+    throw err;
+  }
+  const decisions = sinks.find((s) => s.name === "decisions") as DecisionSink;
 
   const store = new IncidentStore(db);
   return {
