@@ -82,6 +82,8 @@ const BLOCK = "block:";
 function activityOf(ctx: BlockContext, watched: ReadonlySet<string>, ignored: ReadonlySet<string>): Record<string, Activity> {
   const out: Record<string, Activity> = {};
   for (const tx of ctx.transactions) {
+    // A watched contract that was called anywhere in the transaction is in `touched`.
+    if (!tx.touched.some((c) => watched.has(c))) continue;
     const touched = new Map<string, Set<string>>();
     const note = (account: string, contract: string): void => {
       if (ignored.has(account) || watched.has(account)) return;

@@ -110,7 +110,9 @@ function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, measure: 
       if (log.topics.length !== 3 || log.topics[0].toLowerCase() !== TRANSFER_TOPIC || log.data.length !== 66) continue;
       record("erc20", log.address.toLowerCase(), addressFromTopic(log.topics[1]), addressFromTopic(log.topics[2]), BigInt(log.data));
     }
-    if (tx.trace) {
+    // Native value leaves only a contract that ran, and every contract that ran is in `touched`; a token
+    // can leave one that never ran (transferFrom by a spender), so the logs above are read for every tx.
+    if (tx.trace && tx.touched.some((c) => watched.has(c))) {
       walkFrames(tx.trace, (v) => {
         const t = v.frame.type;
         if (v.reverted || v.frame.value === 0n || t === "DELEGATECALL" || t === "STATICCALL") return;
