@@ -310,8 +310,10 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
 
     return {
       id: ID,
-      prefetch(block) {
-        if (compiled.length > 0) reads.start(block.hash, () => evaluateBlock(block.hash));
+      prefetch(block, context) {
+        // The views need only the block's hash, but waiting for its context lets these reads share one
+        // batch with the other detectors' reads at the same block (they start when the context arrives).
+        if (compiled.length > 0) reads.start(block.hash, () => context.then(() => evaluateBlock(block.hash), () => evaluateBlock(block.hash)));
       },
       async onBlock(ctx: BlockContext): Promise<Finding[]> {
         // A simulated pending block has no hash to evaluate views at.
