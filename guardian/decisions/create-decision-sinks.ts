@@ -11,6 +11,7 @@ import { isTripResponder, type TripResponder } from "../responders/types";
 import type { SinkDeps } from "../sinks";
 import { IncidentStore } from "../state/incident-store";
 import { DecisionSink, type ResolvedBreaker } from "./decision-sink";
+import { checkTrip, type TripCheck } from "./trip-check";
 import { TripMetrics } from "./trip-metrics";
 import type { FindingSink } from "./types";
 
@@ -26,6 +27,7 @@ export interface TripPath {
   breakers: ResolvedBreaker[];
   recorder: IncidentRecorder;
   isTripped(chainId: number, breaker: string): Promise<boolean>;
+  checkTrip(chainId: number, breaker: string, txHash: string): Promise<TripCheck>;
 }
 
 /**
@@ -118,6 +120,7 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
     breakers,
     recorder,
     isTripped: (chainId, breaker) => CircuitBreaker__factory.connect(breaker, providerFor(chainId)).isTripped(),
+    checkTrip: (chainId, breaker, txHash) => checkTrip(providerFor(chainId), breaker, txHash),
   };
 }
 

@@ -4,10 +4,11 @@ import type { ReorgEvent } from "../chain/types";
 import type { BlockContext } from "../context/types";
 import type { Finding } from "../detectors/types";
 import type { IncidentAlert } from "../notifiers/dispatcher";
-import type { IncidentRecorder } from "../reports/incident-record";
+import type { IncidentRecord, IncidentRecorder } from "../reports/incident-record";
 import type { TripRequest, TripResponder } from "../responders/types";
 import { decide } from "./policy";
 import type { PolicyConfig } from "./policy-config";
+import { tripInForce, type TripCheck } from "./trip-check";
 import type { TripMetrics } from "./trip-metrics";
 import type { FindingSink } from "./types";
 
@@ -33,6 +34,8 @@ export interface DecisionSinkDeps {
   recorder: IncidentRecorder;
   /** Reads whether a breaker is tripped now (to attach later findings to the incident that tripped it). */
   isTripped(chainId: number, breaker: string): Promise<boolean>;
+  /** Reads on the canonical chain whether a trip transaction is included and the breaker tripped (`checkTrip`). */
+  checkTrip(chainId: number, breaker: string, txHash: string): Promise<TripCheck>;
   logger: Logger;
   metrics?: TripMetrics;
   /** Where landed trips are announced; see `announceTripsTo`. */
@@ -105,6 +108,10 @@ export class DecisionSink implements FindingSink {
     for (const { target, findings: grouped } of groups.values()) await this.startTrip(target, grouped, block, detectedAt);
   }
 
+  /**
+   * Marks the findings of orphaned blocks retracted (calling off trips still in flight whose findings are all
+   * gone), then checks every trip the reorg touched against the new branch (see `onReorg`).
+   */
   async onRetractions(retracted: Finding[], reorg: ReorgEvent): Promise<void> {
     for (const f of retracted) {
       const lifted = liftedEvent(f);
@@ -114,6 +121,7 @@ export class DecisionSink implements FindingSink {
     }
     const ids = retracted.map((f) => f.id);
     const shape = { depth: reorg.depth, commonAncestor: reorg.commonAncestor.number };
+    const trippedAndRetracted: string[] = [];
     for (const incident of this.deps.recorder.list()) {
       const record = this.deps.recorder.retract(incident.id, ids, shape);
       if (!record) continue;
@@ -121,6 +129,59 @@ export class DecisionSink implements FindingSink {
       const active = [...this.active.values()].find((a) => a.incidentId === record.id);
       this.log.warn({ incident_id: record.id, status: record.status, all_retracted: allRetracted, in_flight: active !== undefined }, "findings behind an incident were retracted by a reorg");
       if (allRetracted && active) active.controller.abort();
+      if (allRetracted && record.status === "tripped") trippedAndRetracted.push(record.id);
+    }
+    await this.checkTripsAfterReorg(reorg, trippedAndRetracted);
+  }
+
+  /**
+   * Every reorg, whether or not it retracted findings: a trip included in an orphaned block may be missing
+   * from the new branch, so each such incident is checked on the canonical chain. The trip stands if the new
+   * branch re-included it (the new block is recorded); otherwise it is resubmitted with the same incident id
+   * while findings stand, or the incident is aborted once every finding was retracted. Checking twice for one
+   * reorg (from `onRetractions` and here) is harmless: a checked incident no longer points at an orphaned block.
+   */
+  async onReorg(reorg: ReorgEvent): Promise<void> {
+    await this.checkTripsAfterReorg(reorg, []);
+  }
+
+  private async checkTripsAfterReorg(reorg: ReorgEvent, retractedIds: string[]): Promise<void> {
+    const orphaned = new Set(reorg.orphaned.map((b) => b.hash.toLowerCase()));
+    for (const record of this.deps.recorder.list()) {
+      if (record.chainId !== reorg.chainId || record.status !== "tripped" || !record.trip) continue;
+      const tripOrphaned = orphaned.has(record.trip.blockHash.toLowerCase());
+      if (!tripOrphaned && !retractedIds.includes(record.id)) continue;
+      try {
+        await this.checkTrip(record, reorg, tripOrphaned);
+      } catch (err) {
+        this.log.error({ err, incident_id: record.id, trip_block: record.trip.blockNumber }, "could not check the trip on the new branch after a reorg; it is checked again on the next reorg");
+      }
+    }
+  }
+
+  private async checkTrip(record: IncidentRecord, reorg: ReorgEvent, tripOrphaned: boolean): Promise<void> {
+    const trip = record.trip!;
+    const check = await this.deps.checkTrip(record.chainId, record.breaker, trip.txHash);
+    const allRetracted = record.findings.length > 0 && record.findings.every((f) => f.retracted);
+    const standing = tripInForce(check, record.id) && check.inclusion !== undefined;
+    const verdict = standing || !tripOrphaned ? "stands" : allRetracted ? "abort" : "resubmit";
+    const target = this.deps.breakers.find((b) => b.chainId === record.chainId && b.breaker === record.breaker);
+    if (verdict === "resubmit" && !target) {
+      this.log.error({ incident_id: record.id, breaker: record.breaker }, "trip reorged out but its breaker is no longer in policy.breakers; cannot resubmit");
+      return;
+    }
+    const shape = { depth: reorg.depth, commonAncestor: reorg.commonAncestor.number };
+    const updated = this.deps.recorder.recordReorgCheck(record.id, { reorg: shape, tripOrphaned, check, verdict });
+    this.log.warn(
+      { incident_id: record.id, trip_tx: trip.txHash, old_block: trip.blockNumber, new_block: check.inclusion?.blockNumber, breaker_tripped: check.breakerTripped, breaker_incident: check.breakerIncident, all_retracted: allRetracted, verdict },
+      verdict === "stands" ? "trip checked on the new branch: it stands" : verdict === "resubmit" ? "trip reorged out while its findings stand: resubmitting" : "trip reorged out and every finding retracted: incident aborted",
+    );
+    if (verdict === "stands") return;
+    const key = keyOf(record.chainId, record.breaker);
+    if (this.lastTripped.get(key) === record.id) this.lastTripped.delete(key);
+    if (verdict === "resubmit") {
+      const detectedAt = Date.parse(updated.timeline[0]?.at ?? new Date(this.now()).toISOString());
+      this.launch(target!, { incidentId: record.id, breaker: target!.breaker, detectedAt, detectedBlock: updated.findings[0]?.blockNumber, dryRun: record.dryRun }, true);
     }
   }
 
@@ -159,21 +220,27 @@ export class DecisionSink implements FindingSink {
 
     const incidentId = keccak256(toUtf8Bytes(`failsafe:${target.chainId}:${target.breaker}:${findings[0].id}`));
     this.deps.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings, dryRun: this.deps.policy.dryRun });
-    const controller = new AbortController();
-    const request: TripRequest = {
+    this.launch(target, {
       incidentId,
       breaker: target.breaker,
       detectedAt,
       detectedBlock: block.number,
-      signal: controller.signal,
       dryRun: this.deps.policy.dryRun,
       ...(block.pending ? { frontRun: attackerFee(findings, block) } : {}),
-    };
+    });
+  }
+
+  /** Hands the trip to the responder without waiting; `resumed`: a resubmission after a reorg orphaned the first trip. */
+  private launch(target: ResolvedBreaker, trip: Omit<TripRequest, "signal">, resumed = false): void {
+    const key = keyOf(target.chainId, target.breaker);
+    const { incidentId } = trip;
+    const controller = new AbortController();
+    const request: TripRequest = { ...trip, signal: controller.signal };
     const done = target.responder
       .trip(request)
       .then(async (outcome) => {
         this.deps.metrics?.record(target.chainId, outcome);
-        const record = await this.deps.recorder.recordOutcome(incidentId, outcome);
+        const record = await this.deps.recorder.recordOutcome(incidentId, outcome, { resumed });
         if (outcome.status !== "included") return;
         this.lastTripped.set(key, incidentId);
         this.alerts?.alertTrip({

@@ -14,6 +14,11 @@ export interface FindingSink {
   onFindings(findings: Finding[], block: BlockContext): Promise<void>;
   /** Findings whose blocks were orphaned by a reorg; called before the new branch is evaluated. */
   onRetractions?(retracted: Finding[], reorg: ReorgEvent): Promise<void>;
+  /**
+   * Every reorg the pipeline processed, after `onRetractions` and before the new branch's findings, whether
+   * or not it retracted any finding: a trip included in an orphaned block leaves no finding behind to retract.
+   */
+  onReorg?(reorg: ReorgEvent): Promise<void>;
   /** Flush and release resources on shutdown. */
   close?(): Promise<void>;
 }

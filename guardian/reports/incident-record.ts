@@ -6,6 +6,7 @@ import { CircuitBreaker__factory, TimelockController__factory } from "../../type
 import type { Finding } from "../detectors/types";
 import type { TimelineEntry, TripOutcome } from "../responders/types";
 import type { IncidentStore } from "../state/incident-store";
+import { describeTripCheck, type TripCheck } from "../decisions/trip-check";
 import { buildGovernancePayload, ratifyExpiry, type GovernanceDecision, type GovernancePayload } from "./governance-payloads";
 
 export type IncidentStatus = "tripping" | "tripped" | "already-tripped" | "dry-run" | "failed" | "aborted" | "lifted";
@@ -133,12 +134,16 @@ export class IncidentRecorder {
     });
   }
 
-  async recordOutcome(id: string, outcome: TripOutcome): Promise<IncidentRecord> {
+  /**
+   * Records how a trip ended. `resumed`: the outcome of a trip resubmitted after a reorg orphaned the first
+   * one; its steps follow the incident's earlier timeline instead of replacing it.
+   */
+  async recordOutcome(id: string, outcome: TripOutcome, options: { resumed?: boolean } = {}): Promise<IncidentRecord> {
     const governance = outcome.status === "included" || outcome.status === "already-tripped" ? await this.readGovernance(id, outcome) : undefined;
     return this.update(id, (r) => {
       r.status = STATUS_OF[outcome.status];
-      r.timeline = outcome.timeline;
-      r.bundleHashes = outcome.bundleHashes;
+      r.timeline = options.resumed ? [...r.timeline, ...outcome.timeline.filter((e) => e.step !== "detected")] : outcome.timeline;
+      r.bundleHashes = options.resumed ? [...new Set([...r.bundleHashes, ...outcome.bundleHashes])] : outcome.bundleHashes;
       if (outcome.txHash && outcome.blockNumber !== undefined && outcome.blockHash && outcome.via) {
         r.trip = { txHash: outcome.txHash, blockNumber: outcome.blockNumber, blockHash: outcome.blockHash, via: outcome.via };
       }
@@ -160,13 +165,56 @@ export class IncidentRecorder {
     return this.update(id, (r) => {
       const at = new Date().toISOString();
       for (const f of r.findings) if (findingIds.includes(f.id) && !f.retracted) f.retracted = { at, reorgDepth: reorg.depth, commonAncestor: reorg.commonAncestor };
-      if (r.findings.every((f) => f.retracted)) {
-        r.notes.push(
-          r.status === "tripped"
-            ? `Every finding was retracted by a ${reorg.depth}-block reorg after the trip was already included in block ${r.trip?.blockNumber}: the trip stands until governance lifts it or it lapses.`
-            : `Every finding was retracted by a ${reorg.depth}-block reorg (common ancestor ${reorg.commonAncestor}) while the trip was ${r.status}.`,
-        );
+      // A tripped incident gets its note from `recordReorgCheck`, which states what the chain shows.
+      if (r.findings.every((f) => f.retracted) && r.status !== "tripped") {
+        r.notes.push(`Every finding was retracted by a ${reorg.depth}-block reorg (common ancestor ${reorg.commonAncestor}) while the trip was ${r.status}.`);
       }
+    });
+  }
+
+  /**
+   * Records what the canonical chain shows for a tripped incident after a reorg that orphaned its trip's block
+   * (`tripOrphaned`) or retracted its findings, and what the guardian does about it:
+   * - `stands`: the trip is in force (re-included by the new branch, or its block stayed canonical);
+   * - `resubmit`: the trip is gone from the new branch but findings stand: it is sent again (status tripping);
+   * - `abort`: the trip is gone and every finding was retracted: nothing is sent (status aborted).
+   */
+  recordReorgCheck(
+    id: string,
+    input: { reorg: { depth: number; commonAncestor: number }; tripOrphaned: boolean; check: TripCheck; verdict: "stands" | "resubmit" | "abort" },
+  ): IncidentRecord {
+    const { reorg, tripOrphaned, check, verdict } = input;
+    return this.update(id, (r) => {
+      const trip = r.trip;
+      if (!trip) throw new Error(`incident ${id} has no trip to check`);
+      const now = new Date().toISOString();
+      const since = r.timeline[0] ? Date.now() - Date.parse(r.timeline[0].at) : 0;
+      const checked = describeTripCheck(check, r.id, trip.txHash);
+      const allRetracted = r.findings.length > 0 && r.findings.every((f) => f.retracted);
+      if (tripOrphaned) {
+        r.timeline.push({ step: "reorged-out", at: now, ms: since, blockNumber: trip.blockNumber, blockHash: trip.blockHash, txHash: trip.txHash, detail: `${reorg.depth}-block reorg back to block ${reorg.commonAncestor}` });
+      }
+      if (verdict === "stands") {
+        if (tripOrphaned && check.inclusion) {
+          r.trip = { ...trip, blockNumber: check.inclusion.blockNumber, blockHash: check.inclusion.blockHash };
+          r.timeline.push({ step: "included", at: now, ms: since, blockNumber: check.inclusion.blockNumber, blockHash: check.inclusion.blockHash, txHash: trip.txHash, detail: "re-included by the new branch" });
+        }
+        const what = allRetracted
+          ? `Every finding was retracted by a ${reorg.depth}-block reorg after the trip was already included in block ${trip.blockNumber}`
+          : `A ${reorg.depth}-block reorg orphaned block ${trip.blockNumber} (${trip.blockHash}) that held the trip`;
+        r.notes.push(`${what}; ${checked}.${allRetracted ? " Governance should review the trip and lift it." : ""}`);
+        return;
+      }
+      r.notes.push(
+        verdict === "resubmit"
+          ? `A ${reorg.depth}-block reorg orphaned block ${trip.blockNumber} (${trip.blockHash}) that held the trip while findings behind it still stand; ${checked}. The trip is resubmitted with the same incident id (never used on the new branch).`
+          : `A ${reorg.depth}-block reorg orphaned block ${trip.blockNumber} (${trip.blockHash}) that held the trip and retracted every finding behind it; ${checked}. Nothing was resubmitted.`,
+      );
+      r.status = verdict === "resubmit" ? "tripping" : "aborted";
+      // The trip of the old branch survives only in the timeline; governance payloads are rebuilt on inclusion.
+      delete r.trip;
+      delete r.detectToIncludeMs;
+      r.governance = [];
     });
   }
 

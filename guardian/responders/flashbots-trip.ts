@@ -416,7 +416,10 @@ export class FlashbotsTripResponder implements TripResponder {
   private async findIncluded(versions: SentVersion[]): Promise<{ version: SentVersion; receipt: TransactionReceipt } | undefined> {
     for (const version of versions) {
       const receipt = await this.provider.getTransactionReceipt(version.hash);
-      if (receipt) return { version, receipt };
+      if (!receipt) continue;
+      // After a reorg a node may still serve the receipt from the orphaned block (anvil does): only a canonical one counts.
+      const block = await this.provider.getBlock(receipt.blockNumber);
+      if (block?.hash === receipt.blockHash) return { version, receipt };
     }
     return undefined;
   }

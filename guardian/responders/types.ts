@@ -34,7 +34,7 @@ export interface ResponderDefinition<P = unknown, R extends Responder = Responde
 
 /** One step of an incident's response, for the incident timeline. */
 export interface TimelineEntry {
-  step: "detected" | "simulated" | "sent" | "resubmitted" | "public-fallback" | "included" | "already-tripped" | "dry-run" | "failed" | "aborted";
+  step: "detected" | "simulated" | "sent" | "resubmitted" | "public-fallback" | "included" | "reorged-out" | "already-tripped" | "dry-run" | "failed" | "aborted";
   /** ISO-8601 wall-clock time. */
   at: string;
   /** Milliseconds since detection. */

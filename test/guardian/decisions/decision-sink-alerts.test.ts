@@ -9,6 +9,7 @@ import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import type { ReorgEvent } from "../../../guardian/chain/types";
 import type { BlockContext } from "../../../guardian/context/types";
 import { DecisionSink } from "../../../guardian/decisions/decision-sink";
+import { checkTrip } from "../../../guardian/decisions/trip-check";
 import { policyConfigSchema } from "../../../guardian/decisions/policy-config";
 import { makeFinding } from "../../../guardian/detectors/finding";
 import type { Finding } from "../../../guardian/detectors/types";
@@ -78,6 +79,7 @@ describe("DecisionSink with the alert stage", function () {
       recorder,
       logger: silentLogger,
       isTripped: () => breaker.isTripped(),
+      checkTrip: (_chainId, breakerAddr, txHash) => checkTrip(provider, breakerAddr, txHash),
     });
     process.env.FAILSAFE_TEST_DECISION_ALERTS_SECRET = "decision-alerts-secret-0123456789abcdef";
     const notifiers = createNotifiers({ security: { type: "webhook", url: `${hook.url}/hook`, secret: { env: "FAILSAFE_TEST_DECISION_ALERTS_SECRET" } } }, { logger: silentLogger });

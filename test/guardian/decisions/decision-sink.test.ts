@@ -8,6 +8,7 @@ import { BreakerConsumer__factory, TimelockedRecovery__factory } from "../../../
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import type { BlockContext } from "../../../guardian/context/types";
 import { DecisionSink, type ResolvedBreaker } from "../../../guardian/decisions/decision-sink";
+import { checkTrip } from "../../../guardian/decisions/trip-check";
 import { policyConfigSchema } from "../../../guardian/decisions/policy-config";
 import { TripMetrics } from "../../../guardian/decisions/trip-metrics";
 import { Registry } from "prom-client";
@@ -90,6 +91,7 @@ describe("DecisionSink", function () {
       logger: log.logger,
       metrics: new TripMetrics(registry),
       isTripped: () => breaker.isTripped(),
+      checkTrip: (_chainId, breakerAddr, txHash) => checkTrip(provider, breakerAddr, txHash),
     });
     sinks.push(sink);
     return { sink, recorder, address, log, registry };

@@ -7,6 +7,7 @@ import { BreakerConsumer__factory, MockERC20__factory, type BreakerConsumer, typ
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import { startPendingDetection, type PendingContextWatcher } from "../../../guardian/context/pending-context";
 import { DecisionSink } from "../../../guardian/decisions/decision-sink";
+import { checkTrip } from "../../../guardian/decisions/trip-check";
 import { policyConfigSchema } from "../../../guardian/decisions/policy-config";
 import { makeFinding } from "../../../guardian/detectors/finding";
 import type { Detector } from "../../../guardian/detectors/types";
@@ -87,6 +88,7 @@ describe("pending attack -> trip bundle ahead of it", function () {
       recorder,
       logger: log.logger,
       isTripped: () => treasury.isTripped(),
+      checkTrip: (_chainId, breakerAddr, txHash) => checkTrip(provider, breakerAddr, txHash),
     });
     watcher = await startPendingDetection({ rpc, protectedAddresses: [treasuryAddress], source: { mode: "poll", intervalMs: 20 }, detectors: [payoutWatch], sinks: [sink], logger: log.logger });
 
