@@ -239,6 +239,17 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
      */
     let history: { block: number; broken: string[] }[] = [];
 
+    /** Calldata by call: the same views are read at every block, and encoding hashes (selector, checksums). */
+    const calldata = new Map<string, string>();
+    const encoded = (target: BoundContract, fragment: FunctionFragment, args: (bigint | string)[]): string => {
+      const key = `${target.address}:${fragment.format()}:${args.join(",")}`;
+      let data = calldata.get(key);
+      if (data === undefined) {
+        data = target.iface.encodeFunctionData(fragment, args);
+        if (calldata.size < 4096) calldata.set(key, data);
+      }
+      return data;
+    };
     const evaluateAt = async (blockHash: string, inv: CompiledInvariant, cache: Map<string, Promise<bigint>>): Promise<EvaluationResult> => {
       const blockTag = { blockHash };
       const leaves: Record<string, bigint> = {};
@@ -254,7 +265,7 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
             cache.set(key, value);
           } else {
             const target = contracts.get(call.target)!;
-            const data = target.iface.encodeFunctionData(fragment, plain);
+            const data = encoded(target, fragment, plain);
             const key = `call:${target.address}:${data}`;
             value =
               cache.get(key) ??

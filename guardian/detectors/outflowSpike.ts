@@ -11,6 +11,13 @@ const ID = "outflow-spike";
 const NATIVE = "native";
 const TRANSFER_TOPIC = keccakText("Transfer(address,address,uint256)").toLowerCase();
 const erc20 = new Interface(["function balanceOf(address) view returns (uint256)"]);
+const BALANCE_OF = erc20.getFunction("balanceOf")!.selector;
+
+/** `balanceOf(holder)` calldata, without ABI-encoding machinery on every block. */
+function balanceOfCall(holder: string): string {
+  return `${BALANCE_OF}${holder.slice(2).toLowerCase().padStart(64, "0")}`;
+}
+
 /** Shares are compared in millionths so the arithmetic stays exact on bigints. */
 const SHARE_SCALE = 1_000_000n;
 
@@ -204,7 +211,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
       if (asset === NATIVE) held = BigInt(await deps.rpc.request<string>("eth_getBalance", [contract, blockTag]));
       else {
         const raw = await deps.rpc.request<string>("eth_call", [
-          { to: asset, data: erc20.encodeFunctionData("balanceOf", [contract]) },
+          { to: asset, data: balanceOfCall(contract) },
           blockTag,
         ]);
         try {
