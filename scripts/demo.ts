@@ -81,6 +81,13 @@ async function main(argv: string[]): Promise<number> {
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
+  // Tearing down mid-attack cancels requests still in flight (ethers rejects them with "provider
+  // destroyed"); once interrupted those rejections are expected and must not replace exit 130 with a trace.
+  process.on("unhandledRejection", (err) => {
+    if (interrupted) return;
+    process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
   // Last resort: never leave anvil behind, whatever path the process exits by.
   const anvils: Lab["anvil"][] = [];
   process.once("exit", () => anvils.forEach((a) => a.process.kill("SIGKILL")));
