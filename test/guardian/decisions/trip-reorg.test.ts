@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Wallet, parseEther } from "ethers";
 import { ReentrancyAttacker__factory, VulnerableBreakerBank__factory, type VulnerableBreakerBank } from "../../../typechain-types";
+import type { BlockRef, ReorgEvent } from "../../../guardian/chain/types";
 import { anvilKey } from "../../../guardian/ops/anvil";
 import type { IncidentRecord } from "../../../guardian/reports/incident-record";
 import { guardianConfig, startLab, waitUntil, type GuardianUnderTest, type Lab } from "../../../scripts/scenarios/lab";
@@ -25,13 +26,13 @@ describe("DecisionSink: a trip reorged out after inclusion (anvil + local relay 
   this.timeout(120_000);
   let lab: Lab;
   let guardian: GuardianUnderTest;
-  const banks: Record<"a" | "b" | "c", Bank> = {} as never;
+  const banks: Record<"a" | "b" | "c" | "d", Bank> = {} as never;
 
   before(async () => {
     process.env[KEY_ENV] = anvilKey(1);
     const guardianAddress = new Wallet(anvilKey(1)).address;
     lab = await startLab({ pacing: { mode: "guardian", maxSlotMs: 12_000 }, guardians: [guardianAddress] });
-    for (const name of ["a", "b", "c"] as const) {
+    for (const name of ["a", "b", "c", "d"] as const) {
       const bank = await new VulnerableBreakerBank__factory(lab.account(0)).deploy(lab.deployment.timelock, [guardianAddress], 3600);
       await bank.waitForDeployment();
       await (await bank.connect(lab.account(5)).deposit({ value: parseEther("50") })).wait();
@@ -49,8 +50,8 @@ describe("DecisionSink: a trip reorged out after inclusion (anvil + local relay 
       name: b.name,
       address: b.address,
       abi: "VulnerableBreakerBank",
-      // failsafe-watch reports each Tripped event, as a deployment that alerts on trips has it.
-      detectors: { reentrancy: true, "failsafe-watch": { timelock: lab.deployment.timelock } },
+      // failsafe-watch reports each Tripped event, as a deployment that alerts on trips has it; bank D runs without it.
+      detectors: b.name === "bankD" ? { reentrancy: true } : { reentrancy: true, "failsafe-watch": { timelock: lab.deployment.timelock } },
     }));
     const config = guardianConfig(lab, {
       name: "guardian",
@@ -178,5 +179,36 @@ describe("DecisionSink: a trip reorged out after inclusion (anvil + local relay 
     expect(record.timeline.at(-1)).to.include({ blockNumber: attackBlock + 2, blockHash: receipt!.blockHash, detail: "re-included by the new branch" });
     expect(record.notes.join("\n")).to.match(new RegExp(`orphaned block ${old.blockNumber} .* that held the trip; checked on-chain at block \\d+ .*is in canonical block ${attackBlock + 2} \\(${receipt!.blockHash}\\), and the breaker is tripped for this incident until`));
     expect(steps.filter((s) => s === "sent"), "nothing resubmitted").to.have.length(1);
+  });
+
+  it("(d) a reorg that drops only the trip retracts no finding: the sink acts on it through onReorg", async () => {
+    const bank = banks.d;
+    const { attackBlock, incident } = await attackAndTrip(bank);
+    await lab.mine();
+    const ref = async (n: number): Promise<BlockRef> => {
+      const b = (await lab.provider.getBlock(n))!;
+      return { number: b.number, hash: b.hash!, parentHash: b.parentHash, timestamp: b.timestamp };
+    };
+    const orphaned = [await ref(attackBlock + 1), await ref(attackBlock + 2)];
+    await reorg(2, []);
+    await lab.mine();
+    // No finding lived in the orphaned blocks, so onRetractions never ran: the record still names the orphaned block.
+    expect(incidentOf(bank)!.trip!.blockHash).to.equal(incident.trip!.blockHash);
+    expect(await bank.bank.isTripped()).to.equal(false);
+
+    // What the pipeline is to hand every sink for every reorg.
+    const event: ReorgEvent = { chainId: 31337, depth: 2, commonAncestor: await ref(attackBlock), orphaned, added: [await ref(attackBlock + 1), await ref(attackBlock + 2)] };
+    await guardian.decisions.onReorg(event);
+    expect(incidentOf(bank)!.status).to.equal("tripping");
+    for (let i = 0; i < 4 && incidentOf(bank)!.status === "tripping"; i++) await lab.mine();
+    await guardian.decisions.settled();
+    const record = incidentOf(bank)!;
+    expect(record.status).to.equal("tripped");
+    expect(await bank.bank.isTripped()).to.equal(true);
+    expect((await bank.bank.incident()).incidentId).to.equal(incident.id);
+    expect(await canonical(record.trip!.blockNumber, record.trip!.blockHash)).to.equal(true);
+    // Told again about the same reorg (from onRetractions and onReorg): nothing more happens.
+    await guardian.decisions.onReorg(event);
+    expect(incidentOf(bank)!.timeline.filter((e) => e.step === "reorged-out")).to.have.length(1);
   });
 });
