@@ -6,7 +6,7 @@ import { CircuitBreaker__factory, TimelockController__factory } from "../../type
 import type { Finding } from "../detectors/types";
 import type { TimelineEntry, TripOutcome } from "../responders/types";
 import type { IncidentStore } from "../state/incident-store";
-import { describeTripCheck, type TripCheck } from "../decisions/trip-check";
+import { describeTripCheck, tripInForce, type TripCheck } from "../decisions/trip-check";
 import { buildGovernancePayload, ratifyExpiry, type GovernanceDecision, type GovernancePayload } from "./governance-payloads";
 
 export type IncidentStatus = "tripping" | "tripped" | "already-tripped" | "dry-run" | "failed" | "aborted" | "lifted";
@@ -202,7 +202,7 @@ export class IncidentRecorder {
         const what = allRetracted
           ? `Every finding was retracted by a ${reorg.depth}-block reorg after the trip was already included in block ${trip.blockNumber}`
           : `A ${reorg.depth}-block reorg orphaned block ${trip.blockNumber} (${trip.blockHash}) that held the trip`;
-        r.notes.push(`${what}; ${checked}.${allRetracted ? " Governance should review the trip and lift it." : ""}`);
+        r.notes.push(`${what}; ${checked}.${allRetracted && tripInForce(check, r.id) ? " Governance should review the trip and lift it." : ""}`);
         return;
       }
       r.notes.push(
