@@ -218,6 +218,15 @@ export class Pipeline {
         }
       }
     }
+    // Every reorg, retractions or not: a trip included in an orphaned block leaves no finding to retract.
+    for (const sink of this.deps.sinks) {
+      if (!sink.onReorg) continue;
+      try {
+        await sink.onReorg(reorg);
+      } catch (err) {
+        this.log.error({ err, sink: sink.name }, "sink failed on a reorg");
+      }
+    }
     // Reorg findings are anchored on a block of the new branch; hand them over with that block's header.
     const byBlock = new Map<string, Finding[]>();
     for (const f of fresh) byBlock.set(f.blockHash, [...(byBlock.get(f.blockHash) ?? []), f]);

@@ -8,7 +8,7 @@ import { GuardianStore } from "../../../guardian/state/guardianStore";
 import { openDatabase, type Db } from "../../../guardian/state/database";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
 import { RpcHttpError } from "../../../guardian/chain/errors";
-import type { BlockRef, ChainEvent } from "../../../guardian/chain/types";
+import type { BlockRef, ChainEvent, ReorgEvent } from "../../../guardian/chain/types";
 import type { BlockContext } from "../../../guardian/context/types";
 import type { Detector, Finding } from "../../../guardian/detectors/types";
 import { RecordingSink } from "../support/guardianHarness";
@@ -102,6 +102,27 @@ describe("Pipeline", () => {
       release();
       await Promise.all([handled, pending]);
       expect(order).to.deep.equal(["detect 1", "commit 1", "pending at cursor 1", "detect 2", "commit 2"]);
+    });
+  });
+
+  describe("reorgs", () => {
+    it("tells every sink of each reorg after the retractions, also when nothing was retracted", async () => {
+      const calls: string[] = [];
+      const sink = {
+        name: "watcher",
+        onFindings: async () => undefined,
+        onRetractions: async (gone: Finding[]) => void calls.push(`retracted ${gone.map((f) => f.id).join(",")}`),
+        onReorg: async (reorg: ReorgEvent) => void calls.push(`reorg to ${reorg.commonAncestor.number}`),
+      };
+      const pipeline = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector: countingDetector(new Map()) }], sinks: [sink], window: 10 });
+      await pipeline.handle(blocks(1, 2, 3, 4));
+      const reorg = (ancestor: number): ChainEvent => ({
+        kind: "reorg",
+        reorg: { chainId: 1, depth: 4 - ancestor, commonAncestor: ref(ancestor), orphaned: [3, 4].filter((n) => n > ancestor).map(ref), added: [] },
+      });
+      await pipeline.handle([reorg(3)]);
+      await pipeline.handle([reorg(2)]);
+      expect(calls).to.deep.equal(["reorg to 3", "retracted count-3", "reorg to 2"]);
     });
   });
 
