@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { ConfigError } from "./config/loadConfig";
+import { ConfigError } from "./config/load-config";
 import * as guard from "./commands/guard";
 import * as replay from "./commands/replay";
 import * as configCommands from "./commands/config";
@@ -9,7 +9,7 @@ import * as relay from "./commands/relay";
 import * as trip from "./commands/trip";
 import * as incident from "./commands/incident";
 import * as governance from "./commands/governance";
-import { UsageError } from "./commands/usageError";
+import { UsageError } from "./commands/usage-error";
 
 /** One line per command group; each module exports `register(program)`. */
 const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, relay, trip, incident, governance];

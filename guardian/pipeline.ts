@@ -1,14 +1,14 @@
 import type { Logger } from "pino";
 import type { BlockRef, ChainEvent, ReorgEvent } from "./chain/types";
 import { isRetryable } from "./chain/errors";
-import type { BlockContextBuilder } from "./context/buildBlockContext";
+import type { BlockContextBuilder } from "./context/build-block-context";
 import type { BlockContext } from "./context/types";
 import type { FindingSink } from "./decisions/types";
 import type { Detector, Finding, StateChanges } from "./detectors/types";
-import { bigintSafe, type GuardianStore } from "./state/guardianStore";
+import { bigintSafe, type GuardianStore } from "./state/guardian-store";
 import type { GuardianMetrics } from "./ops/metrics";
-import type { ChainHealth } from "./ops/healthServer";
-import { LookAhead } from "./context/lookAhead";
+import type { ChainHealth } from "./ops/health-server";
+import { LookAhead } from "./context/look-ahead";
 
 /**
  * Block contexts fetched ahead while catching up. Detectors run strictly in block order; fetching the next

@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { FindingSink } from "./decisions/types";
-import type { LoadedConfig } from "./config/loadConfig";
+import type { LoadedConfig } from "./config/load-config";
 import type { Db } from "./state/database";
 import type { GuardianMetrics } from "./ops/metrics";
-import { logFindingSink } from "./ops/logSink";
+import { logFindingSink } from "./ops/log-sink";
 import { createDecisionSinks } from "./decisions/create-decision-sinks";
 import { createAlertSinks } from "./notifiers/create-alert-sinks";
 import { AlertDispatcher } from "./notifiers/dispatcher";

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { Wallet, formatEther } from "ethers";
-import { ConfigError, loadConfig, type LoadedConfig } from "../guardian/config/loadConfig";
+import { ConfigError, loadConfig, type LoadedConfig } from "../guardian/config/load-config";
 import { decide } from "../guardian/decisions/policy";
 import { anvilKey } from "../guardian/ops/anvil";
 import { startLab, type Lab } from "./scenarios/lab";

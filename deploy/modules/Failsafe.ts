@@ -1,5 +1,5 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { failsafeFutures } from "../failsafeFutures";
+import { failsafeFutures } from "../failsafe-futures";
 
 /**
  * Failsafe over an existing ERC-20 (`asset` parameter): a TimelockedRecovery and a PausableVault

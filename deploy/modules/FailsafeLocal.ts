@@ -1,5 +1,5 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { failsafeFutures } from "../failsafeFutures";
+import { failsafeFutures } from "../failsafe-futures";
 
 /**
  * Failsafe for a local chain (anvil, hardhat node): deploys a MockERC20 as the vault's asset and

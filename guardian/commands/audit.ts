@@ -4,7 +4,7 @@ import { HttpRpcClient } from "../chain/rpc";
 import { exportFromStore, renderExport, writeExport } from "../reports/audit-export";
 import { AuditExportError, readManifest, verifyExport } from "../reports/audit-verify";
 import { asUsage, openReporting } from "./report";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 export function register(program: Command): void {
   const audit = program.command("audit").description("exports auditors can verify against any node without trusting us");

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadConfig } from "../config/loadConfig";
+import { loadConfig } from "../config/load-config";
 import { createDetectors } from "../guardian";
 import { createLogger } from "../ops/logger";
 import type { RpcClient } from "../chain/types";

@@ -12,7 +12,7 @@ import { GOVERNANCE_DECISIONS, GovernancePayloadError, type GovernanceDecision, 
 import type { GovernanceLogEntry, IncidentRecord } from "../reports/incident-record";
 import { GuardianKeyError, loadGuardianKey } from "../responders/guardian-key";
 import { openIncidents, type IncidentContext } from "./incident-context";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 /** A governance step that cannot be taken now; printed as one line, exit code 1. */
 export class GovernanceCommandError extends Error {

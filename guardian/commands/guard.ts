@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { loadConfig } from "../config/loadConfig";
+import { loadConfig } from "../config/load-config";
 import { openDatabase } from "../state/database";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
-import { startHealthServer } from "../ops/healthServer";
+import { startHealthServer } from "../ops/health-server";
 import { onShutdownSignal } from "../ops/shutdown";
 import { createSinks } from "../sinks";
 import { startGuardian, type RunningGuardian } from "../guardian";

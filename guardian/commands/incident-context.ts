@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { Logger } from "pino";
-import { loadConfig, type LoadedConfig } from "../config/loadConfig";
+import { loadConfig, type LoadedConfig } from "../config/load-config";
 import { checkChainId, createRpcClient } from "../guardian";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
@@ -9,7 +9,7 @@ import type { GovernorReportDeps } from "../reports/governor-report";
 import { RpcClientProvider } from "../responders/rpc-provider";
 import { openDatabase, type Db } from "../state/database";
 import { IncidentStore } from "../state/incident-store";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 /** The incidents of a config's store, and what the governance commands need around them. */
 export interface IncidentContext {

@@ -5,7 +5,7 @@ import { buildGovernorReport, writeGovernorReportFiles, type GovernorReport } fr
 import { renderGovernorHtml } from "../reports/governor-report-html";
 import { renderGovernorMarkdown } from "../reports/governor-report-markdown";
 import { openIncidents } from "./incident-context";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 const LIST_FORMATS = ["table", "json", "markdown"] as const;
 const SHOW_FORMATS = ["table", "json", "markdown", "html"] as const;

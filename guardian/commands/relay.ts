@@ -3,7 +3,7 @@ import { createLogger } from "../ops/logger";
 import { startAnvil, type AnvilInstance } from "../ops/anvil";
 import { onShutdownSignal } from "../ops/shutdown";
 import { startLocalRelay } from "../relay/local-relay";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 interface RelayOptions {
   anvil?: string;

@@ -1,15 +1,15 @@
 import type { Command } from "commander";
-import { loadConfig, type LoadedConfig } from "../config/loadConfig";
+import { loadConfig, type LoadedConfig } from "../config/load-config";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
-import { BlockContextBuilder } from "../context/buildBlockContext";
+import { BlockContextBuilder } from "../context/build-block-context";
 import { checkChainId, createDetectors, createRpcClient } from "../guardian";
 import { DEFAULT_PREFETCH, runDetectors } from "../pipeline";
-import { LookAhead } from "../context/lookAhead";
+import { LookAhead } from "../context/look-ahead";
 import type { BlockContext } from "../context/types";
 import type { Finding } from "../detectors/types";
 import type { ChainConfig } from "../config/schema";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 interface ReplayOptions {
   config: string;

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { loadConfig } from "../config/loadConfig";
+import { loadConfig } from "../config/load-config";
 import { reportingChainId } from "../config/reporting";
 import { openDatabase, type Db } from "../state/database";
 import { IndexStore } from "../state/index-store";
@@ -16,7 +16,7 @@ import { holdingsReport } from "../reports/holdings";
 import { statementReport } from "../reports/statement";
 import { groupReport } from "../reports/group";
 import { flowsReport } from "../reports/flows";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 /** Exit code of a report whose self-check found the index and the node disagreeing. */
 export const EXIT_CHECK_FAILED = 3;

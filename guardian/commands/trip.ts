@@ -1,11 +1,11 @@
 import type { Command } from "commander";
 import { keccak256, toUtf8Bytes } from "ethers";
-import { loadConfig } from "../config/loadConfig";
+import { loadConfig } from "../config/load-config";
 import { createTripPath } from "../decisions/create-decision-sinks";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
 import { openDatabase } from "../state/database";
-import { UsageError } from "./usageError";
+import { UsageError } from "./usage-error";
 
 interface TripOptions {
   config: string;

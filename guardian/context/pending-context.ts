@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { RpcClient } from "../chain/types";
 import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
-import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./callFrame";
+import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./call-frame";
 import type { BlockContext, LogEntry, TxContext } from "./types";
 
 /** A pending transaction as `eth_getTransactionByHash` / `txpool_content` return it. */

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { CircuitBreaker__factory } from "../../typechain-types";
 import type { RpcClient } from "../chain/types";
-import { formatPath } from "../config/loadConfig";
+import { formatPath } from "../config/load-config";
 import { createRpcClient } from "../guardian";
 import { IncidentRecorder } from "../reports/incident-record";
 import { findResponder } from "../responders/registry";

@@ -15,7 +15,7 @@ import {
   type Expr,
   type Invariant,
   type Value,
-} from "./invariantExpression";
+} from "./invariant-expression";
 import { addressSchema, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Evidence, Finding, Severity } from "./types";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { BlockContext, TxContext } from "../context/types";
-import { describeFrame, selectorOf, walkFrames, type FrameVisit } from "./callTree";
+import { describeFrame, selectorOf, walkFrames, type FrameVisit } from "./call-tree";
 import { makeFinding } from "./finding";
 import { contractsParam, selectContracts, selectorSchema, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding } from "./types";

@@ -1,11 +1,11 @@
 import type { DetectorDefinition } from "./types";
 import { reentrancyDetector } from "./reentrancy";
 import { invariantDetector } from "./invariant";
-import { outflowSpikeDetector } from "./outflowSpike";
-import { activeAccountsDetector } from "./activeAccounts";
-import { flashLoanDetector } from "./flashLoan";
+import { outflowSpikeDetector } from "./outflow-spike";
+import { activeAccountsDetector } from "./active-accounts";
+import { flashLoanDetector } from "./flash-loan";
 import { reorgDetector } from "./reorg";
-import { failsafeWatchDetector } from "./failsafeWatch";
+import { failsafeWatchDetector } from "./failsafe-watch";
 
 /**
  * Every detector the guardian knows, by id. Adding a detector is one file exporting a

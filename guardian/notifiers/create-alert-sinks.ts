@@ -1,4 +1,4 @@
-import { ConfigError } from "../config/loadConfig";
+import { ConfigError } from "../config/load-config";
 import type { FindingSink } from "../decisions/types";
 import type { SinkDeps } from "../sinks";
 import { AlertStore } from "../state/alert-store";

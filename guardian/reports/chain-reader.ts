@@ -1,6 +1,6 @@
 import type { BlockRef, RpcClient } from "../chain/types";
-import { toBlockRef } from "../chain/headFollower";
-import { buildBlockContext } from "../context/buildBlockContext";
+import { toBlockRef } from "../chain/head-follower";
+import { buildBlockContext } from "../context/build-block-context";
 import type { TokenStandard } from "../config/reporting";
 import { compareMovements, type Movement } from "./movement";
 import { decodeTransferLogs, TRANSFER_TOPICS, type RpcLog } from "./transfer-logs";

@@ -18,12 +18,12 @@ import pino from "pino";
 import { JsonRpcProvider, NonceManager, Wallet, parseEther } from "ethers";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../guardian/ops/anvil";
 import { HttpRpcClient } from "../../guardian/chain/rpc";
-import { parseConfig } from "../../guardian/config/loadConfig";
+import { parseConfig } from "../../guardian/config/load-config";
 import { openDatabase } from "../../guardian/state/database";
 import { GuardianMetrics } from "../../guardian/ops/metrics";
 import { startGuardian } from "../../guardian/guardian";
 import { DEFAULT_PREFETCH, type BlockTiming } from "../../guardian/pipeline";
-import { LookAhead } from "../../guardian/context/lookAhead";
+import { LookAhead } from "../../guardian/context/look-ahead";
 import { GuardedERC4626Vault__factory, MockERC20__factory, VulnerableBank__factory } from "../../typechain-types";
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);

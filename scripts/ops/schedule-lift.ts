@@ -1,13 +1,13 @@
 import { Command } from "commander";
 import { isHexString, ZeroAddress, ZeroHash } from "ethers";
 import { CircuitBreaker__factory, TimelockedRecovery__factory } from "../../typechain-types";
-import { connectRpc, DEFAULT_RPC_URL } from "./connectRpc";
-import { formatTime } from "./formatTime";
-import { loadSigner } from "./loadSigner";
+import { connectRpc, DEFAULT_RPC_URL } from "./connect-rpc";
+import { formatTime } from "./format-time";
+import { loadSigner } from "./load-signer";
 import { OperatorError } from "./OperatorError";
-import { parseIncident } from "./parseIncident";
-import { requireContract } from "./requireContract";
-import { runOperatorScript } from "./runOperatorScript";
+import { parseIncident } from "./parse-incident";
+import { requireContract } from "./require-contract";
+import { runOperatorScript } from "./run-operator-script";
 
 /**
  * Schedules `breaker.lift(incident)` through the TimelockedRecovery with the governance key, or, with

@@ -1,12 +1,12 @@
 import { Command } from "commander";
 import { formatUnits } from "ethers";
 import { CircuitBreaker__factory, IERC20Metadata__factory } from "../../typechain-types";
-import { connectRpc, DEFAULT_RPC_URL } from "./connectRpc";
-import { formatDuration, formatTime } from "./formatTime";
+import { connectRpc, DEFAULT_RPC_URL } from "./connect-rpc";
+import { formatDuration, formatTime } from "./format-time";
 import { OperatorError } from "./OperatorError";
-import { readBreakerStatus, type BreakerStatus } from "./readBreakerStatus";
-import { requireContract } from "./requireContract";
-import { runOperatorScript } from "./runOperatorScript";
+import { readBreakerStatus, type BreakerStatus } from "./read-breaker-status";
+import { requireContract } from "./require-contract";
+import { runOperatorScript } from "./run-operator-script";
 
 const program = new Command("status")
   .description("Show a Failsafe breaker's state: tripped?, expiry, incident, outflow limits, guardians, governance.")

@@ -1,12 +1,12 @@
 import { Command } from "commander";
 import { CircuitBreaker__factory } from "../../typechain-types";
-import { connectRpc, DEFAULT_RPC_URL } from "./connectRpc";
-import { formatTime } from "./formatTime";
-import { loadSigner } from "./loadSigner";
+import { connectRpc, DEFAULT_RPC_URL } from "./connect-rpc";
+import { formatTime } from "./format-time";
+import { loadSigner } from "./load-signer";
 import { OperatorError } from "./OperatorError";
-import { parseIncident } from "./parseIncident";
-import { requireContract } from "./requireContract";
-import { runOperatorScript } from "./runOperatorScript";
+import { parseIncident } from "./parse-incident";
+import { requireContract } from "./require-contract";
+import { runOperatorScript } from "./run-operator-script";
 
 /**
  * Trips a circuit breaker with the guardian key. A breaker that is already tripped is left alone

@@ -5,10 +5,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { getCreateAddress, JsonRpcProvider, ZeroAddress } from "ethers";
 import { startAnvil, type AnvilInstance } from "../../guardian/ops/anvil";
-import { deployFailsafe } from "../../deploy/deployFailsafe";
+import { deployFailsafe } from "../../deploy/deploy-failsafe";
 import localhost from "../../deploy/parameters/localhost.json";
 import { MockERC20__factory, PausableVault__factory, TimelockedRecovery__factory } from "../../typechain-types";
-import { deployedAddresses, REPO_ROOT, runHardhat, startHardhat } from "../helpers/hardhatCli";
+import { deployedAddresses, REPO_ROOT, runHardhat, startHardhat } from "../helpers/hardhat-cli";
 
 const MODULE = "deploy/modules/FailsafeLocal.ts";
 const PARAMETERS = "deploy/parameters/localhost.json";

@@ -15,7 +15,7 @@ import type { IncidentRecord } from "../../guardian/reports/incident-record";
 import { openDatabase } from "../../guardian/state/database";
 import { IncidentStore } from "../../guardian/state/incident-store";
 import { startCaptureServer, type CaptureServer } from "../guardian/notifiers/local-servers";
-import { waitFor } from "../guardian/support/guardianHarness";
+import { waitFor } from "../guardian/support/guardian-harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 const BIN = path.join(ROOT, "bin/failsafe.cjs");

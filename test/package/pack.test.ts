@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promis
 import os from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { REPO_ROOT } from "../helpers/hardhatCli";
+import { REPO_ROOT } from "../helpers/hardhat-cli";
 
 interface Run {
   code: number | null;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { REPO_ROOT } from "../helpers/hardhatCli";
+import { REPO_ROOT } from "../helpers/hardhat-cli";
 
 const TSX = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 

@@ -5,10 +5,10 @@ import path from "node:path";
 import { expect } from "chai";
 import { encryptKeystoreJson, id, JsonRpcProvider, Wallet } from "ethers";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../guardian/ops/anvil";
-import { deployFailsafe } from "../../deploy/deployFailsafe";
+import { deployFailsafe } from "../../deploy/deploy-failsafe";
 import localhost from "../../deploy/parameters/localhost.json";
 import { PausableVault__factory } from "../../typechain-types";
-import { REPO_ROOT } from "../helpers/hardhatCli";
+import { REPO_ROOT } from "../helpers/hardhat-cli";
 
 const TSX_CLI = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 const GUARDIAN_KEY = anvilKey(1);

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
-import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bankScenario";
-import { startHarness, waitFor, type Harness } from "../support/guardianHarness";
-import { startFaultProxy, type Fault, type FaultProxy } from "../support/faultProxy";
+import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
+import { startHarness, waitFor, type Harness } from "../support/guardian-harness";
+import { startFaultProxy, type Fault, type FaultProxy } from "../support/fault-proxy";
 
 /** Every few requests something goes wrong, in every way a flaky provider goes wrong. */
 function flakyPlan(n: number): Fault {

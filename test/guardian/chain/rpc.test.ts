@@ -3,7 +3,7 @@ import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import { RpcHttpError, RpcResponseError } from "../../../guardian/chain/errors";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
-import { startFaultProxy, type FaultProxy } from "../support/faultProxy";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 
 describe("HttpRpcClient", () => {
   let anvil: AnvilInstance;

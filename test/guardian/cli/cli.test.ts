@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { freePort, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
-import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bankScenario";
-import { waitFor } from "../support/guardianHarness";
+import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
+import { waitFor } from "../support/guardian-harness";
 import { main } from "../../../guardian/cli";
 
 const ROOT = path.resolve(__dirname, "../../..");

@@ -3,8 +3,8 @@ import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { freePort, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
-import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bankScenario";
-import { waitFor } from "../support/guardianHarness";
+import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
+import { waitFor } from "../support/guardian-harness";
 
 const ROOT = path.resolve(__dirname, "../../..");
 const BIN = path.join(ROOT, "bin/failsafe.cjs");

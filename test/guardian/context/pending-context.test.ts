@@ -6,7 +6,7 @@ import { HttpRpcClient } from "../../../guardian/chain/rpc";
 import { PendingContextWatcher, detectPending, mempoolConfigSchema, pendingSource, type PendingSource } from "../../../guardian/context/pending-context";
 import type { BlockContext } from "../../../guardian/context/types";
 import { reentrancyDetector } from "../../../guardian/detectors/reentrancy";
-import { outflowSpikeDetector } from "../../../guardian/detectors/outflowSpike";
+import { outflowSpikeDetector } from "../../../guardian/detectors/outflow-spike";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { LocalRelay, startLocalRelay } from "../../../guardian/relay/local-relay";
 

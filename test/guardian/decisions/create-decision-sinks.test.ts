@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { parseConfig } from "../../../guardian/config/loadConfig";
+import { parseConfig } from "../../../guardian/config/load-config";
 import { createDecisionSinks, createTripPath } from "../../../guardian/decisions/create-decision-sinks";
 import { anvilKey } from "../../../guardian/ops/anvil";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";

@@ -1,14 +1,14 @@
 import { expect } from "chai";
 import { parseEther } from "ethers";
-import { ReorgTracker } from "../../../guardian/chain/reorgTracker";
+import { ReorgTracker } from "../../../guardian/chain/reorg-tracker";
 import type { BlockRef, ChainEvent } from "../../../guardian/chain/types";
-import { buildBlockContext } from "../../../guardian/context/buildBlockContext";
+import { buildBlockContext } from "../../../guardian/context/build-block-context";
 import { invariantDetector } from "../../../guardian/detectors/invariant";
 import { reentrancyDetector } from "../../../guardian/detectors/reentrancy";
 import { reorgDetector } from "../../../guardian/detectors/reorg";
 import type { DetectorDefinition, Finding, ProtectedContract } from "../../../guardian/detectors/types";
 import { BuggyWrappedEther__factory, VulnerableBank__factory } from "../../../typechain-types";
-import { silentLogger } from "./detectorHarness";
+import { silentLogger } from "./detector-harness";
 import { openTestChain, reentrancyScenario, unbackedMintScenario, type TestChain } from "./scenarios";
 
 /** The detectors against a live anvil: attacks happen, contexts are built by the guardian, findings come out. */

@@ -2,10 +2,10 @@ import { expect } from "chai";
 import path from "node:path";
 import { parseEther } from "ethers";
 import { invariantDetector } from "../../../guardian/detectors/invariant";
-import { parseInvariant, evaluate, InvariantSyntaxError } from "../../../guardian/detectors/invariantExpression";
-import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks } from "./detectorHarness";
-import { FIXTURE_DETECTOR_PARAMS } from "./fixtures/detectorParams";
+import { parseInvariant, evaluate, InvariantSyntaxError } from "../../../guardian/detectors/invariant-expression";
+import { readBlockFixture } from "./block-fixtures";
+import { createFromFixture, runBlocks } from "./detector-harness";
+import { FIXTURE_DETECTOR_PARAMS } from "./fixtures/detector-params";
 
 const RECORDED = FIXTURE_DETECTOR_PARAMS["unbacked-mint"].invariant;
 
@@ -89,7 +89,7 @@ describe("invariant detector", () => {
   describe("code hooks", () => {
     it("loads a TypeScript module and turns its violations into findings", async () => {
       const d = createFromFixture(invariantDetector, fx, {
-        hooks: [{ name: "large-mints", module: path.join(__dirname, "hooks", "largeMints.ts"), severity: "high" }],
+        hooks: [{ name: "large-mints", module: path.join(__dirname, "hooks", "large-mints.ts"), severity: "high" }],
       });
       const findings = await runBlocks(d, fx.blocks);
       expect(findings).to.have.length(1);
@@ -104,7 +104,7 @@ describe("invariant detector", () => {
         /detector invariant: hook "h": cannot load module .*no\/such\/hook\.ts/,
       );
       expect(() =>
-        createFromFixture(invariantDetector, fx, { hooks: [{ name: "h", module: path.join(__dirname, "hooks", "largeMints.ts"), export: "check" }] }),
+        createFromFixture(invariantDetector, fx, { hooks: [{ name: "h", module: path.join(__dirname, "hooks", "large-mints.ts"), export: "check" }] }),
       ).to.throw(/has no exported function "check"/);
     });
   });

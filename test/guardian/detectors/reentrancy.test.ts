@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { reentrancyDetector } from "../../../guardian/detectors/reentrancy";
 import type { BlockContext, CallFrame } from "../../../guardian/context/types";
-import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks } from "./detectorHarness";
+import { readBlockFixture } from "./block-fixtures";
+import { createFromFixture, runBlocks } from "./detector-harness";
 
 const WITHDRAW = "0x3ccfd60b";
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { BlockRef, ReorgEvent } from "../../../guardian/chain/types";
 import { reorgDetector } from "../../../guardian/detectors/reorg";
-import { silentLogger } from "./detectorHarness";
-import { FixtureRpc } from "./blockFixtures";
+import { silentLogger } from "./detector-harness";
+import { FixtureRpc } from "./block-fixtures";
 
 /** Block refs shaped as the chain source emits them; hashes differ per branch as after anvil_reorg. */
 function branch(from: number, to: number, tag: string, parent: string): BlockRef[] {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { MockERC20__factory, PausableVault__factory, TimelockedRecovery__factory } from "../../../typechain-types";
 import type { PausableVault } from "../../../typechain-types";
-import { parseConfig } from "../../../guardian/config/loadConfig";
+import { parseConfig } from "../../../guardian/config/load-config";
 import type { FindingSink } from "../../../guardian/decisions/types";
 import { startGuardian, type RunningGuardian } from "../../../guardian/guardian";
 import { createAlertSinks } from "../../../guardian/notifiers/create-alert-sinks";

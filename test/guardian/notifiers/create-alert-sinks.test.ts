@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, parseConfig } from "../../../guardian/config/loadConfig";
+import { ConfigError, parseConfig } from "../../../guardian/config/load-config";
 import { createAlertSinks } from "../../../guardian/notifiers/create-alert-sinks";
 import type { AlertMessage } from "../../../guardian/notifiers/types";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";

@@ -4,14 +4,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { Pipeline } from "../../../guardian/pipeline";
-import { GuardianStore } from "../../../guardian/state/guardianStore";
+import { GuardianStore } from "../../../guardian/state/guardian-store";
 import { openDatabase, type Db } from "../../../guardian/state/database";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
 import { RpcHttpError } from "../../../guardian/chain/errors";
 import type { BlockRef, ChainEvent, ReorgEvent } from "../../../guardian/chain/types";
 import type { BlockContext } from "../../../guardian/context/types";
 import type { Detector, Finding } from "../../../guardian/detectors/types";
-import { RecordingSink } from "../support/guardianHarness";
+import { RecordingSink } from "../support/guardian-harness";
 
 const ref = (n: number): BlockRef => ({ number: n, hash: `0x${n.toString(16).padStart(64, "0")}`, parentHash: `0x${(n - 1).toString(16).padStart(64, "0")}`, timestamp: n });
 const blocks = (...ns: number[]): ChainEvent[] => ns.map((n) => ({ kind: "block", block: ref(n) }));

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
-import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bankScenario";
-import { startHarness, waitFor, type Harness } from "../support/guardianHarness";
+import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
+import { startHarness, waitFor, type Harness } from "../support/guardian-harness";
 import { ReentrancyAttacker__factory } from "../../../typechain-types";
 
 describe("Pipeline on anvil reorgs", function () {

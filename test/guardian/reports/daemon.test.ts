@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { parseEther } from "ethers";
 import { capTableReport } from "../../../guardian/reports/cap-table";
 import { failedChecks, isAmount } from "../../../guardian/reports/report";
-import { startHarness, waitFor, type Harness } from "../support/guardianHarness";
+import { startHarness, waitFor, type Harness } from "../support/guardian-harness";
 import { reportsFixture, type ReportsFixture } from "./fixture";
 
 describe("report index in the running guardian", function () {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
-import { HeadFollower } from "../../../guardian/chain/headFollower";
+import { HeadFollower } from "../../../guardian/chain/head-follower";
 import type { ChainEvent, RpcClient } from "../../../guardian/chain/types";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
 import pino from "pino";

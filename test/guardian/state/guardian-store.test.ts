@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openDatabase } from "../../../guardian/state/database";
-import { GuardianStore } from "../../../guardian/state/guardianStore";
+import { GuardianStore } from "../../../guardian/state/guardian-store";
 import type { BlockRef } from "../../../guardian/chain/types";
 import type { Finding } from "../../../guardian/detectors/types";
 

@@ -6,7 +6,7 @@ import {
   IPausableVault__factory,
   TimelockedRecovery__factory,
 } from "../../typechain-types";
-import { describeFrame, selectorOf, walkFrames, type FrameVisit } from "./callTree";
+import { describeFrame, selectorOf, walkFrames, type FrameVisit } from "./call-tree";
 import { jsonSafe, makeFinding } from "./finding";
 import { contractsParam, selectContracts, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding, ProtectedContract } from "./types";

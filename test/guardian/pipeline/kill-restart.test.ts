@@ -4,9 +4,9 @@ import { openSync, closeSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
-import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bankScenario";
-import { waitFor } from "../support/guardianHarness";
-import { startFaultProxy, type FaultProxy } from "../support/faultProxy";
+import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
+import { waitFor } from "../support/guardian-harness";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
 
 const ROOT = path.resolve(__dirname, "../../..");
 /** Windowed detectors: their state must be restored exactly, or sums and rates come out different. */

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ReorgTracker } from "../../../guardian/chain/reorgTracker";
+import { ReorgTracker } from "../../../guardian/chain/reorg-tracker";
 import type { BlockRef, ChainEvent } from "../../../guardian/chain/types";
 
 /** A toy chain of BlockRefs: `branch` tags the hashes so two forks at one height differ. */

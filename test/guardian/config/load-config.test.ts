@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, loadConfig, parseConfig } from "../../../guardian/config/loadConfig";
+import { ConfigError, loadConfig, parseConfig } from "../../../guardian/config/load-config";
 import { VulnerableBank__factory } from "../../../typechain-types";
 
 const BANK = "0x5FbDB2315678afecb367f032d93F642f64180aa3";

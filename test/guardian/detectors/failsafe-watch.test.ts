@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import type { BlockContext, CallFrame } from "../../../guardian/context/types";
-import { failsafeWatchDetector } from "../../../guardian/detectors/failsafeWatch";
-import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks } from "./detectorHarness";
+import { failsafeWatchDetector } from "../../../guardian/detectors/failsafe-watch";
+import { readBlockFixture } from "./block-fixtures";
+import { createFromFixture, runBlocks } from "./detector-harness";
 
 describe("failsafe-watch detector", () => {
   const fx = readBlockFixture("failsafe");

@@ -1,8 +1,8 @@
 import pino from "pino";
 import type { BlockContext } from "../../../guardian/context/types";
 import type { Detector, DetectorDefinition, Finding } from "../../../guardian/detectors/types";
-import type { LoadedFixture } from "./blockFixtures";
-import { bigintSafe } from "../../../guardian/state/guardianStore";
+import type { LoadedFixture } from "./block-fixtures";
+import { bigintSafe } from "../../../guardian/state/guardian-store";
 
 export const silentLogger = pino({ level: "silent" });
 

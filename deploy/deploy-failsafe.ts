@@ -6,7 +6,7 @@ import {
   type DeploymentResult,
 } from "@nomicfoundation/ignition-core";
 import { Artifacts } from "hardhat/internal/artifacts";
-import { jsonRpcProvider } from "./jsonRpcProvider";
+import { jsonRpcProvider } from "./json-rpc-provider";
 import FailsafeModule from "./modules/Failsafe";
 import FailsafeLocalModule from "./modules/FailsafeLocal";
 

@@ -2,9 +2,9 @@ import type { RpcClient } from "../chain/types";
 import { batchSettled, type RpcCall } from "../chain/rpc";
 import { RpcResponseError, isUnsupportedMethod } from "../chain/errors";
 import type { BlockContext, CallFrame, LogEntry, TxContext } from "./types";
-import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./callFrame";
-import { callTreeFromStructLogs, type StructLogTrace } from "./structLogs";
-import { callTreesFromParityTraces, type ParityTrace } from "./parityTrace";
+import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./call-frame";
+import { callTreeFromStructLogs, type StructLogTrace } from "./struct-logs";
+import { callTreesFromParityTraces, type ParityTrace } from "./parity-trace";
 
 interface RawTx {
   hash: string;

@@ -1,11 +1,11 @@
 import type { Logger } from "pino";
 import type { BlockRef, ChainEvent } from "./types";
-import { ReorgTracker } from "./reorgTracker";
+import { ReorgTracker } from "./reorg-tracker";
 import { batchSettled } from "./rpc";
 import type { RpcClient } from "./types";
 import type { GuardianMetrics } from "../ops/metrics";
-import type { ChainHealth } from "../ops/healthServer";
-import { NewHeadsSubscription } from "./newHeads";
+import type { ChainHealth } from "../ops/health-server";
+import { NewHeadsSubscription } from "./new-heads";
 
 interface RawHeader {
   number: string;

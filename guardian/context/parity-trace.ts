@@ -1,5 +1,5 @@
 import type { CallFrame } from "./types";
-import { toBigInt } from "./callFrame";
+import { toBigInt } from "./call-frame";
 
 /**
  * One entry of `trace_block` / `trace_transaction` (the Parity/OpenEthereum trace format that reth,

@@ -2,13 +2,13 @@ import { expect } from "chai";
 import hre from "hardhat";
 import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
-import { callTreeFromStructLogs, type StructLogTrace } from "../../../guardian/context/structLogs";
-import { normalizeCallFrame, type RawCallFrame } from "../../../guardian/context/callFrame";
-import { BlockContextBuilder } from "../../../guardian/context/buildBlockContext";
+import { callTreeFromStructLogs, type StructLogTrace } from "../../../guardian/context/struct-logs";
+import { normalizeCallFrame, type RawCallFrame } from "../../../guardian/context/call-frame";
+import { BlockContextBuilder } from "../../../guardian/context/build-block-context";
 import type { RpcClient } from "../../../guardian/chain/types";
 import type { CallFrame } from "../../../guardian/context/types";
 import { RpcResponseError } from "../../../guardian/chain/errors";
-import { deployBankScenario, type BankScenario } from "../support/bankScenario";
+import { deployBankScenario, type BankScenario } from "../support/bank-scenario";
 import { ReentrancyAttacker__factory, VulnerableBank__factory } from "../../../typechain-types";
 
 /** The shape both tracers agree on: who called whom, with what, and whether it failed. */

@@ -1,7 +1,7 @@
 import { Interface, id as keccakText } from "ethers";
 import { z } from "zod";
 import type { BlockContext } from "../context/types";
-import { walkFrames } from "./callTree";
+import { walkFrames } from "./call-tree";
 import { makeFinding } from "./finding";
 import { ChangedEntries, PrefetchedReads } from "./prefetch";
 import { addressSchema, amountSchema, contractsParam, selectContracts, severitySchema } from "./params";

@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { parseEther } from "ethers";
-import { outflowSpikeDetector } from "../../../guardian/detectors/outflowSpike";
-import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks, runBlocksPersisting } from "./detectorHarness";
+import { outflowSpikeDetector } from "../../../guardian/detectors/outflow-spike";
+import { readBlockFixture } from "./block-fixtures";
+import { createFromFixture, runBlocks, runBlocksPersisting } from "./detector-harness";
 import { RpcHttpError } from "../../../guardian/chain/errors";
 import type { Finding } from "../../../guardian/detectors/types";
-import { FIXTURE_DETECTOR_PARAMS } from "./fixtures/detectorParams";
+import { FIXTURE_DETECTOR_PARAMS } from "./fixtures/detector-params";
 
 describe("outflow-spike detector", () => {
   describe("native value leaving VulnerableBank", () => {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { BlockContext } from "../context/types";
-import { walkFrames } from "./callTree";
+import { walkFrames } from "./call-tree";
 import { makeFinding } from "./finding";
 import { ChangedEntries } from "./prefetch";
 import { addressSchema, contractsParam, selectContracts, severitySchema } from "./params";

@@ -1,7 +1,7 @@
 import { Interface, id as keccakText, type EventFragment, type FunctionFragment, type LogDescription, type Result } from "ethers";
 import { z } from "zod";
 import type { BlockContext, LogEntry, TxContext } from "../context/types";
-import { selectorOf, walkFrames, type FrameVisit } from "./callTree";
+import { selectorOf, walkFrames, type FrameVisit } from "./call-tree";
 import { makeFinding } from "./finding";
 import { contractsParam, selectContracts, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding } from "./types";

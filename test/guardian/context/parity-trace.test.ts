@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
-import { callTreesFromParityTraces, type ParityTrace } from "../../../guardian/context/parityTrace";
-import { normalizeCallFrame, type RawCallFrame } from "../../../guardian/context/callFrame";
-import { BlockContextBuilder } from "../../../guardian/context/buildBlockContext";
+import { callTreesFromParityTraces, type ParityTrace } from "../../../guardian/context/parity-trace";
+import { normalizeCallFrame, type RawCallFrame } from "../../../guardian/context/call-frame";
+import { BlockContextBuilder } from "../../../guardian/context/build-block-context";
 import type { BlockContext, CallFrame } from "../../../guardian/context/types";
-import { deployBankScenario, type BankScenario } from "../support/bankScenario";
+import { deployBankScenario, type BankScenario } from "../support/bank-scenario";
 
 /** What both trace formats carry: the call tree, its inputs and values, and which frames failed. */
 function shape(f: CallFrame): unknown {

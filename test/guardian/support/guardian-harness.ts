@@ -1,6 +1,6 @@
 import path from "node:path";
 import pino from "pino";
-import { parseConfig } from "../../../guardian/config/loadConfig";
+import { parseConfig } from "../../../guardian/config/load-config";
 import { readFileSync } from "node:fs";
 import { openDatabase } from "../../../guardian/state/database";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { Interface, parseEther } from "ethers";
-import { flashLoanDetector, type FlashLoan } from "../../../guardian/detectors/flashLoan";
+import { flashLoanDetector, type FlashLoan } from "../../../guardian/detectors/flash-loan";
 import type { BlockContext } from "../../../guardian/context/types";
-import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks } from "./detectorHarness";
+import { readBlockFixture } from "./block-fixtures";
+import { createFromFixture, runBlocks } from "./detector-harness";
 
 describe("flash-loan detector", () => {
   const fx = readBlockFixture("flash-loans");

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
-import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bankScenario";
-import { startHarness, waitFor, type Harness } from "../support/guardianHarness";
+import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
+import { startHarness, waitFor, type Harness } from "../support/guardian-harness";
 
 /** The slice of the `ws` package's server used here (it has no bundled typings). */
 interface WsServer {

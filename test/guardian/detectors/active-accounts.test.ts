@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { activeAccountsDetector } from "../../../guardian/detectors/activeAccounts";
-import { readBlockFixture } from "./blockFixtures";
-import { createFromFixture, runBlocks, runBlocksPersisting } from "./detectorHarness";
+import { activeAccountsDetector } from "../../../guardian/detectors/active-accounts";
+import { readBlockFixture } from "./block-fixtures";
+import { createFromFixture, runBlocks, runBlocksPersisting } from "./detector-harness";
 
 describe("active-accounts detector", () => {
   const fx = readBlockFixture("activity");
