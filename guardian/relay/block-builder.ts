@@ -2,7 +2,7 @@ import { Transaction, toQuantity } from "ethers";
 import type { Logger } from "pino";
 import type { RpcClient } from "../chain/types";
 import type { Bundle, BundlePool } from "./bundle-pool";
-import { effectiveGasPrice, nextBaseFee, simulateBundle, type BundleSimulation } from "./bundle-simulator";
+import { effectiveGasPrice, nextBaseFee, simulateBundle, type BundleSimulation, type RpcBlock } from "./bundle-simulator";
 
 export interface BuiltBlock {
   number: number;
@@ -23,14 +23,7 @@ interface PoolTx {
   tx: Transaction;
 }
 
-interface RpcBlock {
-  number: string;
-  hash: string;
-  timestamp: string;
-  baseFeePerGas?: string;
-  gasUsed: string;
-  gasLimit: string;
-  miner: string;
+interface RpcBlockWithHashes extends RpcBlock {
   transactions: string[];
 }
 
@@ -84,7 +77,7 @@ export class BlockBuilder {
   ) {}
 
   async build(): Promise<BuiltBlock> {
-    const head = await this.rpc.request<RpcBlock>("eth_getBlockByNumber", ["latest", false]);
+    const head = await this.rpc.request<RpcBlockWithHashes>("eth_getBlockByNumber", ["latest", false]);
     const headNumber = Number(head.number);
     const target = headNumber + 1;
     // Anvil picks the real timestamp (honouring evm_increaseTime and evm_setNextBlockTimestamp); this
@@ -116,7 +109,7 @@ export class BlockBuilder {
       }
       const publicSent = await this.submitPublic(publicTxs);
       await this.rpc.request("evm_mine", []);
-      const block = await this.rpc.request<RpcBlock>("eth_getBlockByNumber", [toQuantity(target), false]);
+      const block = await this.rpc.request<RpcBlockWithHashes>("eth_getBlockByNumber", [toQuantity(target), false]);
       const broken = await this.findBrokenBundle(candidates, block);
       if (broken) {
         await this.undo(snapshot, candidates, publicSent);
@@ -198,7 +191,7 @@ export class BlockBuilder {
     return sent;
   }
 
-  private async findBrokenBundle(candidates: Candidate[], block: RpcBlock): Promise<{ bundle: Bundle; reason: string } | undefined> {
+  private async findBrokenBundle(candidates: Candidate[], block: RpcBlockWithHashes): Promise<{ bundle: Bundle; reason: string } | undefined> {
     const position = new Map(block.transactions.map((h, i) => [h.toLowerCase(), i]));
     const timestamp = Number(block.timestamp);
     // Pool transactions that could not be taken out come first; after them, each bundle must sit

@@ -48,7 +48,8 @@ export class BundleSimulationError extends Error {
   }
 }
 
-interface RpcBlock {
+/** A block header as eth_getBlockByNumber returns it without transactions. */
+export interface RpcBlock {
   number: string;
   hash: string;
   timestamp: string;
