@@ -8,13 +8,12 @@ import { reportingConfigSchema } from "./reporting";
 import { policyConfigSchema } from "../decisions/policy-config";
 import { governanceConfigSchema } from "./governance";
 import { mempoolConfigSchema } from "../context/pending-context";
+import { envReference } from "./env-reference";
 
 /**
  * The guardian's YAML config. Each section is one line of `configSchema` below; a stage that needs its
  * own section (alerts, policy, reporting) adds one import and one line there.
  */
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name");
 
 /**
  * A value that may come from the environment instead of the file: `{ env: NAME }`. RPC URLs use it
@@ -23,22 +22,10 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an enviro
 function fromEnv<T extends z.ZodTypeAny>(inner: T) {
   return z.union([
     inner,
-    z
-      .object({ env: envName })
-      .strict()
-      .transform((ref, ctx) => {
-        const value = process.env[ref.env];
-        if (value === undefined || value === "") {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `environment variable ${ref.env} is not set` });
-          return z.NEVER;
-        }
-        const checked = inner.safeParse(value);
-        if (!checked.success) {
-          ctx.addIssue({ code: z.ZodIssueCode.custom, message: `environment variable ${ref.env}: ${checked.error.issues[0].message}` });
-          return z.NEVER;
-        }
-        return checked.data as z.infer<T>;
-      }),
+    envReference<z.infer<T>>((value) => {
+      const checked = inner.safeParse(value);
+      return checked.success ? { value: checked.data as z.infer<T> } : { problem: checked.error.issues[0].message };
+    }),
   ]);
 }
 

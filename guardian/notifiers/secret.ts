@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { z } from "zod";
+import { envReference } from "../config/env-reference";
 
 /**
  * A credential resolved from the environment. It prints, logs and serialises as `[redacted]`, so a
@@ -33,26 +33,11 @@ export class Secret {
 }
 
 /**
- * A secret in the YAML config: `{ env: NAME }`, resolved when the config is loaded. A missing, empty or
- * malformed variable fails validation at that path (naming the variable, never its value) instead of
- * failing the first alert.
+ * A secret in the YAML config: `{ env: NAME }`, resolved when the config is loaded, so a missing, empty or
+ * malformed variable fails validation at that path instead of failing the first alert.
  */
 export function envSecretMatching(check?: { test(value: string): boolean; message: string }) {
-  return z
-    .object({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name") })
-    .strict()
-    .transform((ref, ctx) => {
-      const value = process.env[ref.env];
-      if (value === undefined || value === "") {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `environment variable ${ref.env} is not set` });
-        return z.NEVER;
-      }
-      if (check && !check.test(value)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `environment variable ${ref.env}: ${check.message}` });
-        return z.NEVER;
-      }
-      return new Secret(value, ref.env);
-    });
+  return envReference<Secret>((value, env) => (check && !check.test(value) ? { problem: check.message } : { value: new Secret(value, env) }));
 }
 
 export const envSecret = envSecretMatching();
