@@ -85,6 +85,38 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
+/** The fields of a transaction its sender signed, as every TxContext carries them, mined or pending. */
+export function signedFields(tx: {
+  hash: string;
+  from: string;
+  to: string | null;
+  value: string;
+  input: string;
+  nonce: string;
+  maxPriorityFeePerGas?: string;
+}): Pick<TxContext, "hash" | "from" | "to" | "value" | "input" | "nonce" | "maxPriorityFeePerGas"> {
+  return {
+    hash: tx.hash.toLowerCase(),
+    from: tx.from.toLowerCase(),
+    to: tx.to ? tx.to.toLowerCase() : null,
+    value: toBigInt(tx.value),
+    input: tx.input,
+    nonce: Number(tx.nonce),
+    ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: toBigInt(tx.maxPriorityFeePerGas) } : {}),
+  };
+}
+
+function blockContext(chainId: number, header: RawHeader, transactions: TxContext[]): BlockContext {
+  return {
+    chainId,
+    number: Number(header.number),
+    hash: header.hash.toLowerCase(),
+    parentHash: header.parentHash.toLowerCase(),
+    timestamp: Number(header.timestamp),
+    transactions,
+  };
+}
+
 export class BlockNotFoundError extends Error {
   constructor(readonly block: string | number) {
     super(`block ${block} not found`);
@@ -182,14 +214,7 @@ export class BlockContextBuilder {
       .filter((t) => t.touched.length > 0);
     if (hashes.length > 0) this.fullBlocks = touching.length * 4 > hashes.length;
     fullTxs ??= await this.fetchTransactions(touching.map((t) => t.hash));
-    return {
-      chainId: this.rpc.chainId,
-      number: Number(header.number),
-      hash: header.hash.toLowerCase(),
-      parentHash: header.parentHash.toLowerCase(),
-      timestamp: Number(header.timestamp),
-      transactions: touching.map((t) => this.txContext(fullTxs!.get(t.hash)!, receiptOf(t.hash), traces!.get(t.hash), t.touched)),
-    };
+    return blockContext(this.rpc.chainId, header, touching.map((t) => this.txContext(fullTxs!.get(t.hash)!, receiptOf(t.hash), traces!.get(t.hash), t.touched)));
   }
 
   /** The context of one transaction: its block's header with only that transaction in it (if it touches). */
@@ -205,14 +230,7 @@ export class BlockContextBuilder {
     const traces = await this.traceEach([hash], () => receipt, new Map([[hash, tx]]));
     const trace = traces.get(hash);
     const touched = this.touched(receipt, trace);
-    return {
-      chainId: this.rpc.chainId,
-      number: Number(header.number),
-      hash: header.hash.toLowerCase(),
-      parentHash: header.parentHash.toLowerCase(),
-      timestamp: Number(header.timestamp),
-      transactions: touched.length > 0 ? [this.txContext(tx, receipt, trace, touched)] : [],
-    };
+    return blockContext(this.rpc.chainId, header, touched.length > 0 ? [this.txContext(tx, receipt, trace, touched)] : []);
   }
 
   /** Protected contracts a transaction reaches: anywhere in its call tree, by its logs, or as its sender. */
@@ -230,15 +248,9 @@ export class BlockContextBuilder {
 
   private txContext(tx: RawTx, receipt: RawReceipt, trace: TraceResult | undefined, touched: string[]): TxContext {
     return {
-      hash: tx.hash.toLowerCase(),
+      ...signedFields(tx),
       index: Number(tx.transactionIndex),
-      from: tx.from.toLowerCase(),
-      to: tx.to ? tx.to.toLowerCase() : null,
-      value: toBigInt(tx.value),
-      input: tx.input,
-      nonce: Number(tx.nonce),
       gasPrice: toBigInt(receipt.effectiveGasPrice ?? tx.gasPrice),
-      ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: toBigInt(tx.maxPriorityFeePerGas) } : {}),
       status: receipt.status === "0x0" ? 0 : 1,
       gasUsed: toBigInt(receipt.gasUsed),
       logs: receipt.logs.map(normalizeLog),

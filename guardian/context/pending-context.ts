@@ -6,6 +6,7 @@ import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
 import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./call-frame";
 import type { BlockContext, LogEntry, TxContext } from "./types";
+import { signedFields } from "./build-block-context";
 
 /** A pending transaction as `eth_getTransactionByHash` / `txpool_content` return it. */
 export interface PendingTx {
@@ -146,16 +147,10 @@ export class PendingContextWatcher {
 
     const frame = normalizeCallFrame(trace);
     const txContext: TxContext = {
-      hash: tx.hash.toLowerCase(),
+      ...signedFields(tx),
       index: 0,
-      from: tx.from.toLowerCase(),
-      to: tx.to ? tx.to.toLowerCase() : null,
-      value: toBigInt(tx.value),
-      input: tx.input,
-      nonce: Number(tx.nonce),
       // What the sender offers per gas; for EIP-1559 transactions the cap.
       gasPrice: toBigInt(tx.maxFeePerGas ?? tx.gasPrice),
-      ...(tx.maxPriorityFeePerGas !== undefined ? { maxPriorityFeePerGas: toBigInt(tx.maxPriorityFeePerGas) } : {}),
       status: frame.error ? 0 : 1,
       gasUsed: frame.gasUsed,
       logs,
