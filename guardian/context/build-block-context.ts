@@ -6,9 +6,9 @@ import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from 
 import { callTreeFromStructLogs, type StructLogTrace } from "./struct-logs";
 import { callTreesFromParityTraces, type ParityTrace } from "./parity-trace";
 
-interface RawTx {
+/** A transaction as JSON-RPC returns it, mined or pending: the fields every TxContext takes from it. */
+export interface RpcTransaction {
   hash: string;
-  transactionIndex: string;
   from: string;
   to: string | null;
   value: string;
@@ -16,6 +16,10 @@ interface RawTx {
   nonce: string;
   gasPrice?: string;
   maxPriorityFeePerGas?: string;
+}
+
+interface RawTx extends RpcTransaction {
+  transactionIndex: string;
 }
 
 /** A block with transaction hashes only (cheap for nodes to serve) or full transaction objects. */
@@ -86,15 +90,7 @@ function hex(n: number): string {
 }
 
 /** The fields of a transaction its sender signed, as every TxContext carries them, mined or pending. */
-export function signedFields(tx: {
-  hash: string;
-  from: string;
-  to: string | null;
-  value: string;
-  input: string;
-  nonce: string;
-  maxPriorityFeePerGas?: string;
-}): Pick<TxContext, "hash" | "from" | "to" | "value" | "input" | "nonce" | "maxPriorityFeePerGas"> {
+export function signedFields(tx: RpcTransaction): Pick<TxContext, "hash" | "from" | "to" | "value" | "input" | "nonce" | "maxPriorityFeePerGas"> {
   return {
     hash: tx.hash.toLowerCase(),
     from: tx.from.toLowerCase(),

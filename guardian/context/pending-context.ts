@@ -6,20 +6,12 @@ import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
 import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./call-frame";
 import type { BlockContext, LogEntry, TxContext } from "./types";
-import { signedFields } from "./build-block-context";
+import { signedFields, type RpcTransaction } from "./build-block-context";
 
 /** A pending transaction as `eth_getTransactionByHash` / `txpool_content` return it. */
-export interface PendingTx {
-  hash: string;
-  from: string;
-  to: string | null;
-  value: string;
-  input: string;
-  nonce: string;
+export interface PendingTx extends RpcTransaction {
   gas: string;
-  gasPrice?: string;
   maxFeePerGas?: string;
-  maxPriorityFeePerGas?: string;
   blockNumber?: string | null;
 }
 
