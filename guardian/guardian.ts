@@ -127,6 +127,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
       const pipeline = new Pipeline({
         chainId: chain.id,
+        rpc,
         logger: stageLogger(chainLog, "pipeline"),
         metrics,
         store,

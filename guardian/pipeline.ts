@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import type { BlockRef, ChainEvent, ReorgEvent } from "./chain/types";
+import type { BlockRef, ChainEvent, ReorgEvent, RpcClient } from "./chain/types";
+import { CallBatch } from "./chain/call-batch";
 import { isRetryable } from "./chain/errors";
 import type { BlockContextBuilder } from "./context/build-block-context";
 import type { BlockContext } from "./context/types";
@@ -37,6 +38,8 @@ export interface BlockTiming {
 
 export interface PipelineDeps {
   chainId: number;
+  /** The chain's client: a block's context and the detectors' reads at that block go out through it as one batch. */
+  rpc: RpcClient;
   logger: Logger;
   metrics: GuardianMetrics;
   store: GuardianStore;
@@ -130,13 +133,14 @@ export class Pipeline {
     }
   }
 
-  /** The block's context, with every detector's own reads for that block started alongside it. */
+  /** The block's context, with every detector's own reads for that block in the same round trip. */
   private fetchBlock(block: BlockRef): Promise<BlockContext> {
-    const context = this.deps.contexts.build(block);
+    const batch = new CallBatch(this.deps.rpc);
+    const context = this.deps.contexts.build(block, batch);
     for (const { key, detector } of this.deps.detectors) {
       if (!detector.prefetch) continue;
       try {
-        detector.prefetch(block, context);
+        detector.prefetch(block, context, batch);
       } catch (err) {
         // Only an early start was lost: onBlock reads for itself.
         this.log.warn({ err, detector_id: key, block_number: block.number }, "detector prefetch failed");

@@ -145,7 +145,11 @@ export class BlockContextBuilder {
     this.traceMode = traceSource === "parity" ? "parity" : "block";
   }
 
-  async build(id: BlockId): Promise<BlockContext> {
+  /**
+   * `via` carries the first round trip (block, receipts, traces): a CallBatch there lets other reads at
+   * the same block share it. Follow-ups that need its answers go to the builder's own client.
+   */
+  async build(id: BlockId, via: RpcClient = this.rpc): Promise<BlockContext> {
     const { byHash, tag, number } = blockTagOf(id);
     const mode = this.traceMode;
     const calls: RpcCall[] = [{ method: byHash ? "eth_getBlockByHash" : "eth_getBlockByNumber", params: [tag, this.fullBlocks] }];
@@ -155,7 +159,7 @@ export class BlockContextBuilder {
     } else if (mode === "parity" && number !== undefined) {
       calls.push({ method: "trace_block", params: [hex(number)] });
     }
-    const settled = await batchSettled(this.rpc, calls);
+    const settled = await batchSettled(via, calls);
     const header = unwrap(settled[0]) as RawHeader | null;
     if (!header) throw new BlockNotFoundError(typeof id === "object" ? id.hash : id);
     const hashes = header.transactions.map((t) => (typeof t === "string" ? t : t.hash).toLowerCase());

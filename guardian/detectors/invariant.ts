@@ -250,7 +250,7 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
       }
       return data;
     };
-    const evaluateAt = async (blockHash: string, inv: CompiledInvariant, cache: Map<string, Promise<bigint>>): Promise<EvaluationResult> => {
+    const evaluateAt = async (rpc: RpcClient, blockHash: string, inv: CompiledInvariant, cache: Map<string, Promise<bigint>>): Promise<EvaluationResult> => {
       const blockTag = { blockHash };
       const leaves: Record<string, bigint> = {};
       const env = {
@@ -261,7 +261,7 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
           let value: Promise<bigint>;
           if (fragment === "balance") {
             const key = `balance:${plain[0]}`;
-            value = cache.get(key) ?? deps.rpc.request<string>("eth_getBalance", [plain[0], blockTag]).then(BigInt);
+            value = cache.get(key) ?? rpc.request<string>("eth_getBalance", [plain[0], blockTag]).then(BigInt);
             cache.set(key, value);
           } else {
             const target = contracts.get(call.target)!;
@@ -269,7 +269,7 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
             const key = `call:${target.address}:${data}`;
             value =
               cache.get(key) ??
-              deps.rpc.request<string>("eth_call", [{ to: target.address, data }, blockTag]).then(async (raw) => {
+              rpc.request<string>("eth_call", [{ to: target.address, data }, blockTag]).then(async (raw) => {
                 if (raw === "0x") {
                   const code = await deps.rpc.request<string>("eth_getCode", [target.address, blockTag]);
                   if (code === "0x") throw new ContractAbsentError(`${call.target} has no code at this block`);
@@ -304,12 +304,12 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
      * implementation), so skipping a quiet block could miss the break. The reads start with the block's
      * context (prefetch) and go out as one batch, so they cost the pipeline little.
      */
-    const evaluateBlock = (blockHash: string): Promise<Evaluation[]> => {
+    const evaluateBlock = (blockHash: string, rpc: RpcClient = deps.rpc): Promise<Evaluation[]> => {
       const cache = new Map<string, Promise<bigint>>();
       return Promise.all(
         compiled.map(async (inv): Promise<Evaluation> => {
           try {
-            return { inv, result: await evaluateAt(blockHash, inv, cache) };
+            return { inv, result: await evaluateAt(rpc, blockHash, inv, cache) };
           } catch (err) {
             if (err instanceof ContractAbsentError || err instanceof InvariantEvaluationError || isExecutionRevert(err)) return { inv, error: err as Error };
             throw err;
@@ -321,10 +321,9 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
 
     return {
       id: ID,
-      prefetch(block, context) {
-        // The views need only the block's hash, but waiting for its context lets these reads share one
-        // batch with the other detectors' reads at the same block (they start when the context arrives).
-        if (compiled.length > 0) reads.start(block.hash, () => context.then(() => evaluateBlock(block.hash), () => evaluateBlock(block.hash)));
+      prefetch(block, _context, rpc) {
+        // The views need only the block's hash: they travel in the same batch as the block's context.
+        if (compiled.length > 0) reads.start(block.hash, () => evaluateBlock(block.hash, rpc));
       },
       async onBlock(ctx: BlockContext): Promise<Finding[]> {
         // A simulated pending block has no hash to evaluate views at.

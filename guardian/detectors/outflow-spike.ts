@@ -1,5 +1,6 @@
 import { Interface, id as keccakText } from "ethers";
 import { z } from "zod";
+import type { BlockRef, RpcClient } from "../chain/types";
 import type { BlockContext } from "../context/types";
 import { walkFrames } from "./call-tree";
 import { makeFinding } from "./finding";
@@ -199,39 +200,55 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
       return limit ? limit.maxShare : p.defaultMaxShare;
     };
 
+    /** What `contract` holds of `asset` at a block's state; undefined when a token cannot say. */
+    const heldAt = async (rpc: RpcClient, blockTag: unknown, contract: string, asset: string, blockNumber: number): Promise<bigint | undefined> => {
+      if (asset === NATIVE) return BigInt(await rpc.request<string>("eth_getBalance", [contract, blockTag]));
+      const raw = await rpc.request<string>("eth_call", [{ to: asset, data: balanceOfCall(contract) }, blockTag]);
+      try {
+        return BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
+      } catch {
+        // Something that emits Transfer without answering balanceOf: the share cannot be known.
+        deps.logger.warn({ asset, contract, block_number: blockNumber }, "balanceOf returned no usable value; share not checked");
+        return undefined;
+      }
+    };
+
     /**
      * What the contract holds of the asset after the block: at the block's own state, or for a pending
      * transaction (no block yet), at the latest state less what the transaction takes out (as measured:
      * with `gross`, what comes back in the same transaction is not added back, which errs towards firing).
      */
-    const holdingsAt = async (ctx: BlockContext, flow: Flow): Promise<bigint | undefined> => {
+    const holdingsAt = async (ctx: BlockContext, flow: Flow, early?: Promise<bigint | undefined>): Promise<bigint | undefined> => {
       const { contract, asset } = flow;
-      const blockTag = ctx.pending ? "latest" : { blockHash: ctx.hash };
-      let held: bigint;
-      if (asset === NATIVE) held = BigInt(await deps.rpc.request<string>("eth_getBalance", [contract, blockTag]));
-      else {
-        const raw = await deps.rpc.request<string>("eth_call", [
-          { to: asset, data: balanceOfCall(contract) },
-          blockTag,
-        ]);
-        try {
-          held = BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
-        } catch {
-          // Something that emits Transfer without answering balanceOf: the share cannot be known.
-          deps.logger.warn({ asset, contract, block_number: ctx.number }, "balanceOf returned no usable value; share not checked");
-          return undefined;
-        }
-      }
-      if (!ctx.pending) return held;
+      if (!ctx.pending) return early ?? heldAt(deps.rpc, { blockHash: ctx.hash }, contract, asset, ctx.number);
+      const held = await heldAt(deps.rpc, "latest", contract, asset, ctx.number);
+      if (held === undefined) return undefined;
       return held > flow.out ? held - flow.out : 0n;
     };
 
+    /**
+     * The holdings a share check will need, read before the block's flows are known so they share the
+     * block context's round trip: every watched contract with every asset that has its own maxShare.
+     * Assets checked only through defaultMaxShare are read once the flows name them. On a block without
+     * outflows these reads are spent for nothing; they are one eth_call each.
+     */
+    const sharePairs = contracts.flatMap((c) => p.assets.filter((a) => a.maxShare !== undefined).map((a) => ({ contract: c.address, asset: a.asset })));
+    const readHoldingsEarly = (rpc: RpcClient, block: BlockRef): Map<string, Promise<bigint | undefined>> =>
+      new Map(
+        sharePairs.map(({ contract, asset }) => {
+          const read = heldAt(rpc, { blockHash: block.hash }, contract, asset, block.number);
+          // Surfaced when readBlock awaits it; a block that never gets its turn must not leave it unhandled.
+          read.catch(() => undefined);
+          return [`${contract}:${asset}`, read];
+        }),
+      );
+
     /** The block's flows, and in one round trip the holdings of every flow whose share is checked. */
-    const readBlock = async (ctx: BlockContext) => {
+    const readBlock = async (ctx: BlockContext, early = new Map<string, Promise<bigint | undefined>>()) => {
       const flows = flowsOfBlock(ctx, watched, p.measure, p.largest);
       const checked = flows.filter((f) => f.out > 0n && shareLimit(f.asset) !== undefined);
       // Issued together, so the RPC client sends them as one batch.
-      const values = await Promise.all(checked.map((f) => holdingsAt(ctx, f)));
+      const values = await Promise.all(checked.map((f) => holdingsAt(ctx, f, early.get(`${f.contract}:${f.asset}`))));
       return { flows, holdings: new Map(checked.map((f, i) => [`${f.contract}:${f.asset}`, values[i]])) };
     };
 
@@ -314,8 +331,9 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
         }
         return findings;
       },
-      prefetch(block, context) {
-        reads.start(block.hash, async () => readBlock(await context));
+      prefetch(block, context, rpc) {
+        const early = readHoldingsEarly(rpc, block);
+        reads.start(block.hash, async () => readBlock(await context, early));
       },
       rewind(blockNumber: number): void {
         keepHistory((h) => h.block <= blockNumber);

@@ -61,9 +61,10 @@ export interface Detector {
    * Starts this block's node reads early, optional. The pipeline calls it as soon as it asks for the
    * block's context (several blocks ahead while catching up), so reads at the block's own state travel
    * while earlier blocks are still being detected, instead of queueing behind later fetches at the node.
+   * Reads made through `rpc` before the current task ends share one batch with the block's context.
    * onBlock must give the same result with or without it; a failed read surfaces in onBlock.
    */
-  prefetch?(block: BlockRef, context: Promise<BlockContext>): void;
+  prefetch?(block: BlockRef, context: Promise<BlockContext>, rpc: RpcClient): void;
 }
 
 /** What changed in a detector's flat state record; `replace` drops every entry not in `set` first. */

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
+import { CallBatch } from "../../../guardian/chain/call-batch";
 import { RpcHttpError, RpcResponseError } from "../../../guardian/chain/errors";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
 import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
@@ -97,6 +98,56 @@ describe("HttpRpcClient", () => {
       expect(await noBatch.batch([{ method: "eth_chainId", params: [] }, { method: "net_version", params: [] }])).to.deep.equal(["0x7a69", "31337"]);
       expect(await noBatch.batch([{ method: "eth_chainId", params: [] }, { method: "net_version", params: [] }])).to.deep.equal(["0x7a69", "31337"]);
       expect(proxy.counts.respond, "asked once, then remembered").to.equal(1);
+    });
+  });
+
+  describe("CallBatch", () => {
+    const recordBodies = (): string[] => {
+      const bodies: string[] = [];
+      proxy.setPlan((_n, body) => {
+        bodies.push(body);
+        return { kind: "pass" };
+      });
+      return bodies;
+    };
+
+    it("sends what several callers ask within one task as one batch; a refused call fails only its caller", async () => {
+      const rpc = client([proxy.url]);
+      const bodies = recordBodies();
+      const batch = new CallBatch(rpc);
+      const chainId = batch.request("eth_chainId", []);
+      // A caller that starts after a few awaits (a detector's prefetch) still joins.
+      const late = Promise.resolve()
+        .then(() => undefined)
+        .then(() => batch.request("net_version", []));
+      const refused = batch.request("eth_noSuchMethod", []).catch((e: unknown) => e);
+      expect(await chainId).to.equal("0x7a69");
+      expect(await late).to.equal("31337");
+      expect(await refused).to.be.instanceOf(RpcResponseError);
+      expect(bodies).to.have.length(1);
+      expect((JSON.parse(bodies[0]) as { method: string }[]).map((c) => c.method)).to.deep.equal(["eth_chainId", "eth_noSuchMethod", "net_version"]);
+
+      // Once sent, calls go straight to the client: a follow-up never waits for a batch that has left.
+      expect(await batch.request("eth_chainId", [])).to.equal("0x7a69");
+      expect(bodies).to.have.length(2);
+    });
+
+    it("keeps batches of different blocks apart, even when made in the same tick", async () => {
+      const rpc = client([proxy.url]);
+      const bodies = recordBodies();
+      const [a, b] = [new CallBatch(rpc), new CallBatch(rpc)];
+      await Promise.all([a.request("eth_chainId", []), a.request("net_version", []), b.request("eth_chainId", []), b.request("net_version", [])]);
+      expect(bodies).to.have.length(2);
+      for (const body of bodies) expect(JSON.parse(body)).to.have.length(2);
+    });
+
+    it("retries a retryable failure of the whole batch, and every caller gets the answer", async () => {
+      const rpc = client([proxy.url]);
+      let failed = false;
+      proxy.setPlan(() => (failed ? { kind: "pass" } : ((failed = true), { kind: "status", status: 503 })));
+      const batch = new CallBatch(rpc);
+      expect(await Promise.all([batch.request("eth_chainId", []), batch.request("net_version", [])])).to.deep.equal(["0x7a69", "31337"]);
+      expect(proxy.counts.status).to.equal(1);
     });
   });
 });

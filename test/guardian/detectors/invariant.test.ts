@@ -74,7 +74,7 @@ describe("invariant detector", () => {
       const found = [];
       for (const b of fx.blocks) {
         const askedBefore = fx.rpc.asked.length;
-        d.prefetch!(b, Promise.resolve(b));
+        d.prefetch!(b, Promise.resolve(b), fx.rpc);
         await new Promise((r) => setImmediate(r));
         const early = fx.rpc.asked.slice(askedBefore);
         expect(early.length, `reads for block ${b.number} before onBlock`).to.be.greaterThan(0);

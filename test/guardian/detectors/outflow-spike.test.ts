@@ -76,7 +76,7 @@ describe("outflow-spike detector", () => {
       const d = createFromFixture(outflowSpikeDetector, fx, params);
       const found: Finding[] = [];
       for (const b of fx.blocks) {
-        d.prefetch!(b, Promise.resolve(b));
+        d.prefetch!(b, Promise.resolve(b), fx.rpc);
         await new Promise((r) => setImmediate(r));
         if (b.number === attack.number) expect(fx.rpc.asked.at(-1), "asked before onBlock").to.contain(attack.hash);
         found.push(...(await d.onBlock(b)));
@@ -84,7 +84,7 @@ describe("outflow-spike detector", () => {
       expect(found).to.deep.equal(plain);
 
       const failing = createFromFixture(outflowSpikeDetector, fx, params);
-      failing.prefetch!(attack, Promise.reject(new RpcHttpError({ url: "u", method: "eth_getBlockByHash", status: 503, body: "" })));
+      failing.prefetch!(attack, Promise.reject(new RpcHttpError({ url: "u", method: "eth_getBlockByHash", status: 503, body: "" })), fx.rpc);
       let err: unknown;
       await failing.onBlock(attack).catch((e: unknown) => (err = e));
       expect(err).to.be.instanceOf(RpcHttpError);

@@ -8,7 +8,7 @@ import { GuardianStore } from "../../../guardian/state/guardian-store";
 import { openDatabase, type Db } from "../../../guardian/state/database";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
 import { RpcHttpError } from "../../../guardian/chain/errors";
-import type { BlockRef, ChainEvent, ReorgEvent } from "../../../guardian/chain/types";
+import type { BlockRef, ChainEvent, ReorgEvent, RpcClient } from "../../../guardian/chain/types";
 import type { BlockContext } from "../../../guardian/context/types";
 import type { Detector, Finding } from "../../../guardian/detectors/types";
 import { RecordingSink } from "../support/guardian-harness";
@@ -45,6 +45,8 @@ describe("Pipeline", () => {
   let metrics: GuardianMetrics;
   const logger = pino({ level: "silent" });
   const contexts = { build: async (id: unknown) => ({ chainId: 1, ...(id as BlockRef), transactions: [] }) as BlockContext };
+  // These detectors read nothing from a node, and the contexts above are built without one.
+  const rpc: RpcClient = { chainId: 1, request: () => Promise.reject(new Error("no node in these tests")) };
 
   beforeEach(() => {
     db = openDatabase(path.join(mkdtempSync(path.join(tmpdir(), "failsafe-pipeline-")), "g.sqlite"));
@@ -56,7 +58,7 @@ describe("Pipeline", () => {
   describe("handle", () => {
     it("after a transient failure, resets detector state to the last commit so the retry counts each block once", async () => {
       const detector = countingDetector(new Map([[2, new RpcHttpError({ url: "u", method: "eth_call", status: 503, body: "" })]]));
-      const pipeline = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [], window: 10 });
+      const pipeline = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [], window: 10 });
       let failure: unknown;
       await pipeline.handle(blocks(1, 2, 3)).catch((err: unknown) => (failure = err));
       expect(failure).to.be.instanceOf(RpcHttpError);
@@ -69,7 +71,7 @@ describe("Pipeline", () => {
 
     it("keeps guarding when a detector has a bug: the error is counted and the block still commits", async () => {
       const detector = countingDetector(new Map([[2, new TypeError("cannot read properties of undefined")]]));
-      const pipeline = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [], window: 10 });
+      const pipeline = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [], window: 10 });
       await pipeline.handle(blocks(1, 2, 3));
       expect(store.cursor(1)?.number).to.equal(3);
       const errors = await metrics.detectorErrors.get();
@@ -91,7 +93,7 @@ describe("Pipeline", () => {
         },
       };
       const pipeline = new Pipeline({
-        chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "slow", detector: slow }], sinks: [], window: 10,
+        chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "slow", detector: slow }], sinks: [], window: 10,
         onBlockCommitted: (t) => order.push(`commit ${t.number}`),
       });
       const handled = pipeline.handle(blocks(1, 2));
@@ -114,7 +116,7 @@ describe("Pipeline", () => {
         onRetractions: async (gone: Finding[]) => void calls.push(`retracted ${gone.map((f) => f.id).join(",")}`),
         onReorg: async (reorg: ReorgEvent) => void calls.push(`reorg to ${reorg.commonAncestor.number}`),
       };
-      const pipeline = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector: countingDetector(new Map()) }], sinks: [sink], window: 10 });
+      const pipeline = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector: countingDetector(new Map()) }], sinks: [sink], window: 10 });
       await pipeline.handle(blocks(1, 2, 3, 4));
       const reorg = (ancestor: number): ChainEvent => ({
         kind: "reorg",
@@ -132,13 +134,13 @@ describe("Pipeline", () => {
       failing.onFindings = async () => {
         throw new Error("smtp down");
       };
-      const first = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector: countingDetector(new Map()) }], sinks: [failing], window: 10 });
+      const first = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector: countingDetector(new Map()) }], sinks: [failing], window: 10 });
       await first.handle(blocks(1, 2, 3, 4, 5, 6));
       expect(store.undeliveredFindings(1).map((f) => f.id)).to.deep.equal(["count-3", "count-6"]);
 
       const sink = new RecordingSink();
       const detector = countingDetector(new Map());
-      const second = new Pipeline({ chainId: 1, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [sink], window: 10 });
+      const second = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [sink], window: 10 });
       await second.restore();
       expect(sink.findings.map((f) => f.id)).to.deep.equal(["count-3", "count-6"]);
       expect(store.undeliveredFindings(1)).to.deep.equal([]);
