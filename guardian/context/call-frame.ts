@@ -47,9 +47,9 @@ export function normalizeCallFrame(raw: RawCallFrame): CallFrame {
   return frame;
 }
 
-/** Every address a call tree reaches as a callee (including created contracts), lowercase. */
-export function collectCallees(frame: { to?: string; calls?: readonly { to?: string; calls?: unknown }[] }, into: Set<string>): Set<string> {
-  if (frame.to) into.add(frame.to.toLowerCase());
-  for (const child of frame.calls ?? []) collectCallees(child as typeof frame, into);
-  return into;
+/** Hands every address a call tree reaches as a callee (including created contracts) to `visit`. */
+export function collectCallees(frame: { to?: string; calls?: readonly { to?: string; calls?: unknown }[] }, visit: (address: string) => void): void {
+  if (frame.to) visit(frame.to);
+  const calls = frame.calls;
+  if (calls) for (let i = 0; i < calls.length; i++) collectCallees(calls[i] as typeof frame, visit);
 }

@@ -87,7 +87,8 @@ export function callTreesFromParityTraces(traces: readonly ParityTrace[]): Map<s
       continue;
     }
     let parent = roots.get(hash);
-    for (const i of t.traceAddress.slice(0, -1)) parent = parent?.calls[i];
+    const path = t.traceAddress;
+    for (let depth = 0; depth < path.length - 1 && parent; depth++) parent = parent.calls[path[depth]];
     if (!parent) throw new Error(`trace of ${hash} has an entry at [${t.traceAddress.join(",")}] without its parent`);
     parent.calls.push(frame);
   }

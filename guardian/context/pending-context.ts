@@ -6,7 +6,7 @@ import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
 import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./call-frame";
 import type { BlockContext, LogEntry, TxContext } from "./types";
-import { signedFields, type RpcTransaction } from "./build-block-context";
+import { txContextOf, type RpcTransaction } from "./build-block-context";
 
 /** A pending transaction as `eth_getTransactionByHash` / `txpool_content` return it. */
 export interface PendingTx extends RpcTransaction {
@@ -131,15 +131,17 @@ export class PendingContextWatcher {
     ]);
     const logs = collectLogs(trace);
     const touched = new Set<string>();
-    const callees = collectCallees(trace, new Set());
-    if (tx.to) callees.add(tx.to.toLowerCase());
-    for (const a of callees) if (this.protectedSet.has(a)) touched.add(a);
-    for (const l of logs) if (this.protectedSet.has(l.address)) touched.add(l.address);
+    const consider = (address: string) => {
+      const a = address.toLowerCase();
+      if (this.protectedSet.has(a)) touched.add(a);
+    };
+    collectCallees(trace, consider);
+    if (tx.to) consider(tx.to);
+    for (const l of logs) consider(l.address);
     if (touched.size === 0) return undefined;
 
     const frame = normalizeCallFrame(trace);
-    const txContext: TxContext = {
-      ...signedFields(tx),
+    const txContext: TxContext = txContextOf(tx, {
       index: 0,
       // What the sender offers per gas; for EIP-1559 transactions the cap.
       gasPrice: toBigInt(tx.maxFeePerGas ?? tx.gasPrice),
@@ -148,7 +150,7 @@ export class PendingContextWatcher {
       logs,
       trace: frame,
       touched: [...touched].sort(),
-    };
+    });
     return {
       chainId: this.options.rpc.chainId,
       number: Number(head.number) + 1,

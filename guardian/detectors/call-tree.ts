@@ -10,7 +10,7 @@ export interface FrameVisit {
   context: string;
   /** 0 for the transaction's root frame. */
   depth: number;
-  /** This frame's ancestors, root first; shared with the walk, so copy it to keep it. */
+  /** This frame's ancestors, root first. */
   ancestors: readonly FrameVisit[];
   /** True when this frame or one of its ancestors failed: its effects were undone. */
   reverted: boolean;
@@ -26,11 +26,19 @@ function contextOf(frame: CallFrame, parentContext: string | undefined): string 
   return frame.to.toLowerCase();
 }
 
-/** Visits every frame depth-first, in execution order. */
-export function walkFrames(root: CallFrame, visit: (v: FrameVisit) => void): void {
-  const ancestors: FrameVisit[] = [];
-  const step = (frame: CallFrame): void => {
-    const parent = ancestors[ancestors.length - 1];
+/**
+ * Every detector walks every transaction's tree, several of them more than once; the visits are worked
+ * out on the first walk and kept with the tree (and collected with it).
+ */
+const visitsByRoot = new WeakMap<CallFrame, readonly FrameVisit[]>();
+
+/** Every frame of a call tree, depth-first in execution order. */
+export function frameVisits(root: CallFrame): readonly FrameVisit[] {
+  let visits = visitsByRoot.get(root);
+  if (visits) return visits;
+  const out: FrameVisit[] = [];
+  const step = (frame: CallFrame, ancestors: readonly FrameVisit[]): void => {
+    const parent = ancestors.length > 0 ? ancestors[ancestors.length - 1] : undefined;
     const v: FrameVisit = {
       frame,
       context: contextOf(frame, parent?.context),
@@ -38,12 +46,21 @@ export function walkFrames(root: CallFrame, visit: (v: FrameVisit) => void): voi
       ancestors,
       reverted: frame.error !== undefined || (parent?.reverted ?? false),
     };
-    visit(v);
-    ancestors.push(v);
-    for (const child of frame.calls) step(child);
-    ancestors.pop();
+    out.push(v);
+    if (frame.calls.length === 0) return;
+    const inner = [...ancestors, v];
+    for (const child of frame.calls) step(child, inner);
   };
-  step(root);
+  step(root, []);
+  visits = out;
+  visitsByRoot.set(root, visits);
+  return visits;
+}
+
+/** Visits every frame depth-first, in execution order. */
+export function walkFrames(root: CallFrame, visit: (v: FrameVisit) => void): void {
+  const visits = frameVisits(root);
+  for (let i = 0; i < visits.length; i++) visit(visits[i]);
 }
 
 /** A frame as evidence: small, JSON-safe and enough to follow the call path by eye. */

@@ -6,7 +6,7 @@ import {
   IPausableVault__factory,
   TimelockedRecovery__factory,
 } from "../../typechain-types";
-import { describeFrame, selectorOf, walkFrames, type FrameVisit } from "./call-tree";
+import { describeFrame, selectorOf, frameVisits, type FrameVisit } from "./call-tree";
 import { jsonSafe, makeFinding } from "./finding";
 import { contractsParam, selectContracts, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding, ProtectedContract } from "./types";
@@ -99,8 +99,7 @@ function resolveTimelock(all: readonly ProtectedContract[], wanted: string | und
  * execute/executeBatch. `deployment`: the contract was created in this transaction (initial settings).
  */
 function originOf(tx: TxContext, emitter: string, timelock: string, executed: LogDescription[]): { origin: "timelock" | "deployment" | "unscheduled"; operationId?: string; callers?: unknown[] } {
-  const visits: FrameVisit[] = [];
-  if (tx.trace) walkFrames(tx.trace, (v) => visits.push({ ...v, ancestors: [...v.ancestors] }));
+  const visits: readonly FrameVisit[] = tx.trace ? frameVisits(tx.trace) : [];
   const created = visits.some((v) => (v.frame.type === "CREATE" || v.frame.type === "CREATE2") && v.frame.to.toLowerCase() === emitter && !v.reverted);
   if (created) return { origin: "deployment" };
 

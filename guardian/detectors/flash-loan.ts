@@ -1,7 +1,7 @@
 import { Interface, id as keccakText, type EventFragment, type FunctionFragment, type LogDescription, type Result } from "ethers";
 import { z } from "zod";
 import type { BlockContext, LogEntry, TxContext } from "../context/types";
-import { selectorOf, walkFrames, type FrameVisit } from "./call-tree";
+import { selectorOf, frameVisits, type FrameVisit } from "./call-tree";
 import { makeFinding } from "./finding";
 import { contractsParam, selectContracts, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding } from "./types";
@@ -132,13 +132,8 @@ function decodeAssets(fn: (typeof entries)[number], input: string): { token?: st
 function loansFromTrace(tx: TxContext, enabled: ReadonlySet<FlashLoanProtocol>, watched: ReadonlySet<string>): FlashLoan[] {
   if (!tx.trace) return [];
   // Most transactions borrow nothing: look for a lender entry point before keeping the whole tree.
-  let candidate = false;
-  walkFrames(tx.trace, (v) => {
-    candidate ||= entrySelectors.has(selectorOf(v.frame.input));
-  });
-  if (!candidate) return [];
-  const visits: FrameVisit[] = [];
-  walkFrames(tx.trace, (v) => visits.push({ ...v, ancestors: [...v.ancestors] }));
+  const visits = frameVisits(tx.trace);
+  if (!visits.some((v) => entrySelectors.has(selectorOf(v.frame.input)))) return [];
   const within = (v: FrameVisit, outer: FrameVisit): boolean => v.ancestors.some((a) => a.frame === outer.frame);
   const loans: FlashLoan[] = [];
   for (const lend of visits) {
