@@ -117,31 +117,37 @@ export class HeadFollower {
     metrics.head.set({ chain }, latest.number);
     this.nodeHead = latest.number;
     if (this.options.health) this.options.health.head = latest.number;
-    const tip = this.tracker.tip();
+    const events: ChainEvent[] = [];
+    let tip = this.tracker.tip();
     if (!tip) {
+      // A fresh start: the start block opens the first batch, so the blocks after it are fetched and
+      // processed with it instead of waiting for it to be handled alone.
       const start = this.options.startBlock === "latest" ? latest.number : this.options.startBlock;
       const first = start === latest.number ? latest : await this.headerByNumber(start);
-      await this.deliver(await this.tracker.add(first, (h) => this.headerByHash(h)), handler);
-      return start >= latest.number;
-    }
-    metrics.headLag.set({ chain }, Math.max(0, latest.number - tip.number));
-
-    if (latest.number <= tip.number) {
-      if (this.tracker.has(latest)) return true;
-      // Same height or lower with a different hash: either a reorg or a lagging node after failover.
-      // Only the node's block at that height tells which, so feed it and let the tracker compare.
-      if (latest.number < tip.number) {
-        this.log.warn({ node_head: latest.number, tip: tip.number }, "node head is behind our tip (lagging RPC or rollback)");
+      events.push(...(await this.tracker.add(first, (h) => this.headerByHash(h))));
+      tip = first;
+      if (first.number >= latest.number) {
+        await this.deliver(events, handler);
+        return true;
       }
-      await this.deliver(await this.tracker.add(latest, (h) => this.headerByHash(h)), handler);
-      return true;
+    } else {
+      metrics.headLag.set({ chain }, Math.max(0, latest.number - tip.number));
+      if (latest.number <= tip.number) {
+        if (this.tracker.has(latest)) return true;
+        // Same height or lower with a different hash: either a reorg or a lagging node after failover.
+        // Only the node's block at that height tells which, so feed it and let the tracker compare.
+        if (latest.number < tip.number) {
+          this.log.warn({ node_head: latest.number, tip: tip.number }, "node head is behind our tip (lagging RPC or rollback)");
+        }
+        await this.deliver(await this.tracker.add(latest, (h) => this.headerByHash(h)), handler);
+        return true;
+      }
     }
 
     const to = Math.min(latest.number, tip.number + this.batchSize);
     const numbers: number[] = [];
     for (let n = tip.number + 1; n <= to; n++) numbers.push(n);
     const headers = to === latest.number && numbers.length === 1 ? [latest] : await this.headersByNumber(numbers, latest);
-    const events: ChainEvent[] = [];
     for (const h of headers) {
       if (signal?.aborted) break;
       events.push(...(await this.tracker.add(h, (hash) => this.headerByHash(hash))));
