@@ -9,7 +9,7 @@
  * 100-transaction block costs that way). Beside wall time it reports CPU time per block, of this process
  * (where the raw fetch or the guardian runs) and of anvil, read from /proc: the machine is shared, and
  * CPU time says what each side costs whatever else is running. Prints a table, then one JSON line.
- * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (3).
+ * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (5).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -30,7 +30,7 @@ const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
 const TXS = Number(process.env.BENCH_TXS ?? 100);
 const HEAD_BLOCKS = Number(process.env.BENCH_HEAD_BLOCKS ?? 100);
 const SENDERS = 20;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 interface Contracts {
   token: string;
@@ -212,20 +212,23 @@ async function main(): Promise<void> {
     await rpc.request("debug_traceBlockByNumber", [`0x${last.toString(16)}`, { tracer: "callTracer" }]);
     const callTracerBlockMs = performance.now() - callTracerStart;
 
-    // The machine is shared and noisy, so raw and guardian runs alternate and each side keeps its best
-    // run: the ratio then compares what each can do, not which one a neighbour's burst happened to hit.
+    // The machine is shared and noisy: a neighbour's burst can slow either side by a fifth. So each round
+    // measures both sides back to back, in alternating order (raw first, then guardian first), and the
+    // ratio is the median of the rounds' own ratios: each compares two runs made under the same load.
     const rawRuns: number[] = [];
     const guardianRuns: number[] = [];
     const rawCpu: CpuSample[] = [];
     const guardianCpu: CpuSample[] = [];
     let findings = 0;
-    for (let round = 0; round < ROUNDS; round++) {
-      let cpu = cpuNow(anvil);
+    const measureRaw = async () => {
+      const cpu = cpuNow(anvil);
       rawRuns.push(await rawFetch(rpc, first, last));
       rawCpu.push(cpuSince(anvil, cpu, last - first + 1));
+    };
+    const measureGuardian = async (round: number) => {
       let caughtUpAt = 0;
       let committed = 0;
-      cpu = cpuNow(anvil);
+      const cpu = cpuNow(anvil);
       const catchUpStart = performance.now();
       const catchUp = await runGuardian(anvil, c, dir, `catchup-${round}`, first, false, (t) => {
         committed++;
@@ -236,11 +239,20 @@ async function main(): Promise<void> {
       guardianCpu.push(cpuSince(anvil, cpu, committed));
       findings = catchUp.guardian.store.findings(31337).length;
       await catchUp.stop();
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        await measureRaw();
+        await measureGuardian(round);
+      } else {
+        await measureGuardian(round);
+        await measureRaw();
+      }
     }
-    const best = (runs: number[]) => runs.indexOf(Math.max(...runs));
-    const rawBlocksPerSec = rawRuns[best(rawRuns)];
-    const guardianBlocksPerSec = guardianRuns[best(guardianRuns)];
     const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+    const ratios = guardianRuns.map((g, i) => g / rawRuns[i]);
+    const rawBlocksPerSec = median(rawRuns);
+    const guardianBlocksPerSec = median(guardianRuns);
 
     // Following the head: one block at a time, the guardian woken by newHeads.
     const headTimings: BlockTiming[] = [];
@@ -269,7 +281,10 @@ async function main(): Promise<void> {
       revertedPerBlock: reverted,
       guardianBlocksPerSec: round(guardianBlocksPerSec),
       rawBlocksPerSec: round(rawBlocksPerSec),
-      ratio: round(guardianBlocksPerSec / rawBlocksPerSec, 3),
+      ratio: round(median(ratios), 3),
+      ratioMin: round(Math.min(...ratios), 3),
+      ratioMax: round(Math.max(...ratios), 3),
+      rounds: ROUNDS,
       findings,
       headBlocks: headTimings.length,
       p50BlockMs: round(percentile(total, 50)),
@@ -291,9 +306,10 @@ async function main(): Promise<void> {
     };
     const rows: [string, string][] = [
       ["traffic generated", `${result.blocks} blocks x ${result.txsPerBlock} txs (${reverted} reverted per block) in ${genSeconds.toFixed(1)} s`],
-      ["raw fetch (block+receipts+trace_block)", `${result.rawBlocksPerSec} blocks/s (best of ${rawRuns.map((x) => round(x)).join(", ")})`],
-      ["guardian catch-up, all detectors", `${result.guardianBlocksPerSec} blocks/s (best of ${guardianRuns.map((x) => round(x)).join(", ")}), ${findings} findings`],
-      ["ratio guardian / raw", `${result.ratio} (target >= 0.8)`],
+      ["raw fetch (block+receipts+trace_block)", `${result.rawBlocksPerSec} blocks/s (median of ${rawRuns.map((x) => round(x)).join(", ")})`],
+      ["guardian catch-up, all detectors", `${result.guardianBlocksPerSec} blocks/s (median of ${guardianRuns.map((x) => round(x)).join(", ")}), ${findings} findings`],
+      ["ratio guardian / raw, per round", ratios.map((x) => round(x, 3)).join(", ")],
+      ["ratio guardian / raw, median", `${result.ratio} (target >= 0.8)`],
       ["CPU per block, raw: this process / anvil", `${result.rawCpuMsPerBlock} / ${result.rawNodeCpuMsPerBlock} ms (wall ${round(1000 / rawBlocksPerSec, 2)} ms)`],
       ["CPU per block, guardian: this process / anvil", `${result.guardianCpuMsPerBlock} / ${result.guardianNodeCpuMsPerBlock} ms (wall ${round(1000 / guardianBlocksPerSec, 2)} ms)`],
       ["following head, per block p50 / p99", `${result.p50BlockMs} / ${result.p99BlockMs} ms over ${result.headBlocks} blocks (target p99 <= 50)`],
