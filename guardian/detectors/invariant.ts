@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { RpcClient } from "../chain/types";
 import { RpcResponseError } from "../chain/errors";
 import type { BlockContext } from "../context/types";
+import { decodeNumericWord } from "./abi-word";
 import { makeFinding } from "./finding";
 import { PrefetchedReads } from "./prefetch";
 import {
@@ -275,13 +276,11 @@ export const invariantDetector: DetectorDefinition<InvariantParams> = {
                   if (code === "0x") throw new ContractAbsentError(`${call.target} has no code at this block`);
                   throw new InvariantEvaluationError(`${call.text} returned no data`);
                 }
-                let out: unknown;
                 try {
-                  [out] = target.iface.decodeFunctionResult(fragment, raw);
+                  return decodeNumericWord(fragment.outputs[0].type, raw);
                 } catch {
                   throw new InvariantEvaluationError(`${call.text} returned data that does not decode as ${fragment.outputs[0].type}`);
                 }
-                return typeof out === "boolean" ? (out ? 1n : 0n) : BigInt(out as bigint);
               });
             cache.set(key, value);
           }
