@@ -266,7 +266,12 @@ export class BlockContextBuilder {
     // A watched sender pays gas and value even when it calls nothing watched (the reports follow accounts).
     consider(receipt.from);
     for (const log of receipt.logs) consider(log.address);
-    return found.size === 0 ? [] : [...found].sort();
+    // Usually one or two: ordered by hand, as Array.prototype.sort allocates a work area per call.
+    if (found.size <= 2) {
+      const [a, b] = found;
+      return a === undefined ? [] : b === undefined ? [a] : a < b ? [a, b] : [b, a];
+    }
+    return [...found].sort();
   }
 
   private txContext(tx: RawTx, receipt: RawReceipt, trace: TraceResult | undefined, touched: string[]): TxContext {

@@ -16,6 +16,7 @@ export interface CallFrame {
   calls: CallFrame[];
 }
 
+/** A log as detectors see it: address and topics lowercase hex. */
 export interface LogEntry {
   address: string;
   topics: string[];

@@ -2,7 +2,8 @@ import { Interface, id as keccakText } from "ethers";
 import { z } from "zod";
 import type { BlockRef, RpcClient } from "../chain/types";
 import type { BlockContext } from "../context/types";
-import { walkFrames } from "./call-tree";
+import { frameVisits } from "./call-tree";
+import { decodeNumericWord } from "./abi-word";
 import { makeFinding } from "./finding";
 import { ChangedEntries, PrefetchedReads } from "./prefetch";
 import { addressSchema, amountSchema, contractsParam, selectContracts, severitySchema } from "./params";
@@ -85,48 +86,81 @@ interface BlockFlows {
 }
 
 function addressFromTopic(topic: string): string {
-  return `0x${topic.slice(-40)}`.toLowerCase();
+  return `0x${topic.slice(-40)}`;
+}
+
+/** An address as an indexed event topic (left-padded to 32 bytes), lowercase like LogEntry topics. */
+function topicOf(address: string): string {
+  return `0x${address.slice(2).padStart(64, "0")}`;
 }
 
 function byAmountDesc(a: Transfer, b: Transfer): number {
   return a.amount < b.amount ? 1 : a.amount > b.amount ? -1 : 0;
 }
 
-function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, measure: "tx-net" | "gross", largest: number): Flow[] {
+/** What one transaction moved into and out of one watched contract, in one asset. */
+interface TxFlow {
+  contract: string;
+  asset: string;
+  out: bigint;
+  in: bigint;
+  transfers: Transfer[];
+}
+
+/**
+ * Adds a movement to the transaction's flows: `outgoing` is the transfer when value left the contract,
+ * undefined when it came in. The map is created on first use: most transactions move nothing watched.
+ */
+function addFlow(inTx: Map<string, TxFlow> | undefined, contract: string, asset: string, amount: bigint, outgoing: Transfer | undefined): Map<string, TxFlow> {
+  const flows = inTx ?? new Map<string, TxFlow>();
+  const key = `${contract}:${asset}`;
+  let t = flows.get(key);
+  if (!t) flows.set(key, (t = { contract, asset, out: 0n, in: 0n, transfers: [] }));
+  if (outgoing) {
+    t.out += amount;
+    t.transfers.push(outgoing);
+  } else {
+    t.in += amount;
+  }
+  return flows;
+}
+
+/**
+ * Per watched contract and asset, what left it in this block. Runs on every block for every instance,
+ * so it builds nothing for the (many) logs and frames that move nothing watched: Transfer logs are
+ * matched on their topics as they stand, and addresses are spelled out only on a match.
+ */
+function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, watchedTopics: ReadonlySet<string>, measure: "tx-net" | "gross", largest: number): Flow[] {
   const byKey = new Map<string, Flow>();
   for (const tx of ctx.transactions) {
     // A reverted transaction moved nothing.
     if (tx.status === 0) continue;
-    const inTx = new Map<string, { contract: string; asset: string; out: bigint; in: bigint; transfers: Transfer[] }>();
-    const record = (kind: Transfer["kind"], asset: string, from: string, to: string, amount: bigint): void => {
-      if (amount === 0n || from === to) return;
-      for (const [contract, outgoing] of [[from, true], [to, false]] as const) {
-        if (!watched.has(contract)) continue;
-        const key = `${contract}:${asset}`;
-        let t = inTx.get(key);
-        if (!t) inTx.set(key, (t = { contract, asset, out: 0n, in: 0n, transfers: [] }));
-        if (outgoing) {
-          t.out += amount;
-          t.transfers.push({ block: ctx.number, tx: tx.hash, kind, to, amount });
-        } else {
-          t.in += amount;
-        }
-      }
-    };
+    let inTx: Map<string, TxFlow> | undefined;
     for (const log of tx.logs) {
+      const topics = log.topics;
       // ERC-721 shares the topic but indexes the token id as a fourth topic.
-      if (log.topics.length !== 3 || log.topics[0].toLowerCase() !== TRANSFER_TOPIC || log.data.length !== 66) continue;
-      record("erc20", log.address.toLowerCase(), addressFromTopic(log.topics[1]), addressFromTopic(log.topics[2]), BigInt(log.data));
+      if (topics.length !== 3 || topics[0] !== TRANSFER_TOPIC || log.data.length !== 66 || topics[1] === topics[2]) continue;
+      const fromWatched = watchedTopics.has(topics[1]);
+      const toWatched = watchedTopics.has(topics[2]);
+      if (!fromWatched && !toWatched) continue;
+      const amount = BigInt(log.data);
+      if (amount === 0n) continue;
+      const from = addressFromTopic(topics[1]);
+      const to = addressFromTopic(topics[2]);
+      if (fromWatched) inTx = addFlow(inTx, from, log.address, amount, { block: ctx.number, tx: tx.hash, kind: "erc20", to, amount });
+      if (toWatched) inTx = addFlow(inTx, to, log.address, amount, undefined);
     }
     // Native value leaves only a contract that ran, and every contract that ran is in `touched`; a token
     // can leave one that never ran (transferFrom by a spender), so the logs above are read for every tx.
     if (tx.trace && tx.touched.some((c) => watched.has(c))) {
-      walkFrames(tx.trace, (v) => {
-        const t = v.frame.type;
-        if (v.reverted || v.frame.value === 0n || t === "DELEGATECALL" || t === "STATICCALL") return;
-        record("native", NATIVE, v.frame.from.toLowerCase(), v.frame.to.toLowerCase(), v.frame.value);
-      });
+      for (const v of frameVisits(tx.trace)) {
+        const { type, value, from, to } = v.frame;
+        if (value === 0n || v.reverted || type === "DELEGATECALL" || type === "STATICCALL" || from === to) continue;
+        if (watched.has(from)) inTx = addFlow(inTx, from, NATIVE, value, { block: ctx.number, tx: tx.hash, kind: "native", to, amount: value });
+        if (watched.has(to)) inTx = addFlow(inTx, to, NATIVE, value, undefined);
+      }
     }
+    if (!inTx) continue;
     for (const [key, t] of inTx) {
       // A flash loan lends and is repaid in one transaction; only what stays gone counts as tx-net.
       const out = measure === "gross" ? t.out : t.out > t.in ? t.out - t.in : 0n;
@@ -134,7 +168,7 @@ function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, measure: 
       let f = byKey.get(key);
       if (!f) byKey.set(key, (f = { contract: t.contract, asset: t.asset, out: 0n, transfers: [] }));
       f.out += out;
-      f.transfers.push(...t.transfers);
+      for (const transfer of t.transfers) f.transfers.push(transfer);
     }
   }
   for (const f of byKey.values()) {
@@ -188,6 +222,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
   create(p, deps): Detector {
     const contracts = selectContracts(deps.contracts, p.contracts, ID);
     const watched = new Set(contracts.map((c) => c.address));
+    const watchedTopics = new Set(contracts.map((c) => topicOf(c.address)));
     const names = new Map(contracts.map((c) => [c.address, c.name]));
     const limits = new Map(p.assets.map((a) => [a.asset, a]));
     let history: BlockFlows[] = [];
@@ -205,7 +240,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
       if (asset === NATIVE) return BigInt(await rpc.request<string>("eth_getBalance", [contract, blockTag]));
       const raw = await rpc.request<string>("eth_call", [{ to: asset, data: balanceOfCall(contract) }, blockTag]);
       try {
-        return BigInt(erc20.decodeFunctionResult("balanceOf", raw)[0]);
+        return decodeNumericWord("uint256", raw);
       } catch {
         // Something that emits Transfer without answering balanceOf: the share cannot be known.
         deps.logger.warn({ asset, contract, block_number: blockNumber }, "balanceOf returned no usable value; share not checked");
@@ -245,7 +280,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
 
     /** The block's flows, and in one round trip the holdings of every flow whose share is checked. */
     const readBlock = async (ctx: BlockContext, early = new Map<string, Promise<bigint | undefined>>()) => {
-      const flows = flowsOfBlock(ctx, watched, p.measure, p.largest);
+      const flows = flowsOfBlock(ctx, watched, watchedTopics, p.measure, p.largest);
       const checked = flows.filter((f) => f.out > 0n && shareLimit(f.asset) !== undefined);
       // Issued together, so the RPC client sends them as one batch.
       const values = await Promise.all(checked.map((f) => holdingsAt(ctx, f, early.get(`${f.contract}:${f.asset}`))));

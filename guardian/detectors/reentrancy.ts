@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { BlockContext, TxContext } from "../context/types";
-import { describeFrame, selectorOf, walkFrames, type FrameVisit } from "./call-tree";
+import { describeFrame, frameVisits, selectorOf, type FrameVisit } from "./call-tree";
 import { makeFinding } from "./finding";
 import { contractsParam, selectContracts, selectorSchema, severitySchema } from "./params";
 import type { Detector, DetectorDefinition, Finding } from "./types";
@@ -38,21 +38,23 @@ interface Reentry {
  * ancestor already runs in that context: A -> X -> A. Delegate calls keep their caller's context, so a
  * proxy calling its implementation is not a re-entry, and neither is a contract calling itself.
  */
-function findReentries(tx: TxContext, watched: ReadonlySet<string>, ignore: ReadonlySet<string>): Map<string, Reentry[]> {
-  const byContract = new Map<string, Reentry[]>();
-  if (!tx.trace) return byContract;
-  walkFrames(tx.trace, (v) => {
-    if (!watched.has(v.context) || v.depth === 0) return;
+function findReentries(tx: TxContext, watched: ReadonlySet<string>, ignore: ReadonlySet<string>): Map<string, Reentry[]> | undefined {
+  if (!tx.trace) return undefined;
+  // Created on the first re-entry: almost every transaction has none.
+  let byContract: Map<string, Reentry[]> | undefined;
+  for (const v of frameVisits(tx.trace)) {
+    if (v.depth === 0 || !watched.has(v.context)) continue;
     const parent = v.ancestors[v.ancestors.length - 1];
-    if (parent.context === v.context) return;
+    if (parent.context === v.context) continue;
     const outer = v.ancestors.findIndex((a) => a.context === v.context);
-    if (outer < 0 || ignore.has(selectorOf(v.frame.input))) return;
+    if (outer < 0 || ignore.has(selectorOf(v.frame.input))) continue;
     const path = [...v.ancestors.slice(outer), v];
     const readOnly = path.slice(1).some((p) => p.frame.type === "STATICCALL");
+    byContract ??= new Map();
     const list = byContract.get(v.context) ?? [];
     list.push({ visit: v, path, readOnly });
     byContract.set(v.context, list);
-  });
+  }
   return byContract;
 }
 
@@ -75,7 +77,7 @@ export const reentrancyDetector: DetectorDefinition<ReentrancyParams> = {
             deps.logger.debug({ tx: tx.hash }, "no trace for transaction; reentrancy not checked");
             continue;
           }
-          for (const [contract, reentries] of findReentries(tx, watched, ignore)) {
+          for (const [contract, reentries] of findReentries(tx, watched, ignore) ?? []) {
             const stateChanging = reentries.filter((r) => !r.readOnly);
             const severity = stateChanging.length > 0 ? p.severity : p.readOnlySeverity;
             if (severity === null) continue;
