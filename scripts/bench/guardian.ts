@@ -2,7 +2,8 @@
  * Guardian throughput and latency on anvil. Generates N blocks of ~100 transactions each (vault deposits
  * and withdrawals, ether transfers, bank deposits, and reverting calls), then in one run measures:
  *   - raw: fetching the same blocks, receipts and traces (trace_block) with no processing;
- *   - guardian: catching up over those blocks with every detector on (context, detectors, SQLite commit);
+ *   - guardian: catching up over those blocks with every detector on (context, detectors, SQLite commit),
+ *     timed from startGuardian (config parsed, database open) to the last block's commit;
  *   - head: per-block processing latency while following the head, one 100-tx block at a time.
  * Both use `trace_block`: anvil serves it from traces recorded at mining time, while its
  * debug_traceBlockByNumber re-executes the block once per transaction (quadratic; the table shows what one
@@ -149,6 +150,7 @@ async function runGuardian(
   startBlock: number | "latest",
   ws: boolean,
   onBlock: (t: BlockTiming) => void,
+  onStarting: () => void = () => undefined,
 ) {
   const dbFile = path.join(dir, `${name}.sqlite`);
   const file = path.join(dir, `${name}.yaml`);
@@ -156,6 +158,7 @@ async function runGuardian(
   const loaded = parseConfig(configText(anvil, c, dbFile, startBlock, ws), file);
   const db = openDatabase(dbFile);
   const logger = pino({ level: "warn" }, pino.destination({ dest: path.join(dir, `${name}.log`), sync: false }));
+  onStarting();
   const guardian = await startGuardian({ loaded, db, logger, metrics: new GuardianMetrics(), sinks: [], onBlockCommitted: (_chain, t) => onBlock(t) });
   return {
     guardian,
@@ -228,11 +231,15 @@ async function main(): Promise<void> {
     const measureGuardian = async (round: number) => {
       let caughtUpAt = 0;
       let committed = 0;
-      const cpu = cpuNow(anvil);
-      const catchUpStart = performance.now();
+      let cpu = cpuNow(anvil);
+      let catchUpStart = performance.now();
       const catchUp = await runGuardian(anvil, c, dir, `catchup-${round}`, first, false, (t) => {
         committed++;
         if (t.number === last) caughtUpAt = performance.now();
+      }, () => {
+        // The clock starts with the guardian: the config file is parsed and the database opened.
+        cpu = cpuNow(anvil);
+        catchUpStart = performance.now();
       });
       while (caughtUpAt === 0) await new Promise((r) => setTimeout(r, 5));
       guardianRuns.push(committed / ((caughtUpAt - catchUpStart) / 1000));
