@@ -20,6 +20,8 @@ interface Queued {
 export class CallBatch implements RpcClient {
   readonly chainId: number;
   private queued: Queued[] | undefined = [];
+  /** Identical calls (two detectors reading the same view at the same block) are asked once. */
+  private readonly byKey = new Map<string, Promise<unknown>>();
 
   constructor(private readonly rpc: RpcClient) {
     this.chainId = rpc.chainId;
@@ -28,14 +30,19 @@ export class CallBatch implements RpcClient {
 
   request<T = unknown>(method: string, params: unknown[]): Promise<T> {
     if (!this.queued) return this.rpc.request<T>(method, params);
-    return new Promise<T>((resolve, reject) => {
-      this.queued!.push({ call: { method, params }, resolve: resolve as (value: unknown) => void, reject });
-    });
+    const key = `${method}:${JSON.stringify(params)}`;
+    let pending = this.byKey.get(key);
+    if (!pending) {
+      pending = new Promise((resolve, reject) => this.queued!.push({ call: { method, params }, resolve, reject }));
+      this.byKey.set(key, pending);
+    }
+    return pending as Promise<T>;
   }
 
   private send(): void {
     const queued = this.queued ?? [];
     this.queued = undefined;
+    this.byKey.clear();
     if (queued.length === 0) return;
     // Each call settles on its own: one refused call (a revert, an unsupported method) fails only its caller.
     batchSettled(this.rpc, queued.map((q) => q.call)).then(

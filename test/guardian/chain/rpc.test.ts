@@ -132,6 +132,17 @@ describe("HttpRpcClient", () => {
       expect(bodies).to.have.length(2);
     });
 
+    it("asks an identical call once, and every caller gets its answer", async () => {
+      const rpc = client([proxy.url]);
+      const bodies = recordBodies();
+      const batch = new CallBatch(rpc);
+      const params = ["0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", "latest"];
+      const [a, b, chainId] = await Promise.all([batch.request("eth_getBalance", params), batch.request("eth_getBalance", [...params]), batch.request("eth_chainId", [])]);
+      expect(a).to.equal(b);
+      expect(chainId).to.equal("0x7a69");
+      expect((JSON.parse(bodies[0]) as { method: string }[]).map((c) => c.method)).to.deep.equal(["eth_getBalance", "eth_chainId"]);
+    });
+
     it("keeps batches of different blocks apart, even when made in the same tick", async () => {
       const rpc = client([proxy.url]);
       const bodies = recordBodies();
