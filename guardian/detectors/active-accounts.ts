@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { BlockContext } from "../context/types";
-import { walkFrames } from "./call-tree";
+import { frameVisits } from "./call-tree";
 import { makeFinding } from "./finding";
 import { ChangedEntries } from "./prefetch";
 import { addressSchema, contractsParam, selectContracts, severitySchema } from "./params";
@@ -85,20 +85,13 @@ function activityOf(ctx: BlockContext, watched: ReadonlySet<string>, ignored: Re
     // A watched contract that was called anywhere in the transaction is in `touched`.
     if (!tx.touched.some((c) => watched.has(c))) continue;
     const touched = new Map<string, Set<string>>();
-    const note = (account: string, contract: string): void => {
-      if (ignored.has(account) || watched.has(account)) return;
-      let set = touched.get(account);
-      if (!set) touched.set(account, (set = new Set()));
-      set.add(contract);
-    };
-    for (const c of tx.touched) if (watched.has(c)) note(tx.from, c);
+    for (const c of tx.touched) if (watched.has(c)) noteCall(touched, tx.from, c, watched, ignored);
     if (tx.trace) {
-      walkFrames(tx.trace, (v) => {
-        if (watched.has(v.context) && v.frame.type !== "DELEGATECALL") note(v.frame.from.toLowerCase(), v.context);
-      });
+      for (const v of frameVisits(tx.trace)) {
+        if (watched.has(v.context) && v.frame.type !== "DELEGATECALL") noteCall(touched, v.frame.from, v.context, watched, ignored);
+      }
     }
     for (const [account, set] of touched) {
-      if (set.size === 0) continue;
       const a = (out[account] ??= { count: 0, contracts: {}, txs: [] });
       a.count += 1;
       a.txs.push(tx.hash);
@@ -106,6 +99,14 @@ function activityOf(ctx: BlockContext, watched: ReadonlySet<string>, ignored: Re
     }
   }
   return out;
+}
+
+/** Notes that `account` (lowercase) called the watched `contract`, unless it is ignored or watched itself. */
+function noteCall(touched: Map<string, Set<string>>, account: string, contract: string, watched: ReadonlySet<string>, ignored: ReadonlySet<string>): void {
+  if (ignored.has(account) || watched.has(account)) return;
+  let set = touched.get(account);
+  if (!set) touched.set(account, (set = new Set()));
+  set.add(contract);
 }
 
 export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = {

@@ -57,12 +57,6 @@ export function frameVisits(root: CallFrame): readonly FrameVisit[] {
   return visits;
 }
 
-/** Visits every frame depth-first, in execution order. */
-export function walkFrames(root: CallFrame, visit: (v: FrameVisit) => void): void {
-  const visits = frameVisits(root);
-  for (let i = 0; i < visits.length; i++) visit(visits[i]);
-}
-
 /** A frame as evidence: small, JSON-safe and enough to follow the call path by eye. */
 export function describeFrame(v: FrameVisit): Record<string, unknown> {
   return {

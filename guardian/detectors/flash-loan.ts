@@ -104,6 +104,10 @@ const events = EVENTS.map((e) => {
   return { ...e, iface, topic: (iface.fragments[0] as EventFragment).topicHash.toLowerCase() };
 });
 
+/** Most logs are no lender's event: one lookup by topic (LogEntry topics are lowercase) rules them out. */
+const eventsByTopic = new Map<string, (typeof events)[number][]>();
+for (const e of events) eventsByTopic.set(e.topic, [...(eventsByTopic.get(e.topic) ?? []), e]);
+
 export interface FlashLoan {
   protocol: FlashLoanProtocol;
   lender: string;
@@ -165,9 +169,10 @@ function loansFromTrace(tx: TxContext, enabled: ReadonlySet<FlashLoanProtocol>, 
 function loansFromLogs(logs: readonly LogEntry[], enabled: ReadonlySet<FlashLoanProtocol>): FlashLoan[] {
   const loans: FlashLoan[] = [];
   for (const log of logs) {
-    const topic = log.topics[0]?.toLowerCase();
-    for (const e of events) {
-      if (e.topic !== topic || !enabled.has(e.protocol)) continue;
+    const candidates = log.topics.length > 0 ? eventsByTopic.get(log.topics[0]) : undefined;
+    if (!candidates) continue;
+    for (const e of candidates) {
+      if (!enabled.has(e.protocol)) continue;
       let parsed: LogDescription | null;
       try {
         parsed = e.iface.parseLog({ topics: log.topics, data: log.data });
