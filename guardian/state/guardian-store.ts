@@ -86,6 +86,20 @@ export function bigintSafe(_key: string, value: unknown): unknown {
 }
 
 /**
+ * JSON with bigints as decimal strings. A replacer makes JSON.stringify call back for every value, and
+ * most state entries hold no bigint, so the plain call goes first: it throws a TypeError on the first
+ * bigint, and only then is the value written again with the replacer.
+ */
+export function toJson(value: unknown): string {
+  try {
+    return JSON.stringify(value ?? null);
+  } catch (err) {
+    if (err instanceof TypeError) return JSON.stringify(value ?? null, bigintSafe);
+    throw err;
+  }
+}
+
+/**
  * The guardian's durable state: the cursor (last committed block), the unfinalized blocks the reorg
  * tracker needs after a restart, findings deduplicated by id, retractions and detector state. Each block
  * is one transaction (cursor + findings + detector state), so a kill at any instant leaves either the
@@ -244,7 +258,7 @@ export class GuardianStore {
           blockHash: f.blockHash,
           txHash: f.txHash ?? null,
           contract: f.contract ?? null,
-          finding: JSON.stringify(f, bigintSafe),
+          finding: toJson(f),
           seenAt,
         });
         fresh.push(f);
@@ -258,7 +272,7 @@ export class GuardianStore {
   }
 
   private saveStates(chainId: number, states: Map<string, unknown>, changes: Map<string, StateChanges> = new Map()): void {
-    for (const [key, state] of states) this.stmts.putState.run(chainId, key, JSON.stringify(state ?? null, bigintSafe));
+    for (const [key, state] of states) this.stmts.putState.run(chainId, key, toJson(state));
     for (const [key, change] of changes) {
       if (change.replace) {
         // Whatever this detector saved before, whole or by entries, is superseded.
@@ -266,7 +280,7 @@ export class GuardianStore {
         this.stmts.dropEntries.run(chainId, key);
       }
       for (const entry of change.delete) this.stmts.dropEntry.run(chainId, key, entry);
-      for (const [entry, value] of Object.entries(change.set)) this.stmts.putEntry.run(chainId, key, entry, JSON.stringify(value ?? null, bigintSafe));
+      for (const [entry, value] of Object.entries(change.set)) this.stmts.putEntry.run(chainId, key, entry, toJson(value));
     }
   }
 }
