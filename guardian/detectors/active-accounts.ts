@@ -224,18 +224,20 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
           const fired = lastFired.get(account);
           if (fired !== undefined && fired > ctx.number - p.windowBlocks) continue;
           let count = 0;
+          for (const b of inWindow) count += b.activity[account]?.count ?? 0;
+          const baselinePerWindow = correctedRateAt(baselines.get(account), feedTo) * p.windowBlocks;
+          const threshold = p.factor * Math.max(baselinePerWindow, p.baselineFloor);
+          if (count < p.minCount || count <= threshold) continue;
+          // The evidence is gathered only for an account that fires: every active account is counted at
+          // every block, and its window's transactions run to hundreds.
           const perContract: Record<string, number> = {};
           const txs: string[] = [];
           for (const b of inWindow) {
             const act = b.activity[account];
             if (!act) continue;
-            count += act.count;
-            txs.push(...act.txs);
+            for (const tx of act.txs) txs.push(tx);
             for (const [c, n] of Object.entries(act.contracts)) perContract[c] = (perContract[c] ?? 0) + n;
           }
-          const baselinePerWindow = correctedRateAt(baselines.get(account), feedTo) * p.windowBlocks;
-          const threshold = p.factor * Math.max(baselinePerWindow, p.baselineFloor);
-          if (count < p.minCount || count <= threshold) continue;
           entry.undo.lastFired.push([account, fired ?? null]);
           setFired(account, ctx.number);
           const top = Object.entries(perContract).sort((x, y) => y[1] - x[1])[0][0];
