@@ -10,7 +10,7 @@
  * 100-transaction block costs that way). Beside wall time it reports CPU time per block, of this process
  * (where the raw fetch or the guardian runs) and of anvil, read from /proc: the machine is shared, and
  * CPU time says what each side costs whatever else is running. Prints a table, then one JSON line.
- * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (5).
+ * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (7).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -31,7 +31,7 @@ const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
 const TXS = Number(process.env.BENCH_TXS ?? 100);
 const HEAD_BLOCKS = Number(process.env.BENCH_HEAD_BLOCKS ?? 100);
 const SENDERS = 20;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
 interface Contracts {
   token: string;
