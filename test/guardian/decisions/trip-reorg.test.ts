@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { Wallet, parseEther } from "ethers";
 import { ReentrancyAttacker__factory, VulnerableBreakerBank__factory, type VulnerableBreakerBank } from "../../../typechain-types";
-import type { BlockRef, ReorgEvent } from "../../../guardian/chain/types";
 import { anvilKey } from "../../../guardian/ops/anvil";
 import type { IncidentRecord } from "../../../guardian/reports/incident-record";
 import { guardianConfig, startLab, waitUntil, type GuardianUnderTest, type Lab } from "../../../scripts/scenarios/lab";
