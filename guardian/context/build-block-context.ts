@@ -2,7 +2,7 @@ import type { RpcClient } from "../chain/types";
 import { batchSettled, type RpcCall } from "../chain/rpc";
 import { RpcResponseError, isUnsupportedMethod } from "../chain/errors";
 import type { BlockContext, CallFrame, LogEntry, TxContext } from "./types";
-import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./call-frame";
+import { normalizeCallFrame, reachedProtected, toBigInt, type RawCallFrame } from "./call-frame";
 import { callTreeFromStructLogs, type StructLogTrace } from "./struct-logs";
 import { callTreesFromParityTraces, type ParityTrace } from "./parity-trace";
 
@@ -252,26 +252,11 @@ export class BlockContextBuilder {
 
   /** Protected contracts a transaction reaches: anywhere in its call tree, by its logs, or as its sender. */
   private touched(receipt: RawReceipt, trace: TraceResult | undefined): string[] {
-    // Only protected addresses are kept: most of what a block reaches is not, and a set of everything
-    // would be built and thrown away for every transaction.
-    const found = new Set<string>();
-    const consider = (address: string | null | undefined): void => {
-      if (!address) return;
-      const a = address.toLowerCase();
-      if (this.protectedSet.has(a)) found.add(a);
-    };
-    if (trace) collectCallees("raw" in trace ? trace.raw : trace.frame, consider);
-    consider(receipt.to);
-    consider(receipt.contractAddress);
+    const tree = trace && ("raw" in trace ? trace.raw : trace.frame);
     // A watched sender pays gas and value even when it calls nothing watched (the reports follow accounts).
-    consider(receipt.from);
-    for (const log of receipt.logs) consider(log.address);
-    // Usually one or two: ordered by hand, as Array.prototype.sort allocates a work area per call.
-    if (found.size <= 2) {
-      const [a, b] = found;
-      return a === undefined ? [] : b === undefined ? [a] : a < b ? [a, b] : [b, a];
-    }
-    return [...found].sort();
+    const others = [receipt.to, receipt.contractAddress, receipt.from];
+    for (const log of receipt.logs) others.push(log.address);
+    return reachedProtected(this.protectedSet, tree, others);
   }
 
   private txContext(tx: RawTx, receipt: RawReceipt, trace: TraceResult | undefined, touched: string[]): TxContext {

@@ -47,9 +47,31 @@ export function normalizeCallFrame(raw: RawCallFrame): CallFrame {
   return frame;
 }
 
-/** Hands every address a call tree reaches as a callee (including created contracts) to `visit`. */
-export function collectCallees(frame: { to?: string; calls?: readonly { to?: string; calls?: unknown }[] }, visit: (address: string) => void): void {
-  if (frame.to) visit(frame.to);
-  const calls = frame.calls;
-  if (calls) for (let i = 0; i < calls.length; i++) collectCallees(calls[i] as typeof frame, visit);
+type TreeNode = { to?: string; calls?: readonly { to?: string; calls?: unknown }[] };
+
+/**
+ * The protected addresses (lowercase, sorted) a transaction reaches: any callee in its call tree
+ * (created contracts included), or any of `others` (its recipient, sender, log emitters). Only matches
+ * are kept: most of what a block reaches is not protected, and this runs for every transaction.
+ */
+export function reachedProtected(protectedSet: ReadonlySet<string>, tree: TreeNode | undefined, others: Iterable<string | null | undefined>): string[] {
+  const found = new Set<string>();
+  const consider = (address: string | null | undefined): void => {
+    if (!address) return;
+    const a = address.toLowerCase();
+    if (protectedSet.has(a)) found.add(a);
+  };
+  const walk = (frame: TreeNode): void => {
+    consider(frame.to);
+    const calls = frame.calls;
+    if (calls) for (let i = 0; i < calls.length; i++) walk(calls[i] as TreeNode);
+  };
+  if (tree) walk(tree);
+  for (const address of others) consider(address);
+  // Usually one or two: ordered by hand, as Array.prototype.sort allocates a work area per call.
+  if (found.size <= 2) {
+    const [a, b] = found;
+    return a === undefined ? [] : b === undefined ? [a] : a < b ? [a, b] : [b, a];
+  }
+  return [...found].sort();
 }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { RpcClient } from "../chain/types";
 import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
-import { collectCallees, normalizeCallFrame, toBigInt, type RawCallFrame } from "./call-frame";
+import { normalizeCallFrame, reachedProtected, toBigInt, type RawCallFrame } from "./call-frame";
 import type { BlockContext, LogEntry, TxContext } from "./types";
 import { txContextOf, type RpcTransaction } from "./build-block-context";
 
@@ -130,15 +130,8 @@ export class PendingContextWatcher {
       this.options.rpc.request<TracedFrame>("debug_traceCall", [call, "pending", { tracer: "callTracer", tracerConfig: { withLog: true } }]),
     ]);
     const logs = collectLogs(trace);
-    const touched = new Set<string>();
-    const consider = (address: string) => {
-      const a = address.toLowerCase();
-      if (this.protectedSet.has(a)) touched.add(a);
-    };
-    collectCallees(trace, consider);
-    if (tx.to) consider(tx.to);
-    for (const l of logs) consider(l.address);
-    if (touched.size === 0) return undefined;
+    const touched = reachedProtected(this.protectedSet, trace, [tx.to, ...logs.map((l) => l.address)]);
+    if (touched.length === 0) return undefined;
 
     const frame = normalizeCallFrame(trace);
     const txContext: TxContext = txContextOf(tx, {
@@ -149,7 +142,7 @@ export class PendingContextWatcher {
       gasUsed: frame.gasUsed,
       logs,
       trace: frame,
-      touched: [...touched].sort(),
+      touched,
     });
     return {
       chainId: this.options.rpc.chainId,

@@ -1,4 +1,4 @@
-import { Interface, id as keccakText } from "ethers";
+import { id as keccakText } from "ethers";
 import { z } from "zod";
 import type { BlockRef, RpcClient } from "../chain/types";
 import type { BlockContext } from "../context/types";
@@ -12,8 +12,7 @@ import type { Detector, DetectorDefinition, Finding } from "./types";
 const ID = "outflow-spike";
 const NATIVE = "native";
 const TRANSFER_TOPIC = keccakText("Transfer(address,address,uint256)").toLowerCase();
-const erc20 = new Interface(["function balanceOf(address) view returns (uint256)"]);
-const BALANCE_OF = erc20.getFunction("balanceOf")!.selector;
+const BALANCE_OF = keccakText("balanceOf(address)").slice(0, 10);
 
 /** `balanceOf(holder)` calldata, without ABI-encoding machinery on every block. */
 function balanceOfCall(holder: string): string {
@@ -85,6 +84,11 @@ interface BlockFlows {
   flows: Flow[];
 }
 
+/** How flows, holdings and findings name one watched contract's position in one asset. */
+function flowKey(contract: string, asset: string): string {
+  return `${contract}:${asset}`;
+}
+
 function addressFromTopic(topic: string): string {
   return `0x${topic.slice(-40)}`;
 }
@@ -113,7 +117,7 @@ interface TxFlow {
  */
 function addFlow(inTx: Map<string, TxFlow> | undefined, contract: string, asset: string, amount: bigint, outgoing: Transfer | undefined): Map<string, TxFlow> {
   const flows = inTx ?? new Map<string, TxFlow>();
-  const key = `${contract}:${asset}`;
+  const key = flowKey(contract, asset);
   let t = flows.get(key);
   if (!t) flows.set(key, (t = { contract, asset, out: 0n, in: 0n, transfers: [] }));
   if (outgoing) {
@@ -274,7 +278,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
           const read = heldAt(rpc, { blockHash: block.hash }, contract, asset, block.number);
           // Surfaced when readBlock awaits it; a block that never gets its turn must not leave it unhandled.
           read.catch(() => undefined);
-          return [`${contract}:${asset}`, read];
+          return [flowKey(contract, asset), read];
         }),
       );
 
@@ -283,8 +287,8 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
       const flows = flowsOfBlock(ctx, watched, watchedTopics, p.measure, p.largest);
       const checked = flows.filter((f) => f.out > 0n && shareLimit(f.asset) !== undefined);
       // Issued together, so the RPC client sends them as one batch.
-      const values = await Promise.all(checked.map((f) => holdingsAt(ctx, f, early.get(`${f.contract}:${f.asset}`))));
-      return { flows, holdings: new Map(checked.map((f, i) => [`${f.contract}:${f.asset}`, values[i]])) };
+      const values = await Promise.all(checked.map((f) => holdingsAt(ctx, f, early.get(flowKey(f.contract, f.asset)))));
+      return { flows, holdings: new Map(checked.map((f, i) => [flowKey(f.contract, f.asset), values[i]])) };
     };
 
     const keepHistory = (keep: (h: BlockFlows) => boolean): void => {
@@ -327,7 +331,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
           let share: bigint | undefined;
           let overShare = false;
           if (maxShare !== undefined) {
-            holdings = holdingsOf.get(`${f.contract}:${f.asset}`);
+            holdings = holdingsOf.get(flowKey(f.contract, f.asset));
             if (holdings !== undefined) {
               // What it held before the window is roughly what it holds now plus what left since.
               share = (measured * SHARE_SCALE) / (holdings + measured);
@@ -345,7 +349,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
               block: ctx,
               txHash: f.transfers[0].tx,
               contract: f.contract,
-              subject: `${f.contract}:${f.asset}`,
+              subject: flowKey(f.contract, f.asset),
               evidence: {
                 contract: f.contract,
                 contractName: name,
