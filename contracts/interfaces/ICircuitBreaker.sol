@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.30;
+pragma solidity ^0.8.24;
 
 /// @title ICircuitBreaker
 /// @notice A guardian-trippable, self-lapsing pause with selective per-operation scope and a per-asset net outflow

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.30;
+pragma solidity ^0.8.24;
 
 /// @notice A USDT-style token whose transfer, transferFrom and approve return nothing, so callers that decode a bool
 /// revert; SafeERC20 handles it.

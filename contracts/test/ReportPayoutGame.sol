@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.30;
+pragma solidity ^0.8.24;
 
 // Amounts are read from event data; indexing them would only cost gas.
 // solhint-disable gas-indexed-events

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.30;
+pragma solidity ^0.8.24;
 
 /// @title VulnerableBank
 /// @notice Test target for the guardian's reentrancy detector: it pays out before it books the withdrawal,

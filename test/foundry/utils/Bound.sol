@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.30;
+pragma solidity ^0.8.24;
 
 /// @dev Maps `x` into [min, max] as forge-std's StdUtils does: values already inside stay unchanged (so pinned
 /// inputs and shrunk counterexamples stay readable) and the rest wrap around.

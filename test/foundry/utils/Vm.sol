@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity 0.8.30;
+pragma solidity ^0.8.24;
 
 /// @dev The subset of forge's cheatcodes these tests use. forge-std is not installable offline here,
 /// and the cheatcode ABI is stable, so the tests declare the few functions they call.
