@@ -116,7 +116,7 @@ contracts:
 
     it("the real binary exits non-zero on an unknown command, without a stack trace", async () => {
       const r = await failsafe("bogus");
-      expect(r.code).to.equal(1);
+      expect(r.code).to.equal(2);
       expect(r.stderr).to.match(/^error: unknown command 'bogus'/);
       noStack(r.stderr);
     });
