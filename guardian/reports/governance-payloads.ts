@@ -42,8 +42,16 @@ export interface GovernanceContext {
   safe?: string;
   /** Milliseconds; fixed in tests so the batch checksum is reproducible. */
   createdAt?: number;
-  /** Links and context appended to the Governor description (e.g. the incident report's location). */
-  reference?: string;
+  /**
+   * The incident report's content hash (incidentContentHash), written into the Governor description so
+   * voters can check the report they read is the one the proposal is about.
+   */
+  contentHash?: string;
+  /**
+   * One line for the on-chain description. Public and permanent: built from ids, numbers and configured
+   * names only, never from local file paths or attacker-controlled text (see onChainText).
+   */
+  summary?: string;
 }
 
 export interface Call {
@@ -274,6 +282,25 @@ function safeBatch(ctx: GovernanceContext, name: string, description: string, tx
   return { ...unsigned, meta: { ...unsigned.meta, checksum: safeBatchChecksum(unsigned) } };
 }
 
+/** The most characters of summary a Governor description carries. */
+export const MAX_SUMMARY_CHARS = 280;
+
+/**
+ * Text made fit for a permanent, public proposal description: one line, printable characters only, no
+ * Markdown links or HTML (Tally and the Safe app render descriptions as Markdown), no absolute or home-relative
+ * file paths (a path names the operator's machine and user), capped at MAX_SUMMARY_CHARS.
+ */
+export function onChainText(value: string): string {
+  const oneLine = value
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, " ")
+    .replace(/[<>\[\]`*_|\\]/g, "")
+    .replace(/(^|[\s(:=])(~|\.{1,2})?\/[^\s,;)]*/g, "$1[path removed]")
+    .replace(/\b[A-Za-z]:\\[^\s,;)]*/g, "[path removed]")
+    .replace(/\s+/g, " ")
+    .trim();
+  return oneLine.length > MAX_SUMMARY_CHARS ? `${oneLine.slice(0, MAX_SUMMARY_CHARS - 1)}…` : oneLine;
+}
+
 /** The longest a ratification may extend a trip, counted from its execution (CircuitBreaker.MAX_RATIFIED_DURATION). */
 export const MAX_RATIFIED_SECONDS = 30 * 24 * 3600;
 /** How long a ratification keeps the breaker tripped unless told otherwise. */
@@ -305,13 +332,17 @@ export function buildGovernancePayload(ctx: GovernanceContext, decision: Decisio
   const execute: Call = { to: timelock, value: "0", data: timelockInterface.encodeFunctionData("execute", executeArgs) };
   const operationId = keccak256(coder.encode(["address", "uint256", "bytes", "bytes32", "bytes32"], executeArgs));
 
+  const contentHash = ctx.contentHash === undefined ? undefined : bytes32(ctx.contentHash, "contentHash");
   const description = [
     `# ${action.title}`,
     "",
     action.why,
     "",
-    `Chain ${ctx.chainId}. Incident ${incidentId}. The action \`${action.fragment.format("sighash")}\` on ${action.target} is scheduled through the TimelockedRecovery ${timelock} with a delay of ${ctx.delay} s (operation ${operationId}); anyone holding the canceller role can cancel it during the delay.`,
-    ...(ctx.reference ? ["", ctx.reference] : []),
+    `- Incident: ${incidentId}`,
+    ...(contentHash ? [`- Incident report content hash (keccak256): ${contentHash}`] : []),
+    ...(ctx.summary ? [`- Summary: ${onChainText(ctx.summary)}`] : []),
+    "",
+    `Chain ${ctx.chainId}. The action \`${action.fragment.format("sighash")}\` on ${action.target} is scheduled through the TimelockedRecovery ${timelock} with a delay of ${ctx.delay} s (operation ${operationId}); anyone holding the canceller role can cancel it during the delay.`,
   ].join("\n");
   const proposal: GovernorProposal = { targets: [timelock], values: ["0"], calldatas: [schedule.data], description };
   const { id, descriptionHash } = proposalId(proposal);

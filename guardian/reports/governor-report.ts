@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ZeroAddress, ZeroHash, getAddress, type Provider } from "ethers";
+import { ZeroAddress, ZeroHash, getAddress, id as keccakUtf8, type Provider } from "ethers";
 import {
   IAccessControl__factory,
   ICircuitBreaker__factory,
@@ -228,6 +228,44 @@ function decisionInput(
   }
 }
 
+/** JSON with object keys sorted, so the same facts always hash the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** The facts of an incident that never change once the trip landed: what was seen, and the trip itself. */
+export function incidentFacts(record: IncidentRecord) {
+  return {
+    id: record.id,
+    chainId: record.chainId,
+    breaker: record.breaker,
+    findings: record.findings.map((f) => ({ id: f.id, detectorId: f.detectorId, severity: f.severity, title: f.title, blockNumber: f.blockNumber, blockHash: f.blockHash, txHash: f.txHash, evidence: f.evidence })),
+    trip: record.trip,
+  };
+}
+
+/**
+ * keccak256 of the canonical JSON of `incidentFacts`: what the Governor description cites, so a voter can
+ * check the report in front of them (`failsafe incident show --format json` prints `contentHash`) is the
+ * one the proposal is about. Later updates (governance steps, the lift) do not change it.
+ */
+export function incidentContentHash(record: IncidentRecord): string {
+  return keccakUtf8(canonicalJson(incidentFacts(record)));
+}
+
+/** One line for the chain: configured names, ids and numbers only; finding titles (attacker-shaped) stay off-chain. */
+export function onChainSummary(record: IncidentRecord): string {
+  const live = record.findings.filter((f) => !f.retracted);
+  const cause = live.length === 0 ? "without a detector finding" : `after ${live.length} finding${live.length > 1 ? "s" : ""} (first: ${live[0].severity} ${live[0].detectorId} in block ${live[0].blockNumber})`;
+  const trip = record.trip ? `; trip included in block ${record.trip.blockNumber}` : record.trippedBy ? `; already tripped for incident ${record.trippedBy.incidentId}` : "";
+  return `Failsafe guardian trip of ${record.breakerName ? `${record.breakerName} ` : ""}${record.breaker} on chain ${record.chainId} ${cause}${trip}.`;
+}
+
 /** The incident id the breaker holds for this record: ours, or the one whose trip beat ours. */
 function incidentOnBreaker(record: IncidentRecord): string {
   return record.trippedBy?.incidentId ?? record.id;
@@ -257,7 +295,8 @@ export async function planDecision(
       delay: known.state.minDelay,
       ...(deps.governance?.safe ? { safe: deps.governance.safe } : {}),
       ...(deps.createdAt !== undefined ? { createdAt: deps.createdAt } : {}),
-      reference: `Failsafe incident ${record.id}: ${record.files.markdown}`,
+      contentHash: incidentContentHash(record),
+      summary: onChainSummary(record),
     },
     planned.input,
   );
