@@ -1,5 +1,6 @@
 import { AbiCoder, Interface, ZeroHash, getAddress, id as keccakUtf8, isAddress, isHexString, keccak256, toUtf8Bytes } from "ethers";
 import type { FunctionFragment } from "ethers";
+import { formatAmount } from "./governor-format";
 import {
   ICircuitBreaker__factory,
   IPausableVault__factory,
@@ -17,7 +18,7 @@ export type DecisionInput =
   /** New expiry (unix seconds), at most 30 days after execution. */
   | { decision: "ratify"; expiresAt: bigint }
   /** Sweeps `amount` of `token` from the vault; the vault can only pay its registered recovery address. */
-  | { decision: "recover"; vault: string; token: string; amount: bigint; recoveryAddress: string }
+  | { decision: "recover"; vault: string; token: string; amount: bigint; recoveryAddress: string; display?: { symbol: string; decimals: number } }
   | { decision: "rotate-guardian"; previousGuardian: string; newGuardian: string };
 
 /** Where and how the decision is scheduled. Everything here is public on-chain data. */
@@ -209,7 +210,7 @@ function describeAction(decision: DecisionInput, breaker: string, incidentId: st
         data: vaultInterface.encodeFunctionData("recover", [token, decision.amount]),
         fragment: vaultInterface.getFunction("recover"),
         args: { token, amount: decision.amount.toString() },
-        title: `Recover ${decision.amount} of ${token} from ${vault} to the registered recovery address ${recovery}`,
+        title: `Recover ${decision.display ? `${formatAmount(decision.amount.toString(), decision.display.decimals, onChainText(decision.display.symbol))} (${token})` : `${decision.amount} base units of ${token}`} from ${vault} to the registered recovery address ${recovery}`,
         why: `Sweeps the vault's own funds to its recovery address ${recovery}, fixed at deployment: the call cannot pay anyone else.`,
         helper: (salt: string) => helperInterface.encodeFunctionData("scheduleRecovery", [vault, token, decision.amount, salt]),
         helperFragment: helperInterface.getFunction("scheduleRecovery"),
