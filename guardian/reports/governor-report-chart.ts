@@ -99,7 +99,9 @@ export async function readChart(
 
 const W = 640;
 const H = 220;
-const PAD = { left: 12, right: 12, top: 28, bottom: 34 };
+const PAD = { left: 12, right: 12, top: 52, bottom: 30 };
+/** Large enough to read when the chart is scaled down to a phone's width. */
+const FONT = 17;
 
 /** Scales bigints to the plot without losing precision on 18-decimal amounts. */
 function scaler(max: bigint) {
@@ -116,23 +118,24 @@ function xOf(i: number, n: number): number {
 function markers(c: GovernorChart): string {
   const n = c.points.length;
   const parts: string[] = [];
-  for (const [block, label, color] of [
-    [c.firstFindingBlock, "first finding", "#b45309"],
-    [c.tripBlock, "trip", "#b91c1c"],
+  for (const [block, label, color, row] of [
+    [c.firstFindingBlock, "finding", "#b45309", 0],
+    [c.tripBlock, "trip", "#b91c1c", 1],
   ] as const) {
     const i = block === undefined ? -1 : c.points.findIndex((p) => p.block === block);
     if (i < 0) continue;
     const x = xOf(i, n).toFixed(1);
     parts.push(
-      `<line x1="${x}" x2="${x}" y1="${PAD.top - 6}" y2="${H - PAD.bottom}" stroke="${color}" stroke-dasharray="4 3"/>`,
-      `<text x="${x}" y="${PAD.top - 10}" fill="${color}" font-size="12" text-anchor="${i > n / 2 ? "end" : "start"}">${label} (block ${block})</text>`,
+      `<line x1="${x}" x2="${x}" y1="${PAD.top}" y2="${H - PAD.bottom}" stroke="${color}" stroke-dasharray="4 3"/>`,
+      // Labels inside the plot, one row each, on the side with room, so they never overlap the legend or each other.
+      `<text x="${x}" y="${PAD.top + FONT + row * (FONT + 4)}" dx="${i > n / 2 ? -4 : 4}" fill="${color}" font-size="${FONT}" text-anchor="${i > n / 2 ? "end" : "start"}">${label} ${block}</text>`,
     );
   }
   const first = c.points[0];
   const last = c.points.at(-1)!;
   parts.push(
-    `<text x="${PAD.left}" y="${H - 10}" font-size="12" fill="#555">block ${first.block}</text>`,
-    `<text x="${W - PAD.right}" y="${H - 10}" font-size="12" fill="#555" text-anchor="end">block ${last.block}</text>`,
+    `<text x="${PAD.left}" y="${H - 10}" font-size="${FONT}" fill="#555">block ${first.block}</text>`,
+    `<text x="${W - PAD.right}" y="${H - 10}" font-size="${FONT}" fill="#555" text-anchor="end">block ${last.block}</text>`,
   );
   return parts.join("");
 }
@@ -159,7 +162,7 @@ export function balanceSvg(c: GovernorChart): string {
     `Balance of ${c.symbol} around the trip`,
     desc,
     `<path d="${path}" fill="none" stroke="#1d4ed8" stroke-width="2.5"/>` +
-      `<text x="${PAD.left}" y="16" font-size="12" fill="#1d4ed8">balance, highest ${escapeHtml(amount(max))}</text>` +
+      `<text x="${PAD.left}" y="${FONT + 4}" font-size="${FONT}" fill="#1d4ed8">balance, highest ${escapeHtml(amount(max))}</text>` +
       markers(c),
   );
 }
@@ -188,8 +191,8 @@ export function outflowSvg(c: GovernorChart): string {
     `Largest outflow in one block ${amount(biggest)}; ${limitText}.`,
     bars +
       (limitPath ? `<path d="${limitPath}" fill="none" stroke="#047857" stroke-width="2" stroke-dasharray="6 3"/>` : "") +
-      `<text x="${PAD.left}" y="16" font-size="12" fill="#dc2626">outflow per block, largest ${escapeHtml(amount(biggest))}</text>` +
-      `<text x="${W - PAD.right}" y="16" font-size="12" fill="#047857" text-anchor="end">${escapeHtml(limitPath ? "still allowed by the limit" : limitText)}</text>` +
+      `<text x="${PAD.left}" y="${FONT + 4}" font-size="${FONT}" fill="#dc2626">outflow/block, max ${escapeHtml(amount(biggest))}</text>` +
+      `<text x="${PAD.left}" y="${2 * FONT + 8}" font-size="${FONT}" fill="#047857">${escapeHtml(limitPath ? "- - still allowed by the limit" : limitText)}</text>` +
       markers(c),
   );
 }
