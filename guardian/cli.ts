@@ -9,10 +9,11 @@ import * as relay from "./commands/relay";
 import * as trip from "./commands/trip";
 import * as incident from "./commands/incident";
 import * as governance from "./commands/governance";
+import * as dashboard from "./commands/dashboard";
 import { UsageError } from "./commands/usage-error";
 
 /** One line per command group; each module exports `register(program)`. */
-const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, relay, trip, incident, governance];
+const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, relay, trip, incident, governance, dashboard];
 
 
 export function buildProgram(): Command {
