@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { IncidentRecord } from "../reports/incident-record";
-import { formatAmount, humanSpan } from "../reports/governor-format";
+import { escapeMarkdown, formatAmount, humanSpan } from "../reports/governor-format";
+import { renderPairs, renderTable } from "../ops/table";
 import { buildGovernorReport, writeGovernorReportFiles, type GovernorReport } from "../reports/governor-report";
 import { renderGovernorHtml } from "../reports/governor-report-html";
 import { renderGovernorMarkdown } from "../reports/governor-report-markdown";
@@ -31,11 +32,6 @@ function listEntry(r: IncidentRecord) {
   };
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n") + "\n";
-}
-
 function renderList(records: IncidentRecord[], fmt: (typeof LIST_FORMATS)[number]): string {
   if (fmt === "json") return `${JSON.stringify(records.map(listEntry), null, 2)}\n`;
   const rows = records.map((r) => [
@@ -49,10 +45,10 @@ function renderList(records: IncidentRecord[], fmt: (typeof LIST_FORMATS)[number
   ]);
   const header = ["INCIDENT", "OPENED", "CHAIN", "BREAKER", "STATUS", "FINDINGS", "TRIP BLOCK"];
   if (fmt === "markdown") {
-    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n") + "\n";
+    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map((c) => escapeMarkdown(c)).join(" | ")} |`)].join("\n") + "\n";
   }
   if (records.length === 0) return "no incidents\n";
-  return table([header, ...rows]);
+  return renderTable(header, rows);
 }
 
 /** The report for a terminal: the summary, the facts a governor checks first, and what to run next. */
@@ -60,6 +56,7 @@ function renderShowTable(r: GovernorReport): string {
   const out: string[][] = [];
   const add = (k: string, v: string) => out.push([k, v]);
   add("incident", r.incidentId);
+  add("content hash", r.contentHash);
   add("status", `${r.status}${r.dryRun ? " (dry run)" : ""}, chain ${r.chainId}`);
   add("breaker", `${r.breaker.name ? `${r.breaker.name} ` : ""}${r.breaker.address}`);
   if (r.trip) add("trip", `${r.trip.txHash} in block ${r.trip.blockNumber} via ${r.trip.via}${r.trip.detectToIncludeMs !== undefined ? `, ${r.trip.detectToIncludeMs} ms after detection` : ""}${r.trip.url ? `  ${r.trip.url}` : ""}`);
@@ -70,17 +67,17 @@ function renderShowTable(r: GovernorReport): string {
   if (r.timelock) add("timelock", `${r.timelock.address}, delay ${r.timelock.minDelaySeconds} s`);
   if ("assets" in r.funds) {
     for (const a of r.funds.assets) {
-      add("funds", `${a.symbol}: at risk ${formatAmount(a.atRisk, a.decimals, "")}${a.saved !== undefined ? `, saved ${formatAmount(a.saved, a.decimals, "")}, lost ${formatAmount(a.lost ?? "0", a.decimals, "")}` : ""}, now ${formatAmount(a.now, a.decimals, "")}`.replace(/ ,/g, ",").trimEnd());
+      const amount = (v: string) => formatAmount(v, a.decimals, a.symbol);
+      add("funds", `at risk ${amount(a.atRisk)}${a.saved !== undefined ? `, saved ${amount(a.saved)}, lost ${amount(a.lost ?? "0")}` : ""}, now ${amount(a.now)}`);
     }
   } else add("funds", `unavailable: ${r.funds.unavailable}`);
   for (const d of r.decisions) {
     add(`${d.decision}`, d.available ? `available; timelock operation ${d.operation?.id} ${d.operation?.state}${d.operation?.readyAt ? ` (ready at ${new Date(d.operation.readyAt * 1000).toISOString()})` : ""}` : `not available: ${d.reason}`);
   }
   for (const n of r.notes) add("note", n);
-  const width = Math.max(...out.map(([k]) => k.length));
-  const lines = out.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   const next = r.decisions.filter((d) => d.available).map((d) => `  ${d.command}`);
-  return [`${r.summary}`, "", ...lines, ...(next.length > 0 ? ["", "payloads (and, with governance.signer, scheduling):", ...next] : []), ""].join("\n");
+  const glance = renderPairs(r.glance.map((g) => [g.label, g.text] as [string, string]));
+  return [glance, renderPairs(out as [string, string][]).trimEnd(), ...(next.length > 0 ? ["", "payloads (and, with governance.signer, scheduling):", ...next] : []), ""].join("\n");
 }
 
 export function register(program: Command): void {

@@ -244,8 +244,8 @@ governance:
 
     const after = await failsafe(["incident", "show", incidentId, "-c", configFile, "--format", "markdown"]);
     expect(after.code, after.stderr).to.equal(0);
-    expect(after.stdout).to.include("## Summary");
-    expect(after.stdout).to.match(/Governance lifted the trip in block \d+; the breaker is open\./);
+    expect(after.stdout).to.include("## In one minute");
+    expect(after.stdout).to.match(/- \*\*The switch:\*\* Open: governance lifted the trip in block \d+\./);
   });
 
   it("closes and alerts an incident whose lift a multisig executed from the Safe batches, without the CLI", async () => {
