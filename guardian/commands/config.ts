@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { usageErrorsExit2 } from "./exit-codes";
 import { ConfigError, loadConfig } from "../config/load-config";
 import { createLogger } from "../ops/logger";
 import { renderTable } from "../ops/table";
@@ -33,4 +34,5 @@ export function register(program: Command): void {
       }
       if (failed.length > 0) process.exitCode = 2;
     });
+  for (const sub of config.commands) usageErrorsExit2(sub);
 }

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import { usageErrorsExit2 } from "./exit-codes";
 import { AbiCoder, ZeroAddress, isAddress, isHexString, keccak256, type TransactionReceipt, type Wallet } from "ethers";
 import { ICircuitBreaker__factory, TimelockedRecovery__factory } from "../../typechain-types";
 import { AlertDispatcher } from "../notifiers/dispatcher";
@@ -327,4 +328,5 @@ export function register(program: Command): void {
     .requiredOption("-c, --config <file>", "guardian YAML config")
     .option("--payload <file>", "the <decision>.payload.json to execute (default: what propose scheduled)")
     .action((o: { config: string; incident: string; action: string; payload?: string }) => execute(o));
+  for (const sub of governance.commands) usageErrorsExit2(sub);
 }

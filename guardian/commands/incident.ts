@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { usageErrorsExit2 } from "./exit-codes";
 import type { IncidentRecord } from "../reports/incident-record";
 import { escapeMarkdown, formatAmount, humanSpan } from "../reports/governor-format";
 import { renderPairs, renderTable } from "../ops/table";
@@ -122,4 +123,5 @@ export function register(program: Command): void {
         ctx.close();
       }
     });
+  for (const sub of incident.commands) usageErrorsExit2(sub);
 }

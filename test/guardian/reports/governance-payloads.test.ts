@@ -89,6 +89,10 @@ describe("buildGovernancePayload", () => {
     expect(recover.action.to).to.equal(vault);
     expect(vaultInterface.decodeFunctionData("recover", recover.action.data).map(String)).to.deep.equal([token, "5"]);
     expect(recover.title).to.include("registered recovery address 0x5555555555555555555555555555555555555555");
+    expect(recover.title).to.match(/^Recover 5 base units of 0x4444/);
+    // With the token's symbol and decimals the title reads in human units.
+    const human = buildGovernancePayload(CONTEXT, { decision: "recover", vault, token, amount: 10_000n * 10n ** 18n, recoveryAddress: "0x5555555555555555555555555555555555555555", display: { symbol: "fsUSD", decimals: 18 } });
+    expect(human.title).to.match(/^Recover 10,000 fsUSD \(0x4444444444444444444444444444444444444444\) from /);
 
     const rotate = buildGovernancePayload(CONTEXT, {
       decision: "rotate-guardian",
