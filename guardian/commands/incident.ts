@@ -17,6 +17,14 @@ function format<T extends string>(value: string, allowed: readonly T[]): T {
   return value as T;
 }
 
+/**
+ * A trip decision is an incident when it tripped, or tried to and failed: a dry run sent nothing, and an
+ * already-tripped decision is part of the incident that tripped first (its findings are in its alert).
+ */
+export function isIncident(r: IncidentRecord): boolean {
+  return r.status !== "dry-run" && r.status !== "already-tripped" && !r.dryRun;
+}
+
 function listEntry(r: IncidentRecord) {
   return {
     id: r.id,
@@ -89,11 +97,16 @@ export function register(program: Command): void {
     .description("every incident in the guardian's store, oldest first")
     .requiredOption("-c, --config <file>", "guardian YAML config")
     .option("-f, --format <format>", `output format: ${LIST_FORMATS.join(" | ")}`, "table")
-    .action((o: { config: string; format: string }) => {
+    .option("--all", "also list decisions that tripped nothing: dry runs, and breakers another incident had already tripped")
+    .action((o: { config: string; format: string; all?: boolean }) => {
       const fmt = format(o.format, LIST_FORMATS);
       const ctx = openIncidents(o.config);
       try {
-        process.stdout.write(renderList(ctx.recorder.list(), fmt));
+        const records = ctx.recorder.list();
+        const shown = o.all ? records : records.filter(isIncident);
+        process.stdout.write(renderList(shown, fmt));
+        const hidden = records.length - shown.length;
+        if (hidden > 0 && fmt === "table") process.stderr.write(`(${hidden} dry run${hidden === 1 ? "" : "s"} or already-tripped decision${hidden === 1 ? "" : "s"} not shown; --all lists them)\n`);
       } finally {
         ctx.close();
       }

@@ -4,6 +4,7 @@ import type { IncidentContext } from "../commands/incident-context";
 import { UsageError } from "../commands/usage-error";
 import { buildGovernorReport } from "../reports/governor-report";
 import { renderGovernorHtml } from "../reports/governor-report-html";
+import { isIncident } from "../commands/incident";
 import { renderDashboard } from "./page";
 import { readSwitches } from "./switch-state";
 
@@ -56,7 +57,9 @@ export async function startDashboard(ctx: IncidentContext, options: DashboardOpt
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     if (url.pathname === "/") {
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);
-      return send(res, 200, "text/html", renderDashboard({ generatedAt: new Date().toISOString(), switches, incidents: ctx.recorder.list(), refreshSeconds }));
+      const all = url.searchParams.get("all") === "1";
+      const incidents = ctx.recorder.list().filter((r) => all || isIncident(r));
+      return send(res, 200, "text/html", renderDashboard({ generatedAt: new Date().toISOString(), switches, incidents, refreshSeconds }));
     }
     if (url.pathname === "/api/state") {
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);

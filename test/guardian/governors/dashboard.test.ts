@@ -126,6 +126,10 @@ policy:
       blockNumber: scheduled.blockNumber,
       readyAt: Number(await timelock.getTimestamp(operationId)),
     });
+    // A dry run: the guardian decided to trip and sent nothing. It is kept, but it is not an incident.
+    const dryId = keccakUtf8("dashboard dry run");
+    recorder.open({ id: dryId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: true });
+    await recorder.recordOutcome(dryId, { status: "dry-run", incidentId: dryId, breaker: vaultAddress, via: "bundle", bundleHashes: [], timeline: [] });
     db.close();
 
     ctx = openIncidents(configFile);
@@ -166,6 +170,22 @@ policy:
       await page.close();
     });
   }
+
+  it("lists dry runs only when asked (--all, ?all=1): they tripped nothing", async () => {
+    const list = await failsafe(["incident", "list", "-c", configFile, "--format", "json"]);
+    expect(list.code, list.stderr).to.equal(0);
+    expect((JSON.parse(list.stdout) as { id: string }[]).map((r) => r.id)).to.deep.equal([incidentId]);
+    const all = await failsafe(["incident", "list", "-c", configFile, "--format", "json", "--all"]);
+    expect((JSON.parse(all.stdout) as { status: string }[]).map((r) => r.status)).to.deep.equal(["tripped", "dry-run"]);
+    const table = await failsafe(["incident", "list", "-c", configFile]);
+    expect(table.stderr).to.include("1 dry run or already-tripped decision not shown; --all lists them");
+    const page = await browser.newPage();
+    await page.goto(dashboard.url, { waitUntil: "load" });
+    expect(await page.$$eval("#incidents tbody tr", (rows) => rows.length)).to.equal(1);
+    await page.goto(`${dashboard.url}/?all=1`, { waitUntil: "load" });
+    expect(await page.$$eval("#incidents tbody tr", (rows) => rows.length)).to.equal(2);
+    await page.close();
+  });
 
   it("opens the governor report of an incident from its link", async () => {
     const page = await browser.newPage();
