@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { usageErrorsExit2 } from "./exit-codes";
 import type { IncidentRecord } from "../reports/incident-record";
 import { escapeMarkdown, formatAmount, humanSpan } from "../reports/governor-format";
-import { renderPairs, renderTable } from "../ops/table";
+import { renderPairs, renderTable, terminalWidth } from "../ops/table";
 import { buildGovernorReport, writeGovernorReportFiles, type GovernorReport } from "../reports/governor-report";
 import { renderGovernorHtml } from "../reports/governor-report-html";
 import { renderGovernorMarkdown } from "../reports/governor-report-markdown";
@@ -57,7 +57,10 @@ function renderList(records: IncidentRecord[], fmt: (typeof LIST_FORMATS)[number
     return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map((c) => escapeMarkdown(c)).join(" | ")} |`)].join("\n") + "\n";
   }
   if (records.length === 0) return "no incidents\n";
-  return renderTable(header, rows);
+  // On a narrow terminal the id shows as its first 16 hex digits (a prefix `incident show` accepts), never wrapped.
+  const width = terminalWidth();
+  const short = width !== undefined && width < 150;
+  return renderTable(header, short ? rows.map(([id, ...rest]) => [id.slice(0, 18), ...rest]) : rows, { noWrap: [0] });
 }
 
 /** The report for a terminal: the summary, the facts a governor checks first, and what to run next. */

@@ -19,15 +19,16 @@ export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): numb
  * Column widths that fit `width`: columns keep their natural width while they fit; otherwise the widest
  * shrink first (never below `min`), and their cells wrap.
  */
-function fit(natural: number[], width: number, min = 8): number[] {
+function fit(natural: number[], width: number, keep: ReadonlySet<number> = new Set(), min = 8): number[] {
   const gaps = 2 * (natural.length - 1);
   const widths = [...natural];
   let over = widths.reduce((a, b) => a + b, 0) + gaps - width;
   while (over > 0) {
-    const widest = Math.max(...widths);
+    const shrinkable = widths.map((w, j) => (keep.has(j) ? 0 : w));
+    const widest = Math.max(...shrinkable);
     if (widest <= min) break;
-    const i = widths.indexOf(widest);
-    const second = Math.max(min, ...widths.filter((_, j) => j !== i));
+    const i = shrinkable.indexOf(widest);
+    const second = Math.max(min, ...shrinkable.filter((_, j) => j !== i));
     // Down to the next widest column (ties shrink one character at a time, in turn), never below `min`.
     const cut = Math.max(1, Math.min(over, widest - Math.max(second, min)));
     widths[i] -= cut;
@@ -40,11 +41,11 @@ function fit(natural: number[], width: number, min = 8): number[] {
  * The one table printer of the CLI (cli-table3): every cell is made safe for a terminal (chain text can hold
  * escape sequences), and the table fits the terminal's width by wrapping the widest columns.
  */
-export function renderTable(head: string[], rows: string[][], options: { width?: number } = {}): string {
+export function renderTable(head: string[], rows: string[][], options: { width?: number; noWrap?: number[] } = {}): string {
   const width = options.width ?? terminalWidth();
   const safe = rows.map((r) => r.map((c) => escapeTerminal(c)));
   const natural = head.map((h, i) => Math.max(h.length, ...safe.map((r) => (r[i] ?? "").length)));
-  const colWidths = width ? fit(natural, width) : natural;
+  const colWidths = width ? fit(natural, width, new Set(options.noWrap ?? [])) : natural;
   const table = new Table({
     head,
     chars: PLAIN,

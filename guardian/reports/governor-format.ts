@@ -30,14 +30,16 @@ export function escapeHtml(value: unknown): string {
 }
 
 /**
- * Text for Markdown, inline and in table cells: every character CommonMark or GFM could read as syntax is
- * backslash-escaped (so a symbol cannot open a link, an image, emphasis or a table cell), and HTML is entity-escaped.
+ * Text for Markdown, inline and in table cells: every character CommonMark or GFM could read as inline syntax
+ * is backslash-escaped (so a symbol cannot open a link, an image, emphasis, code or a table cell), bare URLs
+ * cannot autolink, and HTML is entity-escaped. Callers never start a line with it.
  */
 export function escapeMarkdown(value: unknown): string {
   return escapeTerminal(value)
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
-    .replace(/[\\`*_{}[\]()#+!|~>@]/g, (c) => `\\${c}`)
+    // Brackets escaped means no link or image can open, so parentheses may stay as they read.
+    .replace(/[\\`*_[\]|~>@]/g, (c) => `\\${c}`)
     // GFM turns bare URLs and www. names into links: break both without hiding the text.
     .replace(/:\/\//g, "\\:\\/\\/")
     .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\\.`)

@@ -158,7 +158,7 @@ describe("governor report in a real browser", function () {
     expect(md).to.not.include("\u001b");
     expect(md).to.not.include("[x](https");
     expect(md).to.not.include("<img");
-    expect(md).to.include("\\[x\\]\\(https\\:\\/\\/e.x\\)&lt;img src=x\\>\\\\x1b\\[2J");
+    expect(md).to.include("\\[x\\](https\\:\\/\\/e.x)&lt;img src=x\\>\\\\x1b\\[2J");
     expect(escapeTerminal(`${EVIL_SYMBOL}\u202e`)).to.equal("[x](https://e.x)<img src=x>\\x1b[2J\\x202e");
   });
 

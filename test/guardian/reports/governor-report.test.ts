@@ -200,7 +200,7 @@ describe("governor report", function () {
     }
     // Detector and chain text cannot inject HTML or break the tables and fences.
     expect(md).to.not.include("<script>");
-    expect(md).to.include("&lt;script\\>alert\\(1\\)&lt;/script\\> \\| 25% of the vault");
+    expect(md).to.include("&lt;script\\>alert(1)&lt;/script\\> \\| 25% of the vault");
     expect(md).to.include('````json\n{\n  "asset"');
 
     const parsed = JSON.parse(JSON.stringify(report)) as GovernorReport;
