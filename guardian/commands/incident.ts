@@ -72,7 +72,10 @@ function renderShowTable(r: GovernorReport): string {
   add("status", `${r.status}${r.dryRun ? " (dry run)" : ""}, chain ${r.chainId}`);
   add("breaker", `${r.breaker.name ? `${r.breaker.name} ` : ""}${r.breaker.address}`);
   if (r.trip) add("trip", `${r.trip.txHash} in block ${r.trip.blockNumber} via ${r.trip.via}${r.trip.detectToIncludeMs !== undefined ? `, ${r.trip.detectToIncludeMs} ms after detection` : ""}${r.trip.url ? `  ${r.trip.url}` : ""}`);
-  for (const f of r.findings) add("finding", `${f.severity} ${f.detectorId}: ${f.title} (block ${f.blockNumber})${f.retracted ? " [retracted]" : ""}`);
+  for (const f of r.findings) {
+    add("finding", `${f.severity} ${f.detectorId}: ${f.title} (block ${f.blockNumber})${f.retracted ? " [retracted]" : ""}`);
+    if (f.evidenceHuman) add("", Object.entries(f.evidenceHuman).map(([k, v]) => `${k} ${v}`).join(", "));
+  }
   const s = r.switch;
   add("switch", `${s.isTripped ? "tripped" : "open"}${s.expiresAt ? `, ${s.isTripped ? "expires" : "ended"} ${s.expiresAt} (${humanSpan(s.expiresInSeconds ?? 0)})` : ""}${s.isThisIncident ? "" : `, current incident ${s.currentIncidentId}`}`);
   if (r.lift) add("lifted", `${r.lift.txHash} in block ${r.lift.blockNumber}`);

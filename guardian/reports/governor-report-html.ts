@@ -120,7 +120,7 @@ export function renderGovernorHtml(r: GovernorReport): string {
     ...r.findings.map(
       (f) =>
         `<h4>${esc(f.severity.toUpperCase())} · ${esc(f.title)}${f.retracted ? " (retracted)" : ""}</h4>` +
-        `<p>Detector <code>${esc(f.detectorId)}</code>, block ${esc(f.blockNumber)}${f.txHash ? `, transaction ${a(f.txHash, f.txUrl)}` : ""}${f.retracted ? `. Retracted: ${esc(f.retracted)}` : ""}</p>${fold("Evidence", pre(f.evidence))}`,
+        `<p>Detector <code>${esc(f.detectorId)}</code>, block ${esc(f.blockNumber)}${f.txHash ? `, transaction ${a(f.txHash, f.txUrl)}` : ""}${f.retracted ? `. Retracted: ${esc(f.retracted)}` : ""}</p>${f.evidenceHuman ? `<p>${Object.entries(f.evidenceHuman).map(([k, v]) => `<code>${esc(k)}</code> ${esc(v)}`).join(" · ")}</p>` : ""}${fold("Evidence", pre(f.evidence))}`,
     ),
     "<h2>Timeline</h2>",
     table([head(["Time", "Step", "Block", "Transaction", "Detail"]), "<tbody>", ...r.timeline.map((e) => row([esc(e.at), esc(e.step), esc(e.blockNumber), e.txHash ? a(`${e.txHash.slice(0, 10)}…`, e.txUrl) : "", esc(e.detail)])), "</tbody>"]),

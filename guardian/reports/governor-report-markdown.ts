@@ -110,6 +110,7 @@ export function renderGovernorMarkdown(r: GovernorReport): string {
     lines.push(`- Detector ${code(f.detectorId)}, finding ${code(f.id)}`);
     lines.push(`- Block ${f.blockNumber} (${code(f.blockHash)})${f.txHash ? `, transaction ${link(f.txHash, f.txUrl)}` : ""}`);
     if (f.retracted) lines.push(`- Retracted: ${text(f.retracted)}`);
+    if (f.evidenceHuman) lines.push(`- ${Object.entries(f.evidenceHuman).map(([k, v]) => `${code(k)} ${text(v)}`).join(" · ")}`);
     lines.push("", "<details><summary>Evidence</summary>", "", ...fenced("json", JSON.stringify(f.evidence, null, 2)), "", "</details>", "");
   }
 

@@ -23,6 +23,7 @@ import {
 import { chainText, formatAmount, humanSpan } from "./governor-format";
 import { balanceSvg, outflowSvg, readChart, type GovernorChart } from "./governor-report-chart";
 import { payloadDownloads, reportBase } from "./governor-report-files";
+import { humanEvidence, humanTitle, readTokenUnits, tokensOf } from "./governor-report-units";
 import { renderGovernorHtml } from "./governor-report-html";
 import { renderGovernorMarkdown } from "./governor-report-markdown";
 
@@ -96,6 +97,8 @@ export interface GovernorReport {
     txHash?: string;
     txUrl?: string;
     evidence: Record<string, unknown>;
+    /** The evidence's amounts in human units ("240,000 USDC"), when its asset is known. */
+    evidenceHuman?: Record<string, string>;
     retracted?: string;
   }[];
   timeline: { at?: string; step: string; blockNumber?: number; txHash?: string; txUrl?: string; detail?: string }[];
@@ -241,6 +244,7 @@ function decisionInput(
 /** JSON with object keys sorted, so the same facts always hash the same. */
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "bigint") return JSON.stringify(value.toString());
   if (value && typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
@@ -497,6 +501,7 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
   const vaultAsset = facts?.vault?.asset ?? (await IPausableVault__factory.connect(record.breaker, provider).asset().catch(() => undefined));
   const contractAddress = (deps.contract?.address ?? record.breaker).toLowerCase();
 
+  const tokenUnits = await readTokenUnits(provider, tokensOf(record.findings));
   const decisions: ReportedDecision[] = [];
   for (const d of GOVERNANCE_DECISIONS) decisions.push(await planDecision(record, d, deps, {}, facts));
 
@@ -510,7 +515,7 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
       step: `finding: ${f.severity} ${f.detectorId}${f.retracted ? " (retracted by a reorg)" : ""}`,
       blockNumber: f.blockNumber,
       ...(f.txHash ? { txHash: f.txHash, txUrl: links.tx(f.txHash) } : {}),
-      detail: f.title,
+      detail: humanTitle(f.title, tokenUnits),
     })),
     ...record.timeline.map((e) => ({
       at: e.at,
@@ -548,17 +553,22 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
     ...(record.trip ? { trip: { ...record.trip, ...withUrl(links.tx(record.trip.txHash)), ...(record.detectToIncludeMs !== undefined ? { detectToIncludeMs: record.detectToIncludeMs } : {}) } } : {}),
     ...(record.trippedBy ? { trippedBy: record.trippedBy } : {}),
     ...(record.lift ? { lift: { ...record.lift, ...withUrl(links.tx(record.lift.txHash)) } } : {}),
-    findings: record.findings.map((f) => ({
-      id: f.id,
-      detectorId: f.detectorId,
-      severity: f.severity,
-      title: f.title,
-      blockNumber: f.blockNumber,
-      blockHash: f.blockHash,
-      ...(f.txHash ? { txHash: f.txHash, ...(links.tx(f.txHash) ? { txUrl: links.tx(f.txHash) } : {}) } : {}),
-      evidence: f.evidence,
-      ...(f.retracted ? { retracted: `${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}, at ${f.retracted.at}` } : {}),
-    })),
+    findings: record.findings.map((f) => {
+      const human = humanEvidence(f.evidence, tokenUnits);
+      return {
+        id: f.id,
+        detectorId: f.detectorId,
+        severity: f.severity,
+        // The detector's own words, with its base-unit amounts of known tokens in human units.
+        title: humanTitle(f.title, tokenUnits),
+        blockNumber: f.blockNumber,
+        blockHash: f.blockHash,
+        ...(f.txHash ? { txHash: f.txHash, ...(links.tx(f.txHash) ? { txUrl: links.tx(f.txHash) } : {}) } : {}),
+        evidence: f.evidence,
+        ...(Object.keys(human).length > 0 ? { evidenceHuman: human } : {}),
+        ...(f.retracted ? { retracted: `${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}, at ${f.retracted.at}` } : {}),
+      };
+    }),
     timeline,
     funds,
     ...(chart ? { chart } : {}),

@@ -202,6 +202,9 @@ describe("governor report", function () {
     expect(md).to.not.include("<script>");
     expect(md).to.include("&lt;script\\>alert(1)&lt;/script\\> \\| 25% of the vault");
     expect(md).to.include('````json\n{\n  "asset"');
+    // The evidence's amounts read in the token's units beside the raw evidence.
+    expect(report.findings[0].evidenceHuman).to.deep.equal({ outflow: "250 AST" });
+    expect(md).to.include("`outflow` 250 AST");
 
     const parsed = JSON.parse(JSON.stringify(report)) as GovernorReport;
     expect(parsed.decisions.map((d) => d.payload?.action.data)).to.deep.equal(report.decisions.map((d) => d.payload?.action.data));
