@@ -211,6 +211,13 @@ policy:
     expect(remote.stderr).to.include("--host 0.0.0.0 is not a loopback address");
     expect(remote.stderr).to.include("--allow-remote");
 
+    // A command line that does not parse is a usage error too: exit 2, not commander's 1.
+    for (const args of [["dashboard"], ["incident", "list"], ["incident", "show", "0xdead", "-c", configFile, "--bogus"], ["governance", "execute", "-c", configFile]]) {
+      const r = await failsafe(args);
+      expect(r.code, args.join(" ")).to.equal(2);
+      expect(r.stderr).to.match(/^error: /);
+    }
+
     const typo = path.join(dir, "typo.yaml");
     const missing = path.join(dir, "guardain.sqlite");
     writeFileSync(typo, `chains:\n  - { id: 31337, rpc: [${anvil.url}] }\nstore: { path: ${missing} }\nmetrics: { enabled: false }\n`);
