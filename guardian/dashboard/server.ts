@@ -4,6 +4,8 @@ import type { IncidentContext } from "../commands/incident-context";
 import { UsageError } from "../commands/usage-error";
 import { buildGovernorReport } from "../reports/governor-report";
 import { renderGovernorHtml } from "../reports/governor-report-html";
+import { humanTitle, readTokenUnits, tokensOf, type TokenUnits } from "../reports/governor-report-units";
+import type { IncidentRecord } from "../reports/incident-record";
 import { isIncident } from "../commands/incident";
 import { renderDashboard } from "./page";
 import { readSwitches } from "./switch-state";
@@ -42,11 +44,29 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
  * The read-only incident dashboard: GET only, nothing it serves can change the store or the chain. It reads
  * the store and the breakers on every request, so it shows what the guardian and governance did since.
  */
+/** Finding titles with their base-unit amounts of known tokens in human units, tokens read once per chain. */
+async function withUnits(ctx: IncidentContext, records: IncidentRecord[]): Promise<IncidentRecord[]> {
+  const out: IncidentRecord[] = [];
+  const byChain = new Map<number, Promise<Map<string, TokenUnits>>>();
+  for (const r of records) {
+    let units = byChain.get(r.chainId);
+    if (!units) {
+      const tokens = tokensOf(records.filter((x) => x.chainId === r.chainId).flatMap((x) => x.findings));
+      units = ctx.provider(r.chainId).then((p) => readTokenUnits(p, tokens)).catch(() => new Map<string, TokenUnits>());
+      byChain.set(r.chainId, units);
+    }
+    const known = await units;
+    out.push({ ...r, findings: r.findings.map((f) => ({ ...f, title: humanTitle(f.title, known) })) });
+  }
+  return out;
+}
+
 export async function startDashboard(ctx: IncidentContext, options: DashboardOptions): Promise<Dashboard> {
   const refreshSeconds = options.refreshSeconds ?? 15;
   const loopback = isLoopback(options.host);
   let port = options.port;
 
+  const inHumanUnits = (records: IncidentRecord[]) => withUnits(ctx, records);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.setHeader("allow", "GET, HEAD");
@@ -59,7 +79,7 @@ export async function startDashboard(ctx: IncidentContext, options: DashboardOpt
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);
       const all = url.searchParams.get("all") === "1";
       const incidents = ctx.recorder.list().filter((r) => all || isIncident(r));
-      return send(res, 200, "text/html", renderDashboard({ generatedAt: new Date().toISOString(), switches, incidents, refreshSeconds }));
+      return send(res, 200, "text/html", renderDashboard({ generatedAt: new Date().toISOString(), switches, incidents: await inHumanUnits(incidents), refreshSeconds }));
     }
     if (url.pathname === "/api/state") {
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);

@@ -110,7 +110,17 @@ policy:
       subject: "outflow",
       evidence: {},
     });
-    recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: false });
+    // A detector's title in base units, as outflow-spike writes it: the page shows it in the token's units.
+    const spike = makeFinding({
+      detectorId: "outflow-spike",
+      severity: "high",
+      title: `Outflow spike from vault: 9000000000000000000000 of token ${await token.getAddress()} over 50 blocks`,
+      block: { chainId: 31337, number: trip.blockNumber, hash: trip.blockHash },
+      contract: vaultAddress,
+      subject: "outflow-2",
+      evidence: {},
+    });
+    recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding, spike], dryRun: false });
     await recorder.recordOutcome(incidentId, { status: "included", incidentId, breaker: vaultAddress, via: "public", txHash: trip.hash, blockNumber: trip.blockNumber, blockHash: trip.blockHash, bundleHashes: [], timeline: [] });
     const lift = PausableVault__factory.createInterface().encodeFunctionData("lift", [incidentId]);
     const scheduled = (await (await timelock.connect(governor).schedule(vaultAddress, 0, lift, ZeroHash, incidentId, 3_600)).wait())!;
@@ -166,6 +176,9 @@ policy:
       expect(await page.$eval("#incidents tbody tr", (tr) => (tr as unknown as { innerText: string }).innerText)).to.include("tripped");
       expect(await page.$eval("#findings tbody tr", (tr) => (tr as unknown as { innerText: string }).innerText)).to.include(HOSTILE_TITLE);
       expect(await page.$$eval("img", (els) => els.length)).to.equal(0);
+      const findingsText = await page.$eval("#findings tbody", (el) => (el as unknown as { innerText: string }).innerText);
+      expect(findingsText).to.include("Outflow spike from vault: 9,000 fsUSD (0x");
+      expect(findingsText).to.not.include("9000000000000000000000");
       expect(await page.$eval("#governance tbody tr", (tr) => (tr as unknown as { innerText: string }).innerText)).to.include("lift scheduled");
       await page.close();
     });
