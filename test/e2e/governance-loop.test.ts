@@ -299,5 +299,15 @@ governance:
     const second = await failsafe(["governance", "propose", "ratify", "--incident", latest, "-c", configFile, "--out", path.join(dir, "ratify")]);
     expect(second.code).to.equal(1);
     expect(second.stderr).to.match(/^error: a ratify of incident 0x[0-9a-f]{64} is already scheduled as operation 0x[0-9a-f]{64} \(ready at .+\); execute it, or have a canceller cancel it, before proposing another\n$/);
+
+    // A payload edited after review (its call no longer hashes to its operation id) fails verification: exit 3, nothing sent.
+    const written = path.join(dir, "ratify", `incident-${latest.slice(2, 14)}`, "ratify.payload.json");
+    const edited = JSON.parse(readFileSync(written, "utf8")) as GovernancePayload;
+    edited.action.data = `${edited.action.data.slice(0, -2)}ff`;
+    const tampered = path.join(dir, "ratify", "edited.payload.json");
+    writeFileSync(tampered, JSON.stringify(edited));
+    const verify = await failsafe(["governance", "execute", "--incident", latest, "--action", "ratify", "--payload", tampered, "-c", configFile]);
+    expect(verify.code).to.equal(3);
+    expect(verify.stderr).to.match(/^error: --payload: the operation id 0x[0-9a-f]{64} does not match its call \(which hashes to 0x[0-9a-f]{64}\); nothing was sent\n$/);
   });
 });
