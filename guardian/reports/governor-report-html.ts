@@ -17,9 +17,9 @@ const pre = (value: unknown) => `<pre>${esc(typeof value === "string" ? value : 
 const fold = (summary: string, inner: string) => `<details><summary>${esc(summary)}</summary>${inner}</details>`;
 
 /** A JSON file as a `data:` link with a file name, so the page stays one self-contained file. */
-function download(name: string, value: unknown): string {
+function download(name: string, label: string, value: unknown): string {
   const href = `data:application/json;charset=utf-8,${encodeURIComponent(`${JSON.stringify(value, null, 2)}\n`)}`;
-  return `<a class="download" download="${esc(name)}" href="${esc(href)}">${esc(name)}</a>`;
+  return `<a class="download" download="${esc(name)}" href="${esc(href)}" title="${esc(name)}">${esc(label)}</a>`;
 }
 
 function callTable(call: DecodedCall): string {
@@ -43,7 +43,7 @@ function decision(d: ReportedDecision, r: GovernorReport): string {
     op ? `<p>Timelock operation <code class="addr">${esc(op.id)}</code>: <strong>${esc(op.state === "unscheduled" ? "not scheduled yet" : op.state)}</strong>${op.readyAt ? `, ready at ${esc(new Date(op.readyAt * 1000).toISOString())}` : ""}</p>` : "",
     "<h4>What executes</h4>",
     decoded ? callTable(decoded.action) : "",
-    `<p class="downloads">Download: ${payloadDownloads(r, p).map((f) => download(f.name, f.content)).join(" ")}</p>`,
+    `<p class="downloads">Download: ${payloadDownloads(r, p).map((f) => download(f.name, f.label, f.content)).join(" ")}</p>`,
     `<p>Command: <code>${esc(d.command)}</code></p>`,
     fold(
       "How it is scheduled: timelock, Governor, Safe (decoded)",
