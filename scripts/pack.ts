@@ -19,10 +19,10 @@ import { execFileSync } from "node:child_process";
 import { builtinModules } from "node:module";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { shippedContractSources } from "./shipped-contracts";
 
 const ROOT = path.resolve(__dirname, "..");
 const SCOPE = "@failsafe-eth";
-const SHIPPED_EXCLUDED_DIRS = new Set(["mocks", "test"]);
 
 interface RootManifest {
   version: string;
@@ -127,7 +127,7 @@ Node >= 20. Setup and configuration: docs/install.md in the Failsafe repository.
 
 /** Stages and packs @failsafe-eth/contracts. */
 async function packContracts(root: RootManifest, stage: string, destination: string): Promise<PackedPackage> {
-  const sources = walk(path.join(ROOT, "contracts"), (rel) => rel.endsWith(".sol") && !SHIPPED_EXCLUDED_DIRS.has(rel.split("/")[0]));
+  const sources = shippedContractSources();
   const imported = new Set<string>();
   for (const rel of sources) {
     const text = readFileSync(path.join(ROOT, "contracts", rel), "utf8");

@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
+import { EXIT, usageErrorsExit2 } from "./exit-codes";
 import { AbiCoder, ZeroAddress, isAddress, isHexString, keccak256, type TransactionReceipt, type Wallet } from "ethers";
 import { ICircuitBreaker__factory, TimelockedRecovery__factory } from "../../typechain-types";
 import { AlertDispatcher } from "../notifiers/dispatcher";
@@ -247,7 +248,12 @@ async function execute(o: { config: string; incident: string; action: string; pa
     const { to, data, predecessor, salt } = call;
     const address = call.timelock;
     const operationId = keccak256(coder.encode(["address", "uint256", "bytes", "bytes32", "bytes32"], [to, 0n, data, predecessor, salt]));
-    if (operationId !== call.operationId) throw new UsageError(`--payload: the operation id ${call.operationId} does not match its call (which hashes to ${operationId})`);
+    if (operationId !== call.operationId) {
+      // A payload that fails its own check (edited, or not what was reviewed) is a verification failure: exit 3.
+      process.stderr.write(`error: --payload: the operation id ${call.operationId} does not match its call (which hashes to ${operationId}); nothing was sent\n`);
+      process.exitCode = EXIT.verification;
+      return;
+    }
 
     const timelock = TimelockedRecovery__factory.connect(address, signer);
     const [state, readyAt, head] = await Promise.all([timelock.getOperationState(operationId), timelock.getTimestamp(operationId), signer.provider!.getBlock("latest")]);
@@ -327,4 +333,5 @@ export function register(program: Command): void {
     .requiredOption("-c, --config <file>", "guardian YAML config")
     .option("--payload <file>", "the <decision>.payload.json to execute (default: what propose scheduled)")
     .action((o: { config: string; incident: string; action: string; payload?: string }) => execute(o));
+  for (const sub of governance.commands) usageErrorsExit2(sub);
 }

@@ -1,4 +1,6 @@
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
+import Database from "better-sqlite3";
 import type { Logger } from "pino";
 import { loadConfig, type LoadedConfig } from "../config/load-config";
 import { checkChainId, createRpcClient } from "../guardian";
@@ -7,7 +9,7 @@ import { GuardianMetrics } from "../ops/metrics";
 import { IncidentRecorder, type IncidentRecord } from "../reports/incident-record";
 import type { GovernorReportDeps } from "../reports/governor-report";
 import { RpcClientProvider } from "../responders/rpc-provider";
-import { openDatabase, type Db } from "../state/database";
+import type { Db } from "../state/database";
 import { IncidentStore } from "../state/incident-store";
 import { UsageError } from "./usage-error";
 
@@ -26,11 +28,33 @@ export interface IncidentContext {
   close(): void;
 }
 
+/**
+ * Opens the guardian's store only if it is there: the commands that read incidents (and governance, which
+ * adds to incidents the guardian opened) must never create one, or a mistyped store.path would make an
+ * empty database and answer "no incidents".
+ */
+export function openExistingStore(file: string, configFile: string): Db {
+  const resolved = path.resolve(file);
+  if (file === ":memory:") throw new UsageError(`${configFile}: store.path is ":memory:": there is no guardian store to read incidents from`);
+  if (!existsSync(resolved)) {
+    throw new UsageError(`${configFile}: store.path ${resolved} does not exist: no guardian has run with this store (is the path mistyped?)`);
+  }
+  if (!statSync(resolved).isFile()) throw new UsageError(`${configFile}: store.path ${resolved} is not a file`);
+  try {
+    const db = new Database(resolved, { fileMustExist: true });
+    db.pragma("busy_timeout = 5000");
+    db.pragma("foreign_keys = ON");
+    return db;
+  } catch (err) {
+    throw new UsageError(`${configFile}: store.path ${resolved} cannot be opened as a guardian store: ${(err as Error).message}`);
+  }
+}
+
 export function openIncidents(configFile: string): IncidentContext {
   const loaded = loadConfig(configFile);
   const { config } = loaded;
+  const db = openExistingStore(config.store.path, loaded.file);
   const { logger, flush } = createLogger({ level: config.logging.level === "info" ? "warn" : config.logging.level, destination: "stderr" });
-  const db = openDatabase(config.store.path);
   const metrics = new GuardianMetrics({ defaultMetrics: false });
   const clients = new Map<number, { rpc: ReturnType<typeof createRpcClient>; provider: RpcClientProvider }>();
   const ready = new Map<number, Promise<RpcClientProvider>>();
@@ -66,8 +90,16 @@ export function openIncidents(configFile: string): IncidentContext {
     return p;
   };
 
+  let store: IncidentStore;
+  try {
+    store = new IncidentStore(db);
+  } catch (err) {
+    db.close();
+    flush();
+    throw new UsageError(`${loaded.file}: store.path ${path.resolve(config.store.path)} is not a guardian store: ${(err as Error).message}`);
+  }
   const recorder = new IncidentRecorder({
-    store: new IncidentStore(db),
+    store,
     dir: path.resolve(config.policy.incidentReports),
     logger,
     provider: (chainId) => (config.chains.some((c) => c.id === chainId) ? connect(chainId).provider : undefined),

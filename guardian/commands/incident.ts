@@ -1,6 +1,8 @@
 import type { Command } from "commander";
+import { usageErrorsExit2 } from "./exit-codes";
 import type { IncidentRecord } from "../reports/incident-record";
-import { formatAmount, humanSpan } from "../reports/governor-format";
+import { escapeMarkdown, formatAmount, humanSpan } from "../reports/governor-format";
+import { renderPairs, renderTable, terminalWidth } from "../ops/table";
 import { buildGovernorReport, writeGovernorReportFiles, type GovernorReport } from "../reports/governor-report";
 import { renderGovernorHtml } from "../reports/governor-report-html";
 import { renderGovernorMarkdown } from "../reports/governor-report-markdown";
@@ -13,6 +15,14 @@ const SHOW_FORMATS = ["table", "json", "markdown", "html"] as const;
 function format<T extends string>(value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--format: "${value}" is not one of ${allowed.join(", ")}`);
   return value as T;
+}
+
+/**
+ * A trip decision is an incident when it tripped, or tried to and failed: a dry run sent nothing, and an
+ * already-tripped decision is part of the incident that tripped first (its findings are in its alert).
+ */
+export function isIncident(r: IncidentRecord): boolean {
+  return r.status !== "dry-run" && r.status !== "already-tripped" && !r.dryRun;
 }
 
 function listEntry(r: IncidentRecord) {
@@ -31,11 +41,6 @@ function listEntry(r: IncidentRecord) {
   };
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd()).join("\n") + "\n";
-}
-
 function renderList(records: IncidentRecord[], fmt: (typeof LIST_FORMATS)[number]): string {
   if (fmt === "json") return `${JSON.stringify(records.map(listEntry), null, 2)}\n`;
   const rows = records.map((r) => [
@@ -49,10 +54,13 @@ function renderList(records: IncidentRecord[], fmt: (typeof LIST_FORMATS)[number
   ]);
   const header = ["INCIDENT", "OPENED", "CHAIN", "BREAKER", "STATUS", "FINDINGS", "TRIP BLOCK"];
   if (fmt === "markdown") {
-    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n") + "\n";
+    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map((c) => escapeMarkdown(c)).join(" | ")} |`)].join("\n") + "\n";
   }
   if (records.length === 0) return "no incidents\n";
-  return table([header, ...rows]);
+  // On a narrow terminal the id shows as its first 16 hex digits (a prefix `incident show` accepts), never wrapped.
+  const width = terminalWidth();
+  const short = width !== undefined && width < 150;
+  return renderTable(header, short ? rows.map(([id, ...rest]) => [id.slice(0, 18), ...rest]) : rows, { noWrap: [0] });
 }
 
 /** The report for a terminal: the summary, the facts a governor checks first, and what to run next. */
@@ -60,27 +68,31 @@ function renderShowTable(r: GovernorReport): string {
   const out: string[][] = [];
   const add = (k: string, v: string) => out.push([k, v]);
   add("incident", r.incidentId);
+  add("content hash", r.contentHash);
   add("status", `${r.status}${r.dryRun ? " (dry run)" : ""}, chain ${r.chainId}`);
   add("breaker", `${r.breaker.name ? `${r.breaker.name} ` : ""}${r.breaker.address}`);
   if (r.trip) add("trip", `${r.trip.txHash} in block ${r.trip.blockNumber} via ${r.trip.via}${r.trip.detectToIncludeMs !== undefined ? `, ${r.trip.detectToIncludeMs} ms after detection` : ""}${r.trip.url ? `  ${r.trip.url}` : ""}`);
-  for (const f of r.findings) add("finding", `${f.severity} ${f.detectorId}: ${f.title} (block ${f.blockNumber})${f.retracted ? " [retracted]" : ""}`);
+  for (const f of r.findings) {
+    add("finding", `${f.severity} ${f.detectorId}: ${f.title} (block ${f.blockNumber})${f.retracted ? " [retracted]" : ""}`);
+    if (f.evidenceHuman) add("", Object.entries(f.evidenceHuman).map(([k, v]) => `${k} ${v}`).join(", "));
+  }
   const s = r.switch;
   add("switch", `${s.isTripped ? "tripped" : "open"}${s.expiresAt ? `, ${s.isTripped ? "expires" : "ended"} ${s.expiresAt} (${humanSpan(s.expiresInSeconds ?? 0)})` : ""}${s.isThisIncident ? "" : `, current incident ${s.currentIncidentId}`}`);
   if (r.lift) add("lifted", `${r.lift.txHash} in block ${r.lift.blockNumber}`);
   if (r.timelock) add("timelock", `${r.timelock.address}, delay ${r.timelock.minDelaySeconds} s`);
   if ("assets" in r.funds) {
     for (const a of r.funds.assets) {
-      add("funds", `${a.symbol}: at risk ${formatAmount(a.atRisk, a.decimals, "")}${a.saved !== undefined ? `, saved ${formatAmount(a.saved, a.decimals, "")}, lost ${formatAmount(a.lost ?? "0", a.decimals, "")}` : ""}, now ${formatAmount(a.now, a.decimals, "")}`.replace(/ ,/g, ",").trimEnd());
+      const amount = (v: string) => formatAmount(v, a.decimals, a.symbol);
+      add("funds", `at risk ${amount(a.atRisk)}${a.saved !== undefined ? `, saved ${amount(a.saved)}, lost ${amount(a.lost ?? "0")}` : ""}, now ${amount(a.now)}`);
     }
   } else add("funds", `unavailable: ${r.funds.unavailable}`);
   for (const d of r.decisions) {
     add(`${d.decision}`, d.available ? `available; timelock operation ${d.operation?.id} ${d.operation?.state}${d.operation?.readyAt ? ` (ready at ${new Date(d.operation.readyAt * 1000).toISOString()})` : ""}` : `not available: ${d.reason}`);
   }
   for (const n of r.notes) add("note", n);
-  const width = Math.max(...out.map(([k]) => k.length));
-  const lines = out.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   const next = r.decisions.filter((d) => d.available).map((d) => `  ${d.command}`);
-  return [`${r.summary}`, "", ...lines, ...(next.length > 0 ? ["", "payloads (and, with governance.signer, scheduling):", ...next] : []), ""].join("\n");
+  const glance = renderPairs(r.glance.map((g) => [g.label, g.text] as [string, string]));
+  return [glance, renderPairs(out as [string, string][]).trimEnd(), ...(next.length > 0 ? ["", "payloads (and, with governance.signer, scheduling):", ...next] : []), ""].join("\n");
 }
 
 export function register(program: Command): void {
@@ -91,11 +103,16 @@ export function register(program: Command): void {
     .description("every incident in the guardian's store, oldest first")
     .requiredOption("-c, --config <file>", "guardian YAML config")
     .option("-f, --format <format>", `output format: ${LIST_FORMATS.join(" | ")}`, "table")
-    .action((o: { config: string; format: string }) => {
+    .option("--all", "also list decisions that tripped nothing: dry runs, and breakers another incident had already tripped")
+    .action((o: { config: string; format: string; all?: boolean }) => {
       const fmt = format(o.format, LIST_FORMATS);
       const ctx = openIncidents(o.config);
       try {
-        process.stdout.write(renderList(ctx.recorder.list(), fmt));
+        const records = ctx.recorder.list();
+        const shown = o.all ? records : records.filter(isIncident);
+        process.stdout.write(renderList(shown, fmt));
+        const hidden = records.length - shown.length;
+        if (hidden > 0 && fmt === "table") process.stderr.write(`(${hidden} dry run${hidden === 1 ? "" : "s"} or already-tripped decision${hidden === 1 ? "" : "s"} not shown; --all lists them)\n`);
       } finally {
         ctx.close();
       }
@@ -125,4 +142,5 @@ export function register(program: Command): void {
         ctx.close();
       }
     });
+  for (const sub of incident.commands) usageErrorsExit2(sub);
 }

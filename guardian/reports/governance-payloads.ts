@@ -1,5 +1,6 @@
 import { AbiCoder, Interface, ZeroHash, getAddress, id as keccakUtf8, isAddress, isHexString, keccak256, toUtf8Bytes } from "ethers";
 import type { FunctionFragment } from "ethers";
+import { formatAmount } from "./governor-format";
 import {
   ICircuitBreaker__factory,
   IPausableVault__factory,
@@ -17,7 +18,7 @@ export type DecisionInput =
   /** New expiry (unix seconds), at most 30 days after execution. */
   | { decision: "ratify"; expiresAt: bigint }
   /** Sweeps `amount` of `token` from the vault; the vault can only pay its registered recovery address. */
-  | { decision: "recover"; vault: string; token: string; amount: bigint; recoveryAddress: string }
+  | { decision: "recover"; vault: string; token: string; amount: bigint; recoveryAddress: string; display?: { symbol: string; decimals: number } }
   | { decision: "rotate-guardian"; previousGuardian: string; newGuardian: string };
 
 /** Where and how the decision is scheduled. Everything here is public on-chain data. */
@@ -42,8 +43,16 @@ export interface GovernanceContext {
   safe?: string;
   /** Milliseconds; fixed in tests so the batch checksum is reproducible. */
   createdAt?: number;
-  /** Links and context appended to the Governor description (e.g. the incident report's location). */
-  reference?: string;
+  /**
+   * The incident report's content hash (incidentContentHash), written into the Governor description so
+   * voters can check the report they read is the one the proposal is about.
+   */
+  contentHash?: string;
+  /**
+   * One line for the on-chain description. Public and permanent: built from ids, numbers and configured
+   * names only, never from local file paths or attacker-controlled text (see onChainText).
+   */
+  summary?: string;
 }
 
 export interface Call {
@@ -201,7 +210,7 @@ function describeAction(decision: DecisionInput, breaker: string, incidentId: st
         data: vaultInterface.encodeFunctionData("recover", [token, decision.amount]),
         fragment: vaultInterface.getFunction("recover"),
         args: { token, amount: decision.amount.toString() },
-        title: `Recover ${decision.amount} of ${token} from ${vault} to the registered recovery address ${recovery}`,
+        title: `Recover ${decision.display ? `${formatAmount(decision.amount.toString(), decision.display.decimals, onChainText(decision.display.symbol))} (${token})` : `${decision.amount} base units of ${token}`} from ${vault} to the registered recovery address ${recovery}`,
         why: `Sweeps the vault's own funds to its recovery address ${recovery}, fixed at deployment: the call cannot pay anyone else.`,
         helper: (salt: string) => helperInterface.encodeFunctionData("scheduleRecovery", [vault, token, decision.amount, salt]),
         helperFragment: helperInterface.getFunction("scheduleRecovery"),
@@ -274,6 +283,25 @@ function safeBatch(ctx: GovernanceContext, name: string, description: string, tx
   return { ...unsigned, meta: { ...unsigned.meta, checksum: safeBatchChecksum(unsigned) } };
 }
 
+/** The most characters of summary a Governor description carries. */
+export const MAX_SUMMARY_CHARS = 280;
+
+/**
+ * Text made fit for a permanent, public proposal description: one line, printable characters only, no
+ * Markdown links or HTML (Tally and the Safe app render descriptions as Markdown), no absolute or home-relative
+ * file paths (a path names the operator's machine and user), capped at MAX_SUMMARY_CHARS.
+ */
+export function onChainText(value: string): string {
+  const oneLine = value
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, " ")
+    .replace(/[<>\[\]`*_|\\]/g, "")
+    .replace(/(^|[\s(:=])(~|\.{1,2})?\/[^\s,;)]*/g, "$1[path removed]")
+    .replace(/\b[A-Za-z]:\\[^\s,;)]*/g, "[path removed]")
+    .replace(/\s+/g, " ")
+    .trim();
+  return oneLine.length > MAX_SUMMARY_CHARS ? `${oneLine.slice(0, MAX_SUMMARY_CHARS - 1)}…` : oneLine;
+}
+
 /** The longest a ratification may extend a trip, counted from its execution (CircuitBreaker.MAX_RATIFIED_DURATION). */
 export const MAX_RATIFIED_SECONDS = 30 * 24 * 3600;
 /** How long a ratification keeps the breaker tripped unless told otherwise. */
@@ -305,13 +333,17 @@ export function buildGovernancePayload(ctx: GovernanceContext, decision: Decisio
   const execute: Call = { to: timelock, value: "0", data: timelockInterface.encodeFunctionData("execute", executeArgs) };
   const operationId = keccak256(coder.encode(["address", "uint256", "bytes", "bytes32", "bytes32"], executeArgs));
 
+  const contentHash = ctx.contentHash === undefined ? undefined : bytes32(ctx.contentHash, "contentHash");
   const description = [
     `# ${action.title}`,
     "",
     action.why,
     "",
-    `Chain ${ctx.chainId}. Incident ${incidentId}. The action \`${action.fragment.format("sighash")}\` on ${action.target} is scheduled through the TimelockedRecovery ${timelock} with a delay of ${ctx.delay} s (operation ${operationId}); anyone holding the canceller role can cancel it during the delay.`,
-    ...(ctx.reference ? ["", ctx.reference] : []),
+    `- Incident: ${incidentId}`,
+    ...(contentHash ? [`- Incident report content hash (keccak256): ${contentHash}`] : []),
+    ...(ctx.summary ? [`- Summary: ${onChainText(ctx.summary)}`] : []),
+    "",
+    `Chain ${ctx.chainId}. The action \`${action.fragment.format("sighash")}\` on ${action.target} is scheduled through the TimelockedRecovery ${timelock} with a delay of ${ctx.delay} s (operation ${operationId}); anyone holding the canceller role can cancel it during the delay.`,
   ].join("\n");
   const proposal: GovernorProposal = { targets: [timelock], values: ["0"], calldatas: [schedule.data], description };
   const { id, descriptionHash } = proposalId(proposal);

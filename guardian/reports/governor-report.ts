@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { ZeroAddress, ZeroHash, getAddress, type Provider } from "ethers";
+import { ZeroAddress, ZeroHash, getAddress, id as keccakUtf8, type Provider } from "ethers";
 import {
   IAccessControl__factory,
   ICircuitBreaker__factory,
@@ -20,7 +20,10 @@ import {
   type GovernancePayload,
   type OnChainGovernanceState,
 } from "./governance-payloads";
-import { formatAmount, humanSpan } from "./governor-format";
+import { chainText, formatAmount, humanSpan } from "./governor-format";
+import { balanceSvg, outflowSvg, readChart, type GovernorChart } from "./governor-report-chart";
+import { payloadDownloads, reportBase } from "./governor-report-files";
+import { humanEvidence, humanTitle, readTokenUnits, tokensOf } from "./governor-report-units";
 import { renderGovernorHtml } from "./governor-report-html";
 import { renderGovernorMarkdown } from "./governor-report-markdown";
 
@@ -79,6 +82,8 @@ export interface GovernorReport {
   breaker: { address: string; name?: string; url?: string };
   contract: { address: string; name?: string; url?: string };
   summary: string;
+  /** The one-minute view: the few facts a governor needs before reading further, in order. */
+  glance: { label: string; text: string }[];
   trip?: { txHash: string; url?: string; blockNumber: number; blockHash: string; via: "bundle" | "public"; detectToIncludeMs?: number };
   trippedBy?: { incidentId: string; guardian: string };
   lift?: { txHash: string; url?: string; blockNumber: number; liftedBy?: string; at: string };
@@ -92,10 +97,16 @@ export interface GovernorReport {
     txHash?: string;
     txUrl?: string;
     evidence: Record<string, unknown>;
+    /** The evidence's amounts in human units ("240,000 USDC"), when its asset is known. */
+    evidenceHuman?: Record<string, string>;
     retracted?: string;
   }[];
   timeline: { at?: string; step: string; blockNumber?: number; txHash?: string; txUrl?: string; detail?: string }[];
   funds: FundsAtRisk | { unavailable: string; method: string };
+  /** The balance and outflow around the trip, block by block; absent when the node could not say. */
+  chart?: GovernorChart;
+  /** incidentContentHash: the hash the Governor proposal's description cites. */
+  contentHash: string;
   switch: {
     readAtBlock: number;
     readAt: string;
@@ -159,7 +170,7 @@ interface ChainFacts {
   state: OnChainGovernanceState;
   block: { number: number; timestamp: number };
   tripDuration: number;
-  vault?: { asset: string; recovery: string; balance: bigint };
+  vault?: { asset: string; recovery: string; balance: bigint; symbol: string; decimals: number };
   governsBreaker: boolean;
 }
 
@@ -178,8 +189,9 @@ async function readChainFacts(provider: Provider, breakerAddress: string, timelo
   if (!block) throw new Error("the node returned no latest block");
   let vault: ChainFacts["vault"];
   if (state.recoveryAddress && state.asset) {
-    const balance = await IERC20Metadata__factory.connect(state.asset, provider).balanceOf(breakerAddress);
-    vault = { asset: state.asset, recovery: state.recoveryAddress, balance };
+    const asset = IERC20Metadata__factory.connect(state.asset, provider);
+    const [balance, symbol, decimals] = await Promise.all([asset.balanceOf(breakerAddress), asset.symbol().catch(() => "units"), asset.decimals().catch(() => 18n)]);
+    vault = { asset: state.asset, recovery: state.recoveryAddress, balance, symbol: chainText(symbol), decimals: Math.min(Number(decimals), 77) };
   }
   return { state, block: { number: block.number, timestamp: block.timestamp }, tripDuration: Number(tripDuration), vault, governsBreaker };
 }
@@ -215,7 +227,8 @@ function decisionInput(
       const amount = options.amount ?? (token.toLowerCase() === facts.vault.asset.toLowerCase() ? facts.vault.balance : undefined);
       if (amount === undefined) return { reason: `name the amount of ${token} to recover (--amount)` };
       if (amount === 0n) return { reason: `the vault holds none of ${token}: there is nothing to recover` };
-      return { input: { decision, vault: record.breaker, token, amount, recoveryAddress: facts.vault.recovery } };
+      const display = token.toLowerCase() === facts.vault.asset.toLowerCase() ? { display: { symbol: facts.vault.symbol, decimals: facts.vault.decimals } } : {};
+      return { input: { decision, vault: record.breaker, token, amount, recoveryAddress: facts.vault.recovery, ...display } };
     }
     case "rotate-guardian": {
       const previousGuardian = options.previousGuardian ?? (state.guardian !== ZeroAddress ? state.guardian : undefined);
@@ -226,6 +239,45 @@ function decisionInput(
       return { input: { decision, previousGuardian, newGuardian } };
     }
   }
+}
+
+/** JSON with object keys sorted, so the same facts always hash the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "bigint") return JSON.stringify(value.toString());
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** The facts of an incident that never change once the trip landed: what was seen, and the trip itself. */
+export function incidentFacts(record: IncidentRecord) {
+  return {
+    id: record.id,
+    chainId: record.chainId,
+    breaker: record.breaker,
+    findings: record.findings.map((f) => ({ id: f.id, detectorId: f.detectorId, severity: f.severity, title: f.title, blockNumber: f.blockNumber, blockHash: f.blockHash, txHash: f.txHash, evidence: f.evidence })),
+    trip: record.trip,
+  };
+}
+
+/**
+ * keccak256 of the canonical JSON of `incidentFacts`: what the Governor description cites, so a voter can
+ * check the report in front of them (`failsafe incident show --format json` prints `contentHash`) is the
+ * one the proposal is about. Later updates (governance steps, the lift) do not change it.
+ */
+export function incidentContentHash(record: IncidentRecord): string {
+  return keccakUtf8(canonicalJson(incidentFacts(record)));
+}
+
+/** One line for the chain: configured names, ids and numbers only; finding titles (attacker-shaped) stay off-chain. */
+export function onChainSummary(record: IncidentRecord): string {
+  const live = record.findings.filter((f) => !f.retracted);
+  const cause = live.length === 0 ? "without a detector finding" : `after ${live.length} finding${live.length > 1 ? "s" : ""} (first: ${live[0].severity} ${live[0].detectorId} in block ${live[0].blockNumber})`;
+  const trip = record.trip ? `; trip included in block ${record.trip.blockNumber}` : record.trippedBy ? `; already tripped for incident ${record.trippedBy.incidentId}` : "";
+  return `Failsafe guardian trip of ${record.breakerName ? `${record.breakerName} ` : ""}${record.breaker} on chain ${record.chainId} ${cause}${trip}.`;
 }
 
 /** The incident id the breaker holds for this record: ours, or the one whose trip beat ours. */
@@ -257,7 +309,8 @@ export async function planDecision(
       delay: known.state.minDelay,
       ...(deps.governance?.safe ? { safe: deps.governance.safe } : {}),
       ...(deps.createdAt !== undefined ? { createdAt: deps.createdAt } : {}),
-      reference: `Failsafe incident ${record.id}: ${record.files.markdown}`,
+      contentHash: incidentContentHash(record),
+      summary: onChainSummary(record),
     },
     planned.input,
   );
@@ -286,7 +339,8 @@ async function assetsOf(provider: Provider, contract: string, vaultAsset: string
   if (vaultAsset) {
     const token = IERC20Metadata__factory.connect(vaultAsset, provider);
     const [symbol, decimals] = await Promise.all([token.symbol().catch(() => getAddress(vaultAsset)), token.decimals().catch(() => 18n)]);
-    assets.push({ asset: getAddress(vaultAsset), symbol, decimals: Number(decimals), balanceAt: (blockTag) => token.balanceOf(contract, { blockTag }) });
+    // The symbol is whatever the token contract returns: capped here, escaped by each renderer.
+    assets.push({ asset: getAddress(vaultAsset), symbol: chainText(symbol), decimals: Math.min(Number(decimals), 77), balanceAt: (blockTag) => token.balanceOf(contract, { blockTag }) });
   }
   return assets;
 }
@@ -336,7 +390,57 @@ function iso(seconds: bigint | number): string {
   return new Date(Number(seconds) * 1000).toISOString();
 }
 
-function summarize(r: Omit<GovernorReport, "summary">): string {
+/**
+ * What a governor reads first: what happened, the money, the switch, the deadline and the choices. Plain
+ * sentences from the report's own facts; finding titles are quoted as data and escaped by each renderer.
+ */
+function atAGlance(r: Omit<GovernorReport, "summary" | "glance">): GovernorReport["glance"] {
+  const out: GovernorReport["glance"] = [];
+  const findings = r.findings.filter((f) => !f.retracted);
+  const breaker = r.breaker.name ?? r.breaker.address;
+  out.push({
+    label: "What happened",
+    text: r.trip
+      ? `The guardian tripped ${breaker} in block ${r.trip.blockNumber}${findings.length > 0 ? ` after ${findings.length} finding${findings.length > 1 ? "s" : ""}; first: ${findings[0].severity} ${findings[0].detectorId}, "${findings[0].title}"` : " without a detector finding"}.`
+      : r.trippedBy
+        ? `${breaker} was already tripped for another incident (${r.trippedBy.incidentId.slice(0, 10)}…) when the guardian decided to trip.`
+        : `The guardian decided to trip ${breaker}; the trip is ${r.status}${r.dryRun ? " (dry run: nothing was sent)" : ""}.`,
+  });
+  if ("assets" in r.funds && r.funds.tripBlock !== undefined) {
+    const f = r.funds;
+    const list = (pick: (a: AssetFunds) => string | undefined) => f.assets.map((a) => formatAmount(pick(a) ?? "0", a.decimals, a.symbol)).join(" and ");
+    out.push({ label: "Money", text: `Held before the attack: ${list((a) => a.atRisk)}. Kept behind the breaker: ${list((a) => a.saved)}. Lost before the trip: ${list((a) => a.lost)}.` });
+  }
+  const s = r.switch;
+  out.push({
+    label: "The switch",
+    text: s.isTripped
+      ? `Tripped${s.isThisIncident ? "" : " for another incident"} until ${s.expiresAt} (${humanSpan(s.expiresInSeconds ?? 0)}); then it reopens on its own.`
+      : r.lift
+        ? `Open: governance lifted the trip in block ${r.lift.blockNumber}.`
+        : `Open${s.expiresAt ? `: the trip ended ${s.expiresAt}` : ""}.`,
+  });
+  if (s.isTripped && s.isThisIncident && r.timelock && s.expiresInSeconds !== undefined) {
+    const left = s.expiresInSeconds - r.timelock.minDelaySeconds;
+    out.push({
+      label: "Decide by",
+      text:
+        left > 0
+          ? `${iso(Date.parse(s.readAt) / 1000 + left)} (${humanSpan(left)}): a ratification must be scheduled by then to execute (after the ${r.timelock.minDelaySeconds} s timelock delay) before the trip lapses.`
+          : `Too late for a ratification to execute before the trip lapses (the timelock needs ${r.timelock.minDelaySeconds} s, the trip has ${Math.max(0, s.expiresInSeconds)} s left).`,
+    });
+  }
+  const open = r.decisions.filter((d) => d.available).map((d) => d.decision);
+  if (open.length > 0) {
+    out.push({
+      label: "Choices",
+      text: `${open.includes("ratify") ? "A real attack: ratify (keep it tripped), then recover or rotate the guardian if needed. " : ""}${open.includes("lift") ? "A false alarm: lift (reopen now). " : ""}Payloads for ${open.join(", ")} are below, for a Governor and a Safe.`,
+    });
+  }
+  return out;
+}
+
+function summarize(r: Omit<GovernorReport, "summary" | "glance">): string {
   const breaker = r.breaker.name ? `${r.breaker.name} (${r.breaker.address})` : r.breaker.address;
   const findings = r.findings.filter((f) => !f.retracted);
   const cause =
@@ -397,6 +501,7 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
   const vaultAsset = facts?.vault?.asset ?? (await IPausableVault__factory.connect(record.breaker, provider).asset().catch(() => undefined));
   const contractAddress = (deps.contract?.address ?? record.breaker).toLowerCase();
 
+  const tokenUnits = await readTokenUnits(provider, tokensOf(record.findings));
   const decisions: ReportedDecision[] = [];
   for (const d of GOVERNANCE_DECISIONS) decisions.push(await planDecision(record, d, deps, {}, facts));
 
@@ -410,7 +515,7 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
       step: `finding: ${f.severity} ${f.detectorId}${f.retracted ? " (retracted by a reorg)" : ""}`,
       blockNumber: f.blockNumber,
       ...(f.txHash ? { txHash: f.txHash, txUrl: links.tx(f.txHash) } : {}),
-      detail: f.title,
+      detail: humanTitle(f.title, tokenUnits),
     })),
     ...record.timeline.map((e) => ({
       at: e.at,
@@ -433,7 +538,9 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
       : [])].sort((a, b) => a.blockNumber - b.blockNumber || a.at.localeCompare(b.at)),
   ].map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as GovernorReport["timeline"][number]);
 
-  const body: Omit<GovernorReport, "summary"> = {
+  const funds = await readFunds(provider, record, contractAddress, vaultAsset, head.number, links);
+  const chart = await chartOf(provider, record, contractAddress, funds, head.number);
+  const body: Omit<GovernorReport, "summary" | "glance"> = {
     kind: "failsafe-governor-report",
     version: 1,
     generatedAt: new Date().toISOString(),
@@ -446,19 +553,26 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
     ...(record.trip ? { trip: { ...record.trip, ...withUrl(links.tx(record.trip.txHash)), ...(record.detectToIncludeMs !== undefined ? { detectToIncludeMs: record.detectToIncludeMs } : {}) } } : {}),
     ...(record.trippedBy ? { trippedBy: record.trippedBy } : {}),
     ...(record.lift ? { lift: { ...record.lift, ...withUrl(links.tx(record.lift.txHash)) } } : {}),
-    findings: record.findings.map((f) => ({
-      id: f.id,
-      detectorId: f.detectorId,
-      severity: f.severity,
-      title: f.title,
-      blockNumber: f.blockNumber,
-      blockHash: f.blockHash,
-      ...(f.txHash ? { txHash: f.txHash, ...(links.tx(f.txHash) ? { txUrl: links.tx(f.txHash) } : {}) } : {}),
-      evidence: f.evidence,
-      ...(f.retracted ? { retracted: `${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}, at ${f.retracted.at}` } : {}),
-    })),
+    findings: record.findings.map((f) => {
+      const human = humanEvidence(f.evidence, tokenUnits);
+      return {
+        id: f.id,
+        detectorId: f.detectorId,
+        severity: f.severity,
+        // The detector's own words, with its base-unit amounts of known tokens in human units.
+        title: humanTitle(f.title, tokenUnits),
+        blockNumber: f.blockNumber,
+        blockHash: f.blockHash,
+        ...(f.txHash ? { txHash: f.txHash, ...(links.tx(f.txHash) ? { txUrl: links.tx(f.txHash) } : {}) } : {}),
+        evidence: f.evidence,
+        ...(Object.keys(human).length > 0 ? { evidenceHuman: human } : {}),
+        ...(f.retracted ? { retracted: `${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}, at ${f.retracted.at}` } : {}),
+      };
+    }),
     timeline,
-    funds: await readFunds(provider, record, contractAddress, vaultAsset, head.number, links),
+    funds,
+    ...(chart ? { chart } : {}),
+    contentHash: incidentContentHash(record),
     switch: {
       readAtBlock: head.number,
       readAt: iso(head.timestamp),
@@ -475,7 +589,29 @@ export async function buildGovernorReport(record: IncidentRecord, deps: Governor
     decisions,
     notes,
   };
-  return { ...body, summary: summarize(body) };
+  return { ...body, summary: summarize(body), glance: atAGlance(body) };
+}
+
+/** The chart of the asset that matters most: the vault's underlying, else ether. Never fails the report. */
+async function chartOf(provider: Provider, record: IncidentRecord, contract: string, funds: GovernorReport["funds"], head: number): Promise<GovernorChart | undefined> {
+  if (!("assets" in funds) || funds.assets.length === 0) return undefined;
+  const asset = funds.assets.find((a) => a.asset !== "native") ?? funds.assets[0];
+  const live = record.findings.filter((f) => !f.retracted);
+  try {
+    return await readChart(provider, {
+      contract,
+      breaker: record.breaker,
+      asset: asset.asset,
+      symbol: asset.symbol,
+      decimals: asset.decimals,
+      ...(live.length > 0 ? { firstFindingBlock: Math.min(...live.map((f) => f.blockNumber)) } : {}),
+      ...(record.trip ? { tripBlock: record.trip.blockNumber } : {}),
+      head,
+    });
+  } catch {
+    // The chart is a view of the same balances the funds table reads; without it the report still stands.
+    return undefined;
+  }
 }
 
 function withUrl(url: string | undefined): { url?: string } {
@@ -491,8 +627,16 @@ export interface GovernorReportFiles {
 
 export function writeGovernorReportFiles(report: GovernorReport, dir: string): GovernorReportFiles {
   mkdirSync(dir, { recursive: true });
-  const base = path.join(dir, `governor-${report.incidentId.slice(2, 14)}`);
+  const base = path.join(dir, reportBase(report));
   const files = { markdown: `${base}.md`, json: `${base}.json`, html: `${base}.html` };
+  // The Markdown links to these by relative name; the HTML carries the same files inline as downloads.
+  for (const d of report.decisions) {
+    if (d.payload) for (const f of payloadDownloads(report, d.payload)) writeAtomically(path.join(dir, f.name), `${JSON.stringify(f.content, null, 2)}\n`);
+  }
+  if (report.chart && report.chart.points.length > 1) {
+    writeAtomically(`${base}.balance.svg`, `${balanceSvg(report.chart)}\n`);
+    writeAtomically(`${base}.outflow.svg`, `${outflowSvg(report.chart)}\n`);
+  }
   writeAtomically(files.markdown, renderGovernorMarkdown(report));
   writeAtomically(files.json, `${JSON.stringify(report, null, 2)}\n`);
   writeAtomically(files.html, renderGovernorHtml(report));

@@ -244,8 +244,8 @@ governance:
 
     const after = await failsafe(["incident", "show", incidentId, "-c", configFile, "--format", "markdown"]);
     expect(after.code, after.stderr).to.equal(0);
-    expect(after.stdout).to.include("## Summary");
-    expect(after.stdout).to.match(/Governance lifted the trip in block \d+; the breaker is open\./);
+    expect(after.stdout).to.include("## In one minute");
+    expect(after.stdout).to.match(/- \*\*The switch:\*\* Open: governance lifted the trip in block \d+\./);
   });
 
   it("closes and alerts an incident whose lift a multisig executed from the Safe batches, without the CLI", async () => {
@@ -299,5 +299,15 @@ governance:
     const second = await failsafe(["governance", "propose", "ratify", "--incident", latest, "-c", configFile, "--out", path.join(dir, "ratify")]);
     expect(second.code).to.equal(1);
     expect(second.stderr).to.match(/^error: a ratify of incident 0x[0-9a-f]{64} is already scheduled as operation 0x[0-9a-f]{64} \(ready at .+\); execute it, or have a canceller cancel it, before proposing another\n$/);
+
+    // A payload edited after review (its call no longer hashes to its operation id) fails verification: exit 3, nothing sent.
+    const written = path.join(dir, "ratify", `incident-${latest.slice(2, 14)}`, "ratify.payload.json");
+    const edited = JSON.parse(readFileSync(written, "utf8")) as GovernancePayload;
+    edited.action.data = `${edited.action.data.slice(0, -2)}ff`;
+    const tampered = path.join(dir, "ratify", "edited.payload.json");
+    writeFileSync(tampered, JSON.stringify(edited));
+    const verify = await failsafe(["governance", "execute", "--incident", latest, "--action", "ratify", "--payload", tampered, "-c", configFile]);
+    expect(verify.code).to.equal(3);
+    expect(verify.stderr).to.match(/^error: --payload: the operation id 0x[0-9a-f]{64} does not match its call \(which hashes to 0x[0-9a-f]{64}\); nothing was sent\n$/);
   });
 });

@@ -1,11 +1,12 @@
 import { expect } from "chai";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { REPO_ROOT } from "../helpers/hardhat-cli";
+import { shippedContractSources } from "../../scripts/shipped-contracts";
 
 /**
  * The shipped modules say `pragma solidity ^0.8.24`: a consumer may compile them with any 0.8.x from
- * 0.8.24 up. This compiles every shipped file (contracts/ without mocks/ and test/) with the lowest
+ * 0.8.24 up. This compiles every shipped file (scripts/shipped-contracts.ts: the top of contracts/, interfaces/, upgradeable/, utils/) with the lowest
  * (solc-0.8.24) and the highest 0.8.x the registry serves (solc-latest), both solc-js under npm aliases,
  * through standard JSON with imports read from node_modules, as a consumer's toolchain would.
  */
@@ -20,18 +21,6 @@ interface SolcOutput {
 }
 
 const CONTRACTS = path.join(REPO_ROOT, "contracts");
-
-function shippedSources(dir = CONTRACTS): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (dir === CONTRACTS && (entry.name === "mocks" || entry.name === "test")) continue;
-      out.push(...shippedSources(full));
-    } else if (entry.name.endsWith(".sol")) out.push(path.relative(CONTRACTS, full).split(path.sep).join("/"));
-  }
-  return out.sort();
-}
 
 /** Imports resolve as a consumer's would: relative ones inside contracts/, package ones from node_modules. */
 function findImport(importPath: string): { contents: string } | { error: string } {
@@ -57,7 +46,7 @@ function compile(solc: SolcJs, sources: string[]): SolcOutput {
 
 describe("solc range of the shipped modules (pragma ^0.8.24)", function () {
   this.timeout(240_000);
-  const sources = shippedSources();
+  const sources = shippedContractSources();
 
   it("every shipped file declares pragma solidity ^0.8.24", () => {
     expect(sources).to.include.members(["CircuitBreaker.sol", "PausableVault.sol", "TimelockedRecovery.sol", "interfaces/ICircuitBreaker.sol"]);

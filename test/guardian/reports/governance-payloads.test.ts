@@ -52,17 +52,31 @@ describe("buildGovernancePayload", () => {
   });
 
   it("proposes the schedule call to a Governor, and the direct call for a timelock-controlled one", () => {
-    const p = buildGovernancePayload({ ...CONTEXT, reference: "Report: reports/incident-0xabab.md" }, { decision: "lift" });
+    const hash = keccakUtf8("the incident report");
+    const p = buildGovernancePayload({ ...CONTEXT, contentHash: hash, summary: "Trip of vault after 1 finding (critical reentrancy) in block 42" }, { decision: "lift" });
     expect(p.governor.targets).to.deep.equal([TIMELOCK]);
     expect(p.governor.values).to.deep.equal(["0"]);
     expect(p.governor.calldatas).to.deep.equal([p.timelock.schedule.data]);
     expect(p.governor.description).to.match(/^# Lift the trip of incident 0xabab/);
-    expect(p.governor.description).to.include("Report: reports/incident-0xabab.md");
+    expect(p.governor.description).to.include(`- Incident: ${INCIDENT}`);
+    expect(p.governor.description).to.include(`- Incident report content hash (keccak256): ${hash}`);
+    expect(p.governor.description).to.include("- Summary: Trip of vault after 1 finding (critical reentrancy) in block 42");
     expect(p.governor.descriptionHash).to.equal(keccakUtf8(p.governor.description));
     expect(p.governor.timelockControlled.targets).to.deep.equal([BREAKER]);
     expect(p.governor.timelockControlled.calldatas).to.deep.equal([p.action.data]);
     expect(p.governor.timelockControlled.proposalId).to.not.equal(p.governor.proposalId);
     expect(p.governor.proposeCalldata.slice(0, 10)).to.equal(keccakUtf8("propose(address[],uint256[],bytes[],string)").slice(0, 10));
+  });
+
+  it("never puts a local file path, a Markdown link or a control character into the on-chain description", () => {
+    const summary = "Saw [click](https://evil.example) at /home/alice/failsafe/reports/incident-0xabab.md and ~/x.md, C:\\Users\\bob\\r.md\u001b[31m red\nsecond line";
+    const p = buildGovernancePayload({ ...CONTEXT, summary }, { decision: "lift" });
+    for (const text of [p.governor.description, p.governor.timelockControlled.description]) {
+      expect(text).to.not.match(/\/home\/alice|~\/x\.md|C:\\Users|\u001b|\[click\]/);
+      expect(text).to.include("[path removed]");
+      expect(text.split("\n").filter((l) => l.startsWith("- Summary:"))).to.have.length(1);
+    }
+    expect(() => buildGovernancePayload({ ...CONTEXT, contentHash: "reports/incident.md" }, { decision: "lift" })).to.throw(GovernancePayloadError, /contentHash/);
   });
 
   it("encodes ratify, recover and rotate-guardian for their targets", () => {
@@ -75,6 +89,10 @@ describe("buildGovernancePayload", () => {
     expect(recover.action.to).to.equal(vault);
     expect(vaultInterface.decodeFunctionData("recover", recover.action.data).map(String)).to.deep.equal([token, "5"]);
     expect(recover.title).to.include("registered recovery address 0x5555555555555555555555555555555555555555");
+    expect(recover.title).to.match(/^Recover 5 base units of 0x4444/);
+    // With the token's symbol and decimals the title reads in human units.
+    const human = buildGovernancePayload(CONTEXT, { decision: "recover", vault, token, amount: 10_000n * 10n ** 18n, recoveryAddress: "0x5555555555555555555555555555555555555555", display: { symbol: "fsUSD", decimals: 18 } });
+    expect(human.title).to.match(/^Recover 10,000 fsUSD \(0x4444444444444444444444444444444444444444\) from /);
 
     const rotate = buildGovernancePayload(CONTEXT, {
       decision: "rotate-guardian",

@@ -200,8 +200,11 @@ describe("governor report", function () {
     }
     // Detector and chain text cannot inject HTML or break the tables and fences.
     expect(md).to.not.include("<script>");
-    expect(md).to.include("&lt;script&gt;alert(1)&lt;/script&gt; \\| 25% of the vault");
+    expect(md).to.include("&lt;script\\>alert(1)&lt;/script\\> \\| 25% of the vault");
     expect(md).to.include('````json\n{\n  "asset"');
+    // The evidence's amounts read in the token's units beside the raw evidence.
+    expect(report.findings[0].evidenceHuman).to.deep.equal({ outflow: "250 AST" });
+    expect(md).to.include("`outflow` 250 AST");
 
     const parsed = JSON.parse(JSON.stringify(report)) as GovernorReport;
     expect(parsed.decisions.map((d) => d.payload?.action.data)).to.deep.equal(report.decisions.map((d) => d.payload?.action.data));
@@ -212,8 +215,12 @@ describe("governor report", function () {
     expect(html).to.match(/^<!doctype html>/);
     expect(html).to.not.include("<script");
     expect(html).to.include("&lt;script&gt;alert(1)&lt;/script&gt;");
-    expect(html).to.include(`<a href="https://explorer.test/tx/${record.trip!.txHash}">`);
+    expect(html).to.include(`<a href="https://explorer.test/tx/${record.trip!.txHash}" rel="noreferrer">`);
     expect(html.match(/<a href="([^"]+)"/g)!.every((a) => a.startsWith('<a href="https://explorer.test/'))).to.equal(true);
+    // The only other links are the payload files, inline as data: downloads.
+    const downloads = html.match(/<a class="download" download="[^"]+" href="([^"]+)"/g)!;
+    expect(downloads.length).to.equal(4 * 4);
+    expect(downloads.every((a) => a.includes('href="data:application/json;charset=utf-8,'))).to.equal(true);
   });
 
   it("writes the three files beside the incident record, for the demo and for governors", async () => {
@@ -222,5 +229,14 @@ describe("governor report", function () {
     expect(JSON.parse(readFileSync(files.json, "utf8")).incidentId).to.equal(report.incidentId);
     expect(readFileSync(files.markdown, "utf8")).to.equal(renderGovernorMarkdown(report));
     expect(readFileSync(files.html, "utf8")).to.include(report.incidentId);
+    // Every file the Markdown links to by relative name is there, and parses.
+    const linked = [...readFileSync(files.markdown, "utf8").matchAll(/\]\(\.\/([^)]+)\)/g)].map((m) => m[1]);
+    expect(linked).to.include(`governor-${report.incidentId.slice(2, 14)}.lift.safe-schedule.json`);
+    expect(linked).to.include(`governor-${report.incidentId.slice(2, 14)}.balance.svg`);
+    for (const name of linked) {
+      const body = readFileSync(path.join(path.dirname(files.markdown), name), "utf8");
+      if (name.endsWith(".json")) JSON.parse(body);
+      else expect(body).to.match(/^<svg /);
+    }
   });
 });
