@@ -47,4 +47,10 @@ contract BreakerConsumer is CircuitBreaker {
     function holdings(address token) external view returns (uint256) {
         return _trackedHoldings(token);
     }
+
+    /// @dev What an over-limit `pay` of `token` does (Revert when unlimited): consumers read it to choose between
+    /// offering an asynchronous exit and reverting.
+    function overLimitAction(address token) external view returns (OutflowAction) {
+        return _outflowAction(token);
+    }
 }

@@ -570,7 +570,9 @@ describe("CircuitBreaker", function () {
     it("with action Delay, emits OutflowLimitReached and defers the outflow; it never trips", async function () {
       const { breaker, token, governance, stranger, payee } = await loadFixture(limitedFixture);
       const asset = await token.getAddress();
+      expect(await breaker.overLimitAction(asset)).to.equal(Action.Revert);
       await breaker.connect(governance).setOutflowLimit(asset, 2_000, WINDOW, Action.Delay);
+      expect(await breaker.overLimitAction(asset)).to.equal(Action.Delay);
       const tx = breaker.connect(stranger).pay(asset, payee.address, 300n * UNIT);
       await expect(tx)
         .to.emit(breaker, "OutflowLimitReached")
@@ -670,6 +672,19 @@ describe("CircuitBreaker", function () {
       expect(floor >= exactFloor).to.equal(true);
       expect(floor - exactFloor < holdings >> 56n).to.equal(true);
       expect(available).to.equal(holdings - floor);
+    });
+
+    it("rounds a floor whose mantissa overflows up to the next power of two", async function () {
+      const { breaker, token, governance, stranger } = await loadFixture(breakerFixture);
+      const asset = await token.getAddress();
+      const target = (1n << 59n) - 1n; // ceil(0.9 H) = 2^59 - 1: its 58-bit mantissa rounds up to 2^58, then shifts
+      let holdings = (target * 10n) / 9n;
+      while ((holdings * 18_000n + 19_999n) / 20_000n < target) holdings++;
+      expect((holdings * 18_000n + 19_999n) / 20_000n).to.equal(target);
+      await token.mint(stranger.address, holdings);
+      await breaker.connect(stranger).fund(asset, holdings);
+      await breaker.connect(governance).setOutflowLimit(asset, 2_000, WINDOW, Action.Revert);
+      expect((await breaker.outflowState(asset))[1]).to.equal(1n << 59n);
     });
   });
 

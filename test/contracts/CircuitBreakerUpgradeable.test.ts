@@ -81,5 +81,24 @@ describe("CircuitBreakerUpgradeable (behind an ERC1967Proxy)", function () {
     expect(await token.balanceOf(payee.address)).to.equal(50n * UNIT);
     await expect(breaker.connect(governance).lift(id)).to.emit(breaker, "Lifted").withArgs(id, governance.address);
     expect(await breaker.supportsInterface("0x7965db0b")).to.equal(true); // IAccessControl
+    expect(await breaker.supportsInterface("0xffffffff")).to.equal(false);
+  });
+
+  it("rotates guardians and supports ICircuitBreaker's ERC-165 id, like the plain breaker", async function () {
+    const { breaker, governance, guardian, stranger } = await loadFixture(proxyFixture);
+    const role = await breaker.GUARDIAN_ROLE();
+    await expect(breaker.connect(governance).rotateGuardian(guardian.address, stranger.address))
+      .to.emit(breaker, "GuardianRotated")
+      .withArgs(guardian.address, stranger.address);
+    expect(await breaker.hasRole(role, guardian.address)).to.equal(false);
+    await expect(breaker.connect(governance).rotateGuardian(guardian.address, stranger.address))
+      .to.be.revertedWithCustomError(breaker, "CircuitBreakerNotGuardian")
+      .withArgs(guardian.address);
+    const plain = await ethers.getContractAt("ICircuitBreaker", await breaker.getAddress());
+    const selectors = plain.interface.fragments
+      .filter((f) => f.type === "function")
+      .map((f) => BigInt(plain.interface.getFunction((f as { name: string }).name)!.selector));
+    const id = ethers.toBeHex(selectors.reduce((acc, s) => acc ^ s, 0n), 4);
+    expect(await breaker.supportsInterface(id)).to.equal(true);
   });
 });
