@@ -208,8 +208,8 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
         uint256 holdings = word.holdings();
         if (amount > holdings) revert CircuitBreakerOutflowExceeded(asset, amount, holdings);
         if (word.isLimited()) {
-            word = word.refresh();
-            uint256 floor = word.floor();
+            uint256 floor;
+            (word, floor) = word.refreshWithFloor();
             unchecked {
                 if (holdings - amount < floor) {
                     uint256 available = holdings > floor ? holdings - floor : 0;
@@ -260,7 +260,7 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
         uint256 word = flows[asset];
         uint256 holdings = word.holdings() + amount;
         if (holdings > OutflowFloor.HOLDINGS_MASK) revert CircuitBreakerHoldingsOverflow(asset, holdings);
-        if (word.isLimited()) word = word.refresh();
+        if (word.isLimited()) (word, ) = word.refreshWithFloor();
         unchecked {
             flows[asset] = word + amount;
         }

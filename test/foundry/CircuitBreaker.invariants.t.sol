@@ -36,20 +36,17 @@ abstract contract CircuitBreakerInvariants is Test {
         _targetSelectors(address(handler), actions);
     }
 
-    /// forge-config: default.invariant.runs = 32
     function invariant_netOutflowWithinLimitOverEveryWindow() public view {
         int256 worst = handler.worstExcess();
         vm.assertTrue(worst <= 0, "net outflow over some interval <= window exceeded bps of the holdings at its start");
     }
 
     /// @dev Within one timestamp (one block, any number of calls, flash loans) at most the burst, bps / 2.
-    /// forge-config: default.invariant.runs = 32
     function invariant_netOutflowAtOneTimestampWithinTheBurst() public view {
         int256 worst = handler.worstBurstExcess();
         vm.assertTrue(worst <= 0, "net outflow within one timestamp exceeded bps / 2 of the holdings at its start");
     }
 
-    /// forge-config: default.invariant.runs = 32
     function invariant_onlyTheGuardianPauses() public view {
         (, address guardian, , ) = handler.breaker().incident();
         vm.assertTrue(
@@ -59,12 +56,14 @@ abstract contract CircuitBreakerInvariants is Test {
     }
 }
 
+/// forge-config: default.invariant.runs = 32
 contract CircuitBreakerRevertInvariants is CircuitBreakerInvariants {
     function _action() internal pure override returns (ICircuitBreaker.OutflowAction) {
         return ICircuitBreaker.OutflowAction.Revert;
     }
 }
 
+/// forge-config: default.invariant.runs = 32
 contract CircuitBreakerDelayInvariants is CircuitBreakerInvariants {
     function _action() internal pure override returns (ICircuitBreaker.OutflowAction) {
         return ICircuitBreaker.OutflowAction.Delay;

@@ -80,7 +80,7 @@ contract CircuitBreakerHandler {
     function flashSplitDrain(uint256 capital, uint256 loops, uint256 pieces) external {
         uint256 h = breaker.holdings(address(token));
         capital = bound(capital, h / 100 + 1, h / 8 + 1); // around the burst: the sizes that refill without waste
-        loops = bound(loops, 1, 30);
+        loops = bound(loops, 1, 16);
         pieces = bound(pieces, 1, 10);
         token.mint(ATTACKER, capital); // the flash loan
         for (uint256 l = 0; l < loops; ++l) {
