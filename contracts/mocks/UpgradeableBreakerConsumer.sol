@@ -22,6 +22,11 @@ contract UpgradeableBreakerConsumer is CircuitBreakerUpgradeable {
         _setOperationExempt(this.exit.selector, true);
     }
 
+    /// @dev A mistake a consumer could make: calling the breaker's initializer outside `initialize`. It must revert.
+    function initBreakerAgain(address governance, address[] calldata guardians) external {
+        __CircuitBreaker_init(governance, guardians, 1 days);
+    }
+
     function fund(IERC20 token, uint256 amount) external {
         _requireOperationOpen(this.fund.selector);
         token.safeTransferFrom(msg.sender, address(this), amount);

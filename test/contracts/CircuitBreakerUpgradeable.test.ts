@@ -45,6 +45,12 @@ describe("CircuitBreakerUpgradeable (behind an ERC1967Proxy)", function () {
     await expect(
       implementation.connect(stranger).initialize(stranger.address, [stranger.address], DAY),
     ).to.be.revertedWithCustomError(implementation, "InvalidInitialization");
+    // __CircuitBreaker_init is onlyInitializing: reachable from no other path, so no one can re-grant the roles.
+    await expect(breaker.connect(stranger).initBreakerAgain(stranger.address, [stranger.address])).to.be.revertedWithCustomError(
+      breaker,
+      "NotInitializing",
+    );
+    expect(await breaker.hasRole(await breaker.GOVERNOR_ROLE(), stranger.address)).to.equal(false);
   });
 
   it("rejects a zero governance at initialisation", async function () {
