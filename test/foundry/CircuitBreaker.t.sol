@@ -204,7 +204,7 @@ contract CircuitBreakerTest is Test {
 
     function _checkBurst(uint16 bps, uint256[6] memory amounts) internal {
         breaker.setOutflowLimit(address(token), bps, WINDOW, ICircuitBreaker.OutflowAction.Delay);
-        // At once, half the limit: the other half refills over the window.
+        // At once, half the limit (c = bps / 2): the floor holds the rest back and decays by the other half per window.
         uint256 burst = (HOLDINGS * bps) / 20_000;
         for (uint256 i = 0; i < amounts.length; ++i) {
             // More than the tracked holdings always reverts, whatever the action: stay within them.
@@ -240,8 +240,8 @@ contract CircuitBreakerTest is Test {
         (, , available) = breaker.outflowState(address(token));
         uint256 burst = (holdings * 1_000) / 10_000;
         uint256 expected = idle >= WINDOW ? burst : (burst * idle) / WINDOW;
-        // The accumulator is kept in 1e-18 shares of holdings, so the view can be off by one unit per 1e18.
-        vm.assertApproxEqAbs(available, expected, holdings / 1e17 + 1, "refill is linear in idle time up to the burst");
+        // The floor is stored rounded up, so the view can be off by a few units per 1e17 of the holdings.
+        vm.assertApproxEqAbs(available, expected, holdings / 1e17 + 1, "the floor decays linearly in idle time up to the burst");
         vm.assertLe(available, burst, "refill never exceeds the burst, however long the idle time");
     }
 

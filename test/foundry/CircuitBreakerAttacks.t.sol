@@ -94,7 +94,7 @@ contract CircuitBreakerAttacksTest is Test {
 
     // ------------------------------------------------------------------ M-1: no unprivileged pause
 
-    /// @dev With every over-limit action the breaker accepts, a full bucket and then dust outflows by an account with
+    /// @dev With every over-limit action the breaker accepts, the limit used up and then dust outflows by an account with
     /// no role and no balance, also right after each lapse and in a lift's block, never pause anything.
     function test_M1_dustOutflowsNeverPause() public {
         _checkDustNeverPauses(1, 5);
@@ -113,7 +113,7 @@ contract CircuitBreakerAttacksTest is Test {
             if (!accepted) continue;
             for (uint256 r = 0; r < rounds; ++r) {
                 (, , uint256 available) = breaker.outflowState(address(token));
-                if (available != 0) breaker.pay(token, address(this), available); // the bucket is full now
+                if (available != 0) breaker.pay(token, address(this), available); // the holdings are at the floor now
                 vm.prank(attacker); // no role, no balance
                 try breaker.pay(token, attacker, dust) {} catch {}
                 vm.assertFalse(breaker.isTripped(), "an unprivileged dust outflow paused the breaker");
