@@ -7,15 +7,20 @@ import {IPausableVault} from "./interfaces/IPausableVault.sol";
 import {ITimelockedRecovery} from "./interfaces/ITimelockedRecovery.sol";
 
 /// @title TimelockedRecovery
-/// @notice The governance side of Failsafe: an OpenZeppelin TimelockController that holds GOVERNOR_ROLE and
-/// DEFAULT_ADMIN_ROLE on breakers and vaults. Every lift, ratification, guardian rotation, limit or duration change
+/// @notice The governance side of Failsafe: an OpenZeppelin TimelockController that holds GOVERNOR_ROLE on breakers
+/// and vaults. Every lift, ratification, guardian rotation, limit or duration change
 /// and recovery sweep is scheduled on-chain first ({CallScheduled}), can be cancelled by a canceller during the delay,
-/// and runs only through `execute` once the delay has passed.
+/// and runs only through `execute` once the delay has passed, and no later than GRACE_PERIOD after that: a forgotten
+/// operation expires instead of acting, possibly through an open executor, on a state nobody scheduled it for.
 /// @dev The helpers encode the calldata so that proposers cannot get it wrong, then schedule it through the public
 /// `schedule` (an external self-call, which is why the timelock is its own proposer): the id, delay, events and
 /// cancellation are exactly those of a hand-built operation. The helpers always use the minimum delay and no
 /// predecessor; anything else can still be scheduled with `schedule` directly.
 contract TimelockedRecovery is TimelockController, ITimelockedRecovery {
+    /// @notice How long a ready operation stays executable; after that `execute` reverts with
+    /// {TimelockedRecoveryOperationExpired} and the operation can only be cancelled.
+    uint256 public constant GRACE_PERIOD = 14 days;
+
     /// @param minDelay The delay every operation waits. Keep it shorter than breakers' trip duration, or a trip lapses
     /// before its ratification can execute.
     /// @param proposers Accounts that can schedule (and cancel) operations: the DAO's governor.
@@ -28,6 +33,35 @@ contract TimelockedRecovery is TimelockController, ITimelockedRecovery {
         address admin
     ) TimelockController(minDelay, proposers, executors, admin) {
         _grantRole(PROPOSER_ROLE, address(this));
+    }
+
+    /// @notice Executes a ready operation that has not expired (see {TimelockController-execute}).
+    function execute(
+        address target,
+        uint256 value,
+        bytes calldata payload,
+        bytes32 predecessor,
+        bytes32 salt
+    ) public payable virtual override {
+        _requireNotExpired(hashOperation(target, value, payload, predecessor, salt));
+        super.execute(target, value, payload, predecessor, salt);
+    }
+
+    /// @notice Executes a ready batch that has not expired (see {TimelockController-executeBatch}).
+    function executeBatch(
+        address[] calldata targets,
+        uint256[] calldata values,
+        bytes[] calldata payloads,
+        bytes32 predecessor,
+        bytes32 salt
+    ) public payable virtual override {
+        _requireNotExpired(hashOperationBatch(targets, values, payloads, predecessor, salt));
+        super.executeBatch(targets, values, payloads, predecessor, salt);
+    }
+
+    /// @inheritdoc ITimelockedRecovery
+    function operationDeadline(bytes32 id) public view returns (uint256) {
+        return isOperationPending(id) ? getTimestamp(id) + GRACE_PERIOD : 0;
     }
 
     /// @inheritdoc ITimelockedRecovery
@@ -98,6 +132,12 @@ contract TimelockedRecovery is TimelockController, ITimelockedRecovery {
         bytes32 salt
     ) external onlyRole(PROPOSER_ROLE) returns (bytes32 id) {
         return _scheduleAction(vault, abi.encodeCall(IPausableVault.recover, (token, amount)), salt);
+    }
+
+    /// @dev Only pending operations have a deadline; anything else is left to TimelockController's own state checks.
+    function _requireNotExpired(bytes32 id) private view {
+        uint256 deadline = operationDeadline(id);
+        if (deadline != 0 && block.timestamp > deadline) revert TimelockedRecoveryOperationExpired(id, deadline);
     }
 
     function _scheduleAction(address target, bytes memory data, bytes32 salt) private returns (bytes32 id) {

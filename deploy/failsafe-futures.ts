@@ -22,7 +22,7 @@ import { ZeroAddress } from "ethers";
  * - guardians: accounts that can trip, and nothing else
  * - tripDuration: seconds a trip lasts unless governance ratifies or lifts it (1 h to 7 days)
  * - outflowBps, outflowWindow, outflowAction: the vault asset's net outflow limit, in basis points of
- *   holdings per window seconds (0 bps disables it); action 0 = revert, 1 = trip, 2 = delay as a claim
+ *   holdings per window seconds (0 bps disables it); action 0 = revert, 1 = delay as a claim
  * - claimDelay: seconds before a deferred withdrawal can settle (1 h to 30 days)
  */
 export function failsafeFutures(

@@ -6,7 +6,8 @@ import {ICircuitBreaker} from "./ICircuitBreaker.sol";
 /// @title ITimelockedRecovery
 /// @notice Governance for Failsafe breakers and vaults: an OpenZeppelin TimelockController with helpers that encode
 /// and schedule each governance action. Every action is scheduled with the timelock's minimum delay (visible in
-/// {TimelockController-CallScheduled}, cancellable by cancellers) and runs only through the normal `execute`.
+/// {TimelockController-CallScheduled}, cancellable by cancellers) and runs only through `execute`, within GRACE_PERIOD
+/// of becoming ready.
 interface ITimelockedRecovery {
     /// @notice A governance action was scheduled through one of the helpers.
     /// @param id The timelock operation id (execute it with the same target, data, zero predecessor and salt).
@@ -25,6 +26,16 @@ interface ITimelockedRecovery {
     /// @notice The target is not a contract.
     /// @param target The rejected target.
     error TimelockedRecoveryInvalidTarget(address target);
+
+    /// @notice The operation was ready for longer than GRACE_PERIOD: it can no longer execute (cancel it).
+    /// @param id The operation id.
+    /// @param deadline The last timestamp at which it could execute.
+    error TimelockedRecoveryOperationExpired(bytes32 id, uint256 deadline);
+
+    /// @notice The last timestamp at which a pending operation can execute (ready time + GRACE_PERIOD).
+    /// @param id The operation id.
+    /// @return The deadline, or 0 if the operation is not pending (unknown, done or cancelled).
+    function operationDeadline(bytes32 id) external view returns (uint256);
 
     /// @notice Schedules `breaker.lift(incidentId)`. Only PROPOSER_ROLE.
     /// @param breaker The breaker.

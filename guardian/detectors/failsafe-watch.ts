@@ -32,6 +32,7 @@ const CHANGES = new Set([
   "Lifted",
   "Ratified",
   "TripDurationSet",
+  "TripCooldownSet",
   "OperationExemptionSet",
   "OutflowLimitSet",
   "GuardianRotated",

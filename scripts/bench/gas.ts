@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     tripDuration: 3 * DAY,
     outflowBps: 2_000,
     outflowWindow: 6 * 60 * 60,
-    outflowAction: 2, // Delay
+    outflowAction: 1, // Delay
     claimDelay: DAY,
   });
   const vaultFactory = await ethers.getContractFactory("PausableVault");

@@ -1,7 +1,7 @@
 import { getAddress, type Provider } from "ethers";
 import { CircuitBreaker__factory, IPausableVault__factory } from "../../typechain-types";
 
-const OUTFLOW_ACTIONS = ["revert", "trip", "delay"] as const;
+const OUTFLOW_ACTIONS = ["revert", "delay"] as const;
 
 export interface AssetLimitStatus {
   asset: string;
@@ -9,7 +9,8 @@ export interface AssetLimitStatus {
   windowSeconds: number;
   action: (typeof OUTFLOW_ACTIONS)[number];
   holdings: bigint;
-  usedBps: number;
+  /** The floor instant outflows may not take the holdings below (0 without a limit). */
+  floor: bigint;
   available: bigint;
 }
 
@@ -77,7 +78,7 @@ export async function readBreakerStatus(provider: Provider, address: string, fro
 
   const limits: AssetLimitStatus[] = [];
   for (const asset of limitedAssets) {
-    const [[bps, window, action], [holdings, usedBps, available]] = await Promise.all([
+    const [[bps, window, action], [holdings, floor, available]] = await Promise.all([
       breaker.outflowLimit(asset, { blockTag }),
       breaker.outflowState(asset, { blockTag }),
     ]);
@@ -87,7 +88,7 @@ export async function readBreakerStatus(provider: Provider, address: string, fro
       windowSeconds: Number(window),
       action: OUTFLOW_ACTIONS[Number(action)]!,
       holdings,
-      usedBps: Number(usedBps),
+      floor,
       available,
     });
   }

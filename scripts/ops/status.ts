@@ -61,7 +61,7 @@ function print(status: BreakerStatus, decimals: Map<string, number>): void {
       : `${limit.bps / 100}% of holdings per ${formatDuration(limit.windowSeconds)}, over it: ${limit.action}`;
     rows.push(["outflow limit", `${limit.asset}: ${rule}`]);
     rows.push(["  holdings", unit(limit.holdings)]);
-    rows.push(["  used / available", `${limit.usedBps / 100}% / ${unit(limit.available)}`]);
+    rows.push(["  floor / available", `${unit(limit.floor)} / ${unit(limit.available)}`]);
   }
   if (status.vault) {
     rows.push(["vault asset", status.vault.asset]);

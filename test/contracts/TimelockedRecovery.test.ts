@@ -29,7 +29,7 @@ async function timelockFixture() {
       tripDuration: 3 * DAY,
       outflowBps: 2_000,
       outflowWindow: WINDOW,
-      outflowAction: 2,
+      outflowAction: 1, // Delay
       claimDelay: DAY,
     },
   )) as PausableVault;
@@ -126,8 +126,8 @@ describe("TimelockedRecovery", function () {
       const target = await f.vault.getAddress();
       const salt = ethers.id("lift-first");
       const scheduled = f.timelock.connect(f.proposer).scheduleLift(target, first, salt);
-      // While the lift waits out the delay, the trip lapses and the guardian trips again.
-      await time.increase(3 * DAY);
+      // While the lift waits out the delay, the trip lapses and, after the cooldown, the guardian trips again.
+      await time.increase(3 * DAY + 2 * DAY);
       expect(await f.vault.isTripped()).to.equal(false);
       await expect(f.vault.connect(f.guardian).trip(first))
         .to.be.revertedWithCustomError(f.vault, "CircuitBreakerIncidentReused")
@@ -139,6 +139,79 @@ describe("TimelockedRecovery", function () {
         .withArgs(first, second);
       expect(await f.vault.isTripped()).to.equal(true);
       expect((await f.vault.incident())[0]).to.equal(second);
+    });
+  });
+
+  describe("stale operations (L-2)", function () {
+    it("a ratification that executes after the trip lapsed reverts, naming the incident and when it ended", async function () {
+      const f = await loadFixture(timelockFixture);
+      const id = ethers.id("incident");
+      await f.vault.connect(f.guardian).trip(id);
+      const [, , , expiresAt] = await f.vault.incident();
+      const salt = ethers.id("ratify-late");
+      const scheduled = f.timelock
+        .connect(f.proposer)
+        .scheduleRatify(await f.vault.getAddress(), id, expiresAt + BigInt(10 * DAY), salt);
+      await time.increaseTo(expiresAt); // nobody executed it in time; the trip lapsed
+      await expect(executeScheduled(f, scheduled, salt))
+        .to.be.revertedWithCustomError(f.vault, "CircuitBreakerIncidentNotActive")
+        .withArgs(id, expiresAt);
+      expect(await f.vault.isTripped()).to.equal(false);
+    });
+
+    it("an operation ready for longer than GRACE_PERIOD expires: execute reverts with its id and deadline", async function () {
+      const f = await loadFixture(timelockFixture);
+      const grace = await f.timelock.GRACE_PERIOD();
+      expect(grace).to.equal(14n * BigInt(DAY));
+      const target = await f.vault.getAddress();
+      const salt = ethers.id("late-duration");
+      const data = f.vault.interface.encodeFunctionData("setTripDuration", [5 * DAY]);
+      const opId = await f.timelock.hashOperation(target, 0, data, ethers.ZeroHash, salt);
+      expect(await f.timelock.operationDeadline(opId)).to.equal(0n);
+      await f.timelock.connect(f.proposer).scheduleTripDuration(target, 5 * DAY, salt);
+      const readyAt = await f.timelock.getTimestamp(opId);
+      expect(await f.timelock.operationDeadline(opId)).to.equal(readyAt + grace);
+      await time.setNextBlockTimestamp(readyAt + grace + 1n);
+      await expect(f.timelock.connect(f.executor).execute(target, 0, data, ethers.ZeroHash, salt))
+        .to.be.revertedWithCustomError(f.timelock, "TimelockedRecoveryOperationExpired")
+        .withArgs(opId, readyAt + grace);
+      // Cancelling still works, and then nothing is pending any more.
+      await f.timelock.connect(f.proposer).cancel(opId);
+      expect(await f.timelock.operationDeadline(opId)).to.equal(0n);
+    });
+
+    it("an operation executes up to and including its deadline, then is done (no deadline)", async function () {
+      const f = await loadFixture(timelockFixture);
+      const target = await f.vault.getAddress();
+      const salt = ethers.id("on-time");
+      const data = f.vault.interface.encodeFunctionData("setTripDuration", [5 * DAY]);
+      const opId = await f.timelock.hashOperation(target, 0, data, ethers.ZeroHash, salt);
+      await f.timelock.connect(f.proposer).scheduleTripDuration(target, 5 * DAY, salt);
+      const deadline = await f.timelock.operationDeadline(opId);
+      await time.setNextBlockTimestamp(deadline);
+      await expect(f.timelock.connect(f.executor).execute(target, 0, data, ethers.ZeroHash, salt)).to.emit(
+        f.vault,
+        "TripDurationSet",
+      );
+      expect(await f.timelock.operationDeadline(opId)).to.equal(0n);
+    });
+
+    it("expires batches too", async function () {
+      const f = await loadFixture(timelockFixture);
+      const target = await f.vault.getAddress();
+      const salt = ethers.id("batch");
+      const data = f.vault.interface.encodeFunctionData("setTripDuration", [5 * DAY]);
+      await f.timelock.connect(f.proposer).scheduleBatch([target], [0], [data], ethers.ZeroHash, salt, DELAY);
+      const opId = await f.timelock.hashOperationBatch([target], [0], [data], ethers.ZeroHash, salt);
+      const deadline = await f.timelock.operationDeadline(opId);
+      await time.setNextBlockTimestamp(deadline + 1n);
+      await expect(f.timelock.connect(f.executor).executeBatch([target], [0], [data], ethers.ZeroHash, salt))
+        .to.be.revertedWithCustomError(f.timelock, "TimelockedRecoveryOperationExpired")
+        .withArgs(opId, deadline);
+      await time.setNextBlockTimestamp(deadline + 2n);
+      await expect(
+        f.timelock.connect(f.executor).executeBatch([target], [0], [data], ethers.ZeroHash, ethers.id("never scheduled")),
+      ).to.be.revertedWithCustomError(f.timelock, "TimelockUnexpectedOperationState");
     });
   });
 

@@ -25,7 +25,8 @@ async function expectWired(provider: JsonRpcProvider, addresses: { asset: string
   expect(await vault.name()).to.equal(params.vaultName);
   expect(await vault.recoveryAddress()).to.equal(params.recovery);
   expect(await vault.hasRole(await vault.GOVERNOR_ROLE(), addresses.timelock)).to.equal(true);
-  expect(await vault.hasRole(await vault.DEFAULT_ADMIN_ROLE(), addresses.timelock)).to.equal(true);
+  // The breaker grants no DEFAULT_ADMIN_ROLE: GOVERNOR_ROLE administers itself and the guardians.
+  expect(await vault.getRoleAdmin(await vault.GOVERNOR_ROLE())).to.equal(await vault.GOVERNOR_ROLE());
   for (const guardian of params.guardians) expect(await vault.hasRole(await vault.GUARDIAN_ROLE(), guardian)).to.equal(true);
   expect(await vault.tripDuration()).to.equal(BigInt(params.tripDuration));
   expect(await vault.claimDelay()).to.equal(BigInt(params.claimDelay));

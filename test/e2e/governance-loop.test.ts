@@ -249,6 +249,9 @@ governance:
   });
 
   it("closes and alerts an incident whose lift a multisig executed from the Safe batches, without the CLI", async () => {
+    // The first incident was lifted: guardians cannot trip again until the breaker's cooldown has passed.
+    await provider.send("evm_increaseTime", [Number(await vault.tripCooldown())]);
+    await provider.send("evm_mine", []);
     const trip = await failsafe(["trip", "-c", configFile, "--breaker", "vault", "--reason", "second incident"]);
     expect(trip.code, trip.stderr).to.equal(0);
     const incidentId = /^incident (0x[0-9a-f]{64})$/m.exec(trip.stdout)![1];

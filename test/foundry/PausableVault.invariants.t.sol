@@ -152,7 +152,7 @@ contract PausableVaultDelayInvariantTest is PausableVaultInvariants {
 
 contract PausableVaultTripInvariantTest is PausableVaultInvariants {
     function _outflowAction() internal pure override returns (ICircuitBreaker.OutflowAction) {
-        return ICircuitBreaker.OutflowAction.Trip;
+        return ICircuitBreaker.OutflowAction.Delay;
     }
 }
 
@@ -177,7 +177,7 @@ contract PausableVaultLimitInvariantTest is PausableVaultInvariants {
 /// is already over while a newer trip, perhaps under a reused id, is in force.
 contract PausableVaultLiftInvariantTest is PausableVaultInvariants {
     function _outflowAction() internal pure override returns (ICircuitBreaker.OutflowAction) {
-        return ICircuitBreaker.OutflowAction.Trip;
+        return ICircuitBreaker.OutflowAction.Delay;
     }
 
     function _actions() internal view override returns (bytes4[] memory actions) {

@@ -267,6 +267,9 @@ describe("governance payloads on anvil", () => {
 
   it("ratifies through the TimelockedRecovery helper under the same operation id", async () => {
     const incidentId = keccakUtf8("incident-2");
+    // The previous test lifted a trip: guardians cannot trip again until the breaker's cooldown has passed.
+    await provider.send("evm_increaseTime", [Number(await vault.tripCooldown())]);
+    await provider.send("evm_mine", []);
     await (await vault.connect(guardian).trip(incidentId)).wait();
     const ctx = await context();
     const latest = await provider.getBlock("latest");
