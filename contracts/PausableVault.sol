@@ -48,6 +48,8 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
 
     /// @dev The breaker keeps holdings in 112 bits: the books never advertise room beyond it.
     uint256 private constant _MAX_BOOKS = type(uint112).max;
+    /// @dev ERC-7575's published id: share() with the ERC-4626 functions that are not ERC-20's.
+    bytes4 private constant _ERC7575_INTERFACE_ID = 0x2f0a18c5;
 
     /// @dev What a controller can claim: one slot.
     struct ClaimableBalance {
@@ -461,7 +463,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
             interfaceId == type(IERC4626).interfaceId ||
             interfaceId == type(IERC7540Redeem).interfaceId ||
             interfaceId == type(IERC7540Operator).interfaceId ||
-            interfaceId == type(IERC7575).interfaceId ||
+            interfaceId == _ERC7575_INTERFACE_ID ||
             super.supportsInterface(interfaceId);
     }
 

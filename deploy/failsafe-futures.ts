@@ -23,7 +23,8 @@ import { ZeroAddress } from "ethers";
  * - tripDuration: seconds a trip lasts unless governance ratifies or lifts it (1 h to 7 days)
  * - outflowBps, outflowWindow, outflowAction: the vault asset's net outflow limit, in basis points of
  *   holdings per window seconds (0 bps disables it); action 0 = revert, 1 = trip, 2 = delay as a claim
- * - claimDelay: seconds before a deferred withdrawal can settle (1 h to 30 days)
+ * - claimDelay: seconds before a redeem request can be fulfilled (1 h to 30 days, and more than the timelock's
+ *   delay + 30 minutes, so that governance can cancel or redirect a request first)
  */
 export function failsafeFutures(
   m: IgnitionModuleBuilder,
