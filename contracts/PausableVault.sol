@@ -196,7 +196,14 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
             uint256 escrowHeld = _escrowHeld();
             return escrowHeld >= c.assets ? c.shares : Math.mulDiv(escrowHeld, c.shares, c.assets);
         }
-        return Math.min(balanceOf(owner), _convertToShares(_exitable(), Math.Rounding.Floor));
+        // Exact: the most shares whose value, rounded down as redeem rounds it, is still within what may leave now.
+        uint256 exitableShares = Math.mulDiv(
+            _exitable() + 1,
+            totalSupply() + 10 ** _decimalsOffset(),
+            totalAssets() + 1,
+            Math.Rounding.Ceil
+        ) - 1;
+        return Math.min(balanceOf(owner), exitableShares);
     }
 
     /// @inheritdoc ERC4626
