@@ -385,6 +385,55 @@ describe("PausableVault", function () {
     });
   });
 
+  describe("claims at the edges", function () {
+    it("claim part by withdraw, the rest by redeem, and never more than the escrow holds", async function () {
+      const { vault, token, alice } = await loadFixture(requestedFixture);
+      await time.increase(DAY);
+      await vault.fulfilRedeem(1); // 200 claimable
+      await vault.connect(alice).withdraw(10n * UNIT, alice.address, alice.address);
+      expect(await vault.claimable(alice.address)).to.deep.equal([190n * UNIT, 190n * UNIT]);
+      // The escrow loses 90 behind everyone's back: only what it holds can be claimed.
+      await token.burn(await vault.escrow(), 90n * UNIT);
+      expect(await vault.maxWithdraw(alice.address)).to.equal(100n * UNIT);
+      expect(await vault.maxRedeem(alice.address)).to.equal(100n * UNIT);
+      await expect(vault.connect(alice).redeem(190n * UNIT, alice.address, alice.address))
+        .to.be.revertedWithCustomError(vault, "PausableVaultShortfall")
+        .withArgs(190n * UNIT, 100n * UNIT);
+      await token.mint(await vault.escrow(), 90n * UNIT);
+      await vault.connect(alice).redeem(190n * UNIT, alice.address, alice.address);
+      expect(await vault.claimable(alice.address)).to.deep.equal([0n, 0n]);
+      expect(await vault.totalClaimableAssets()).to.equal(0n);
+    });
+
+    it("refuse a fulfilment the vault cannot cover, and one a sender-charging token would make short", async function () {
+      const { vault, token, governance, asset } = await loadFixture(requestedFixture);
+      await vault.connect(governance).setOutflowLimit(asset, 0, 0, REVERT);
+      await time.increase(DAY);
+      await token.burn(await vault.getAddress(), 1_600n * UNIT);
+      await expect(vault.fulfilRedeem(1))
+        .to.be.revertedWithCustomError(vault, "PausableVaultShortfall")
+        .withArgs(500n * UNIT, 400n * UNIT);
+    });
+
+    it("check the claim delay's bounds and the order only against a governance that answers getMinDelay", async function () {
+      const { vault, token, governance, guardian, recovery } = await loadFixture(vaultFixture);
+      const max = await vault.MAX_CLAIM_DELAY();
+      await expect(vault.connect(governance).setClaimDelay(max + 1n))
+        .to.be.revertedWithCustomError(vault, "PausableVaultInvalidClaimDelay")
+        .withArgs(max + 1n, await vault.MIN_CLAIM_DELAY(), max);
+      // An EOA governance: nothing to compare with, the order counts as safe.
+      expect(await vault.isClaimOrderSafe()).to.equal(true);
+      expect(await vault.governanceDelay()).to.equal(0n);
+      expect(await vault.holdDuration()).to.equal(BigInt(HOUR / 2));
+      // A contract that does not answer getMinDelay (here the token) is not checked either.
+      const byContract = await deployVault(token, await token.getAddress(), [guardian.address], recovery.address, { claimDelay: HOUR });
+      expect(await byContract.governanceDelay()).to.equal(0n);
+      await expect(vault.connect(governance).recognizeLoss(0))
+        .to.be.revertedWithCustomError(vault, "PausableVaultLossExceedsShortfall")
+        .withArgs(0n, 0n);
+    });
+  });
+
   describe("claim order (M-5)", function () {
     async function timelockFixture() {
       const [deployer, guardian, recovery, proposer] = await ethers.getSigners();
@@ -682,6 +731,10 @@ describe("PausableVault", function () {
         .withArgs(849_900n * 10n ** 15n, 850n * UNIT);
       await expect(vault.connect(alice).deposit(UNIT, alice.address)).to.be.revertedWithCustomError(vault, "PausableVaultInsolvent");
       await vault.connect(governance).recognizeLoss(UNIT / 10n);
+      // A fulfilment checks after the transfer: the fee charged on top is refused.
+      await vault.connect(alice).requestRedeem(10n * UNIT, alice.address, alice.address);
+      await time.increase(DAY);
+      await expect(vault.fulfilRedeem(2)).to.be.revertedWithCustomError(vault, "PausableVaultInsolvent");
     });
 
     it("works with a token whose transfers return nothing (SafeERC20), through a whole request", async function () {
