@@ -48,6 +48,10 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
 
     /// @dev The breaker keeps holdings in 112 bits: the books never advertise room beyond it.
     uint256 private constant _MAX_BOOKS = type(uint112).max;
+    /// @dev Share balances keep a flag in their top bit: "this account has a claimable balance". The synchronous exit
+    /// reads the owner's balance anyway, so choosing between a claim and a synchronous exit costs no extra storage read.
+    uint256 private constant _BALANCE_MASK = type(uint256).max >> 1;
+    uint256 private constant _CLAIMABLE_FLAG = 1 << 255;
     /// @dev ERC-7575's published id: share() with the ERC-4626 functions that are not ERC-20's.
     bytes4 private constant _ERC7575_INTERFACE_ID = 0x2f0a18c5;
 
@@ -64,6 +68,8 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     uint32 private _claimDelay;
     uint224 private _lastRequestId;
     uint256 private _pendingShares;
+    uint256 private _supply;
+    mapping(address account => uint256 word) private _accounts;
     uint256 private _totalClaimable;
     mapping(uint256 requestId => Request) private _requests;
     mapping(address controller => ClaimableBalance) private _claimable;
@@ -118,8 +124,8 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.withdraw.selector);
-        ClaimableBalance memory c = _claimable[owner];
-        if (c.shares != 0) {
+        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+            ClaimableBalance memory c = _claimable[owner];
             if (assets > c.assets) revert ERC4626ExceededMaxWithdraw(owner, assets, c.assets);
             shares = assets == c.assets ? c.shares : Math.mulDiv(assets, c.shares, c.assets, Math.Rounding.Ceil);
             _claim(receiver, owner, assets, shares);
@@ -141,8 +147,8 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 assets) {
         _requireOperationOpen(IERC4626.redeem.selector);
-        ClaimableBalance memory c = _claimable[owner];
-        if (c.shares != 0) {
+        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+            ClaimableBalance memory c = _claimable[owner];
             if (shares > c.shares) revert ERC4626ExceededMaxRedeem(owner, shares, c.shares);
             assets = shares == c.shares ? c.assets : Math.mulDiv(shares, c.assets, c.shares);
             _claim(receiver, owner, assets, shares);
@@ -174,7 +180,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         if (!isOperationOpen(IERC4626.mint.selector)) return 0;
         uint256 supply = totalSupply() + 10 ** _decimalsOffset();
         if (supply > type(uint144).max) return 0;
-        return Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1);
+        return Math.min(Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1), _BALANCE_MASK - totalSupply());
     }
 
     /// @inheritdoc IERC4626
@@ -204,6 +210,16 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
             Math.Rounding.Ceil
         ) - 1;
         return Math.min(balanceOf(owner), exitableShares);
+    }
+
+    /// @inheritdoc IERC20
+    function totalSupply() public view virtual override(ERC20, IERC20) returns (uint256) {
+        return _supply;
+    }
+
+    /// @inheritdoc IERC20
+    function balanceOf(address account) public view virtual override(ERC20, IERC20) returns (uint256) {
+        return _accounts[account] & _BALANCE_MASK;
     }
 
     /// @inheritdoc ERC4626
@@ -276,6 +292,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
             ClaimableBalance storage c = _claimable[r.controller];
             c.assets += received.toUint128();
             c.shares += uint128(shares);
+            _accounts[r.controller] |= _CLAIMABLE_FLAG;
             _totalClaimable += received;
             _requireLeft(token, held - assets);
             assets = received;
@@ -486,6 +503,34 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         if (held < owed) revert PausableVaultInsolvent(held, owed);
     }
 
+    /// @dev OpenZeppelin's ERC-20 bookkeeping on this vault's own storage, where each balance carries the
+    /// claimable flag in its top bit (balances and the supply stay below 2^255).
+    function _update(address from, address to, uint256 value) internal virtual override {
+        if (from == address(0)) {
+            uint256 supply = _supply + value;
+            if (supply > _BALANCE_MASK) revert SafeCast.SafeCastOverflowedUintDowncast(255, supply);
+            _supply = supply;
+        } else {
+            uint256 word = _accounts[from];
+            uint256 fromBalance = word & _BALANCE_MASK;
+            if (fromBalance < value) revert ERC20InsufficientBalance(from, fromBalance, value);
+            unchecked {
+                _accounts[from] = word - value;
+            }
+        }
+        if (to == address(0)) {
+            unchecked {
+                _supply -= value;
+            }
+        } else {
+            unchecked {
+                // value <= supply < 2^255: the balance never reaches the flag bit.
+                _accounts[to] += value;
+            }
+        }
+        emit Transfer(from, to, value);
+    }
+
     /// @dev A synchronous exit: within the limit (whatever its action: over it, this reverts rather than queue) and
     /// within what the vault holds, paying exactly `assets` or reverting.
     function _payOut(address caller, address receiver, address owner, uint256 assets, uint256 shares) private {
@@ -515,9 +560,17 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         uint256 escrowHeld = _escrowHeld();
         if (assets > escrowHeld) revert PausableVaultShortfall(assets, escrowHeld);
         ClaimableBalance storage c = _claimable[controller];
-        c.assets -= uint128(assets);
-        c.shares -= uint128(shares);
-        _totalClaimable -= assets;
+        uint128 sharesLeft = c.shares - uint128(shares);
+        uint128 assetsLeft = c.assets - uint128(assets);
+        if (sharesLeft == 0) {
+            // Rounding can leave a few wei of assets with no share: they stay in the escrow, owned by no one.
+            _totalClaimable -= assets + assetsLeft;
+            assetsLeft = 0;
+            _accounts[controller] &= _BALANCE_MASK;
+        } else {
+            _totalClaimable -= assets;
+        }
+        (c.assets, c.shares) = (assetsLeft, sharesLeft);
         _escrow.pay(receiver, assets);
         emit Withdraw(caller, receiver, controller, assets, shares);
     }

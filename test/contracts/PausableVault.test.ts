@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Signer } from "ethers";
 import type { IPausableVault } from "../../typechain-types/contracts/PausableVault";
@@ -403,6 +403,25 @@ describe("PausableVault", function () {
       await vault.connect(alice).redeem(190n * UNIT, alice.address, alice.address);
       expect(await vault.claimable(alice.address)).to.deep.equal([0n, 0n]);
       expect(await vault.totalClaimableAssets()).to.equal(0n);
+    });
+
+    it("fulfil nothing when a request's share of what may leave rounds to zero", async function () {
+      const { vault, alice, bob } = await loadFixture(requestedFixture);
+      await vault.connect(bob).requestRedeem(500n * UNIT, bob.address, bob.address);
+      await time.increase(DAY);
+      // Both in one block: the first takes all that may leave at once, the second finds nothing.
+      await network.provider.send("evm_setAutomine", [false]);
+      const first = await vault.fulfilRedeem(1, { gasLimit: 500_000 });
+      const second = await vault.fulfilRedeem(2, { gasLimit: 500_000 });
+      await network.provider.send("evm_mine", []);
+      await network.provider.send("evm_setAutomine", [true]);
+      expect((await first.wait())!.status).to.equal(1);
+      await expect(second.wait()).to.be.rejected;
+      expect(await vault.pendingRedeemRequest(2, bob.address)).to.equal(500n * UNIT);
+      // Shares move only as ERC-20 allows: no more than a balance.
+      await expect(vault.connect(alice).transfer(bob.address, 501n * UNIT))
+        .to.be.revertedWithCustomError(vault, "ERC20InsufficientBalance")
+        .withArgs(alice.address, 500n * UNIT, 501n * UNIT);
     });
 
     it("refuse a fulfilment the vault cannot cover, and one a sender-charging token would make short", async function () {
