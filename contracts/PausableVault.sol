@@ -230,13 +230,19 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     // ------------------------------------------------------------------ ERC-7540 requests
 
     /// @inheritdoc IERC7540Redeem
-    /// @dev The caller is `owner`, its operator, or spends `owner`'s share allowance. The request may pay at most the
-    /// shares' value now, and less if they are worth less at fulfilment.
+    /// @dev The caller is `owner`, its operator, or spends `owner`'s share allowance; the controller is `owner`, the
+    /// caller, or has approved the caller as its operator. The request may pay at most the shares' value now, and
+    /// less if they are worth less at fulfilment.
     function requestRedeem(uint256 shares, address controller, address owner) external returns (uint256 requestId) {
         _requireOperationOpen(IERC7540Redeem.requestRedeem.selector);
         if (shares == 0) revert PausableVaultZeroShares();
         if (controller == address(0)) revert ERC20InvalidReceiver(controller);
         address caller = _msgSender();
+        // The controller consents: otherwise anyone could make a dust request claimable by any account, and that
+        // account's next withdraw/redeem would be a claim (the path follows the claimable balance), not its exit.
+        if (controller != owner && controller != caller && !_operators[controller][caller]) {
+            revert PausableVaultUnauthorizedController(caller, controller);
+        }
         if (caller != owner && !_operators[owner][caller]) _spendAllowance(owner, caller, shares);
         uint256 assets = _convertToAssets(shares, Math.Rounding.Floor);
         _transfer(owner, address(this), shares);

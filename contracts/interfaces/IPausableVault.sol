@@ -136,7 +136,8 @@ interface IPausableVault is IERC4626, ICircuitBreaker, IERC7540Redeem, IERC7540O
     /// @param requestId The id.
     error PausableVaultRequestAlreadyHeld(uint256 requestId);
 
-    /// @notice The caller is neither the controller (or owner) nor an operator it approved.
+    /// @notice The caller is neither the controller (or owner) nor an operator it approved; or, for a request, the
+    /// controller named is neither the owner nor the caller and has not approved the caller.
     /// @param caller The caller.
     /// @param controller The controller.
     error PausableVaultUnauthorizedController(address caller, address controller);

@@ -236,6 +236,11 @@ describe("PausableVault", function () {
   describe("redeem requests (ERC-7540)", function () {
     it("escrow the owner's shares, valued at request time, until the claim delay has passed", async function () {
       const { vault, alice, bob } = await loadFixture(vaultFixture);
+      // Bob controls the request only because he approved alice as his operator (his consent).
+      await expect(vault.connect(alice).requestRedeem(500n * UNIT, bob.address, alice.address))
+        .to.be.revertedWithCustomError(vault, "PausableVaultUnauthorizedController")
+        .withArgs(alice.address, bob.address);
+      await vault.connect(bob).setOperator(alice.address, true);
       const at = (await time.latest()) + 5;
       await time.setNextBlockTimestamp(at);
       await expect(vault.connect(alice).requestRedeem(500n * UNIT, bob.address, alice.address))

@@ -143,19 +143,22 @@ contract PausableVaultHandler {
         _withdraw(ATTACKER, claimableAssets);
     }
 
-    /// @dev Attempts on other holders' money: exits, claims, requests and cancellations in their name.
+    /// @dev Attempts on other holders: exits, claims, requests and cancellations in their name, and a request that
+    /// would make them controllers without their consent.
     function attackOthers(uint256 userSeed, uint256 amount) external {
         address victim = _user(userSeed);
         amount = _bound(amount, 1, 1e24);
         uint256 someoneElses = _requestIds.length == 0 ? 0 : _requestIds[amount % _requestIds.length];
         IPausableVault.Request memory r = vault.redeemRequest(someoneElses);
         if (r.owner == ATTACKER || r.controller == ATTACKER) someoneElses = 0;
-        bytes[5] memory calls = [
+        bytes[6] memory calls = [
             abi.encodeCall(vault.withdraw, (amount, ATTACKER, victim)),
             abi.encodeCall(vault.redeem, (amount, ATTACKER, victim)),
             abi.encodeCall(vault.requestRedeem, (amount, ATTACKER, victim)),
             abi.encodeCall(vault.cancelRedeemRequest, (someoneElses)),
-            abi.encodeCall(vault.recover, (address(asset), amount))
+            abi.encodeCall(vault.recover, (address(asset), amount)),
+            // A dust request of its own made claimable by the victim would turn the victim's next exit into a claim.
+            abi.encodeCall(vault.requestRedeem, (1, victim, ATTACKER))
         ];
         for (uint256 i = 0; i < calls.length; ++i) {
             vm.prank(ATTACKER);
