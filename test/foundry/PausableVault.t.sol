@@ -133,6 +133,46 @@ contract PausableVaultTest is Test {
         vm.assertLe(asset.balanceOf(ALICE) - aliceBefore, deposited, "the user got more than she had in the vault");
     }
 
+    // ------------------------------------------------------------------ M-2: an own-money round trip through a request
+
+    /// @dev The audit's M-2: deposit as much as the vault holds, request it all back, settle. Before, the settlement was
+    /// charged to the limit up to 100 % while the deposit earned nothing, so every other holder's exits were blocked
+    /// for windows. Now each fulfilment takes at most what may leave at its moment, and one window after the last one
+    /// the other holders can take out, at once, at least what they could before the round trip (in assets).
+    function testFuzz_roundTrip_requestLeavesOthersTheirAvailability(uint256 deposited, uint256 step) public {
+        _checkRequestRoundTrip(_bound(deposited, 1e18, 2 * FUNDS / 2), _bound(step, 10 minutes, WINDOW));
+    }
+
+    function test_roundTrip_requestLeavesOthersTheirAvailability() public {
+        _checkRequestRoundTrip(FUNDS / 2, 1 hours);
+    }
+
+    function _checkRequestRoundTrip(uint256 deposited, uint256 step) internal {
+        vm.prank(BOB);
+        vault.deposit(FUNDS / 2, BOB);
+        vm.warp(vm.getBlockTimestamp() + WINDOW);
+        uint256 othersBefore = vault.maxWithdraw(BOB);
+        vm.startPrank(ALICE);
+        vault.deposit(deposited, ALICE);
+        uint256 id = vault.requestRedeem(vault.balanceOf(ALICE), ALICE, ALICE);
+        vm.stopPrank();
+        vm.warp(vm.getBlockTimestamp() + CLAIM_DELAY);
+        for (uint256 i = 0; i < 400 && vault.redeemRequest(id).owner != address(0); ++i) {
+            uint256 available = _available();
+            try vault.fulfilRedeem(id) returns (uint256 assets, uint256) {
+                vm.assertLe(assets, available, "a fulfilment took more than may leave at its moment");
+            } catch {}
+            vm.warp(vm.getBlockTimestamp() + step);
+        }
+        vm.assertEq(vault.redeemRequest(id).owner, address(0), "the request was fulfilled in the end");
+        (, uint256 claimableShares) = vault.claimable(ALICE);
+        vm.prank(ALICE);
+        uint256 back = vault.redeem(claimableShares, ALICE, ALICE);
+        vm.assertLe(back, deposited, "the round trip returned more than was deposited");
+        vm.warp(vm.getBlockTimestamp() + WINDOW);
+        vm.assertGe(vault.maxWithdraw(BOB) + 2, othersBefore, "the others lost instant availability to the round trip");
+    }
+
     // ------------------------------------------------------------------ M-4: a shortfall is reported, not a freeze
 
     function testFuzz_shortfall_exitsContinueAndRecognitionSharesIt(uint256 lost, uint256 exit) public {
