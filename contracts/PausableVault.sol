@@ -10,32 +10,70 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {CircuitBreaker} from "./CircuitBreaker.sol";
+import {PausableVaultEscrow} from "./PausableVaultEscrow.sol";
 import {IPausableVault} from "./interfaces/IPausableVault.sol";
+import {IERC7540Operator, IERC7540Redeem, IERC7575} from "./interfaces/IERC7540.sol";
 
 /// @title PausableVault
-/// @notice An OpenZeppelin ERC-4626 vault behind a {CircuitBreaker}: deposit, mint, withdraw, redeem and claim
-/// settlement are protected operations (keyed by their selectors), withdrawals count against the asset's outflow
-/// limit, over-limit withdrawals become delayed claims, and only governance can sweep funds, only to the recovery
-/// address fixed at construction.
-/// @dev The vault's books are the breaker's tracked holdings of the asset: `totalAssets()` is what flowed in through
-/// deposits minus what flowed out, never `balanceOf(this)`. Donations therefore cannot move the share price (no
-/// inflation attack), and after every state-changing call the vault checks `balanceOf(this) >= totalAssets()`, so a
-/// token that delivers less than it was asked to (fee-on-transfer) or any unaccounted drain reverts with
-/// {PausableVaultInsolvent}. Claims escrow the owner's shares rather than reserving assets: the vault owes nothing
-/// beyond its shares, so no second counter has to be read on the hot path.
+/// @notice An OpenZeppelin ERC-4626 vault behind a {CircuitBreaker}, with ERC-7540 asynchronous redeem requests for
+/// exits larger than the outflow limit allows at once.
+/// @dev The books are the breaker's tracked holdings of the asset: `totalAssets()` is what flowed in through deposits
+/// minus what flowed out, never `balanceOf(this)`, so donations cannot move the share price.
+///
+/// Two ways out, chosen by the third argument of `withdraw`/`redeem` alone (never by the caller):
+/// - that account has a claimable balance (a fulfilled request): the call claims from it, at the price fixed at
+///   fulfilment, paid by the escrow; it touches no limit (the outflow was counted at fulfilment);
+/// - otherwise it is a synchronous ERC-4626 exit: it pays exactly what it returns, within the outflow limit and within
+///   what the vault holds, or reverts. It never queues, whatever the limit's action.
+/// Previews and `convertTo*` describe the synchronous path and do not depend on the caller; `claimable()` gives a
+/// controller's claim price. `max*` return what would succeed now for the account named.
+///
+/// Fulfilled assets move to a separate {PausableVaultEscrow}, so the vault's balance backs its books alone: deposits
+/// check `balanceOf(this) >= totalAssets()` (refusing fee-on-transfer short deliveries and deposits into a vault that
+/// is short) and synchronous exits check they are covered by what the vault holds, each with one balance read and no
+/// extra storage read.
 contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     using SafeERC20 for IERC20;
+    using SafeCast for uint256;
 
-    /// @notice Shortest claim delay: the time governance has to notice, cancel or redirect a claim.
+    /// @notice Shortest claim delay.
     uint32 public constant MIN_CLAIM_DELAY = 1 hours;
-    /// @notice Longest claim delay: bounds how long honest over-limit withdrawals can be held.
+    /// @notice Longest claim delay: bounds how long an honest request waits.
     uint32 public constant MAX_CLAIM_DELAY = 30 days;
+    /// @notice What the claim delay must exceed the governance timelock's delay by: time to notice a request and
+    /// schedule a cancel or redirect after it was made.
+    uint32 public constant CLAIM_ORDER_MARGIN = 30 minutes;
+    /// @notice Longest a guardian's hold can push one request (each request can be held once).
+    uint32 public constant MAX_HOLD_DURATION = 7 days;
+
+    /// @dev The breaker keeps holdings in 112 bits: the books never advertise room beyond it.
+    uint256 private constant _MAX_BOOKS = type(uint112).max;
+    /// @dev Share balances keep a flag in their top bit: "this account has a claimable balance". The synchronous exit
+    /// reads the owner's balance anyway, so choosing between a claim and a synchronous exit costs no extra storage read.
+    uint256 private constant _BALANCE_MASK = type(uint256).max >> 1;
+    uint256 private constant _CLAIMABLE_FLAG = 1 << 255;
+    /// @dev ERC-7575's published id: share() with the ERC-4626 functions that are not ERC-20's.
+    bytes4 private constant _ERC7575_INTERFACE_ID = 0x2f0a18c5;
+
+    /// @dev What a controller can claim: one slot.
+    struct ClaimableBalance {
+        uint128 assets;
+        uint128 shares;
+    }
 
     address private immutable _recovery;
+    address private immutable _governance;
+    PausableVaultEscrow private immutable _escrow;
 
     uint32 private _claimDelay;
-    uint224 private _lastClaimId;
-    mapping(uint256 claimId => Claim) private _claims;
+    uint224 private _lastRequestId;
+    uint256 private _pendingShares;
+    uint256 private _supply;
+    mapping(address account => uint256 word) private _accounts;
+    uint256 private _totalClaimable;
+    mapping(uint256 requestId => Request) private _requests;
+    mapping(address controller => ClaimableBalance) private _claimable;
+    mapping(address controller => mapping(address operator => bool)) private _operators;
 
     /// @param asset_ The vault's asset.
     /// @param name_ The share token's name.
@@ -51,6 +89,8 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
             revert PausableVaultInvalidRecovery(settings.recovery);
         }
         _recovery = settings.recovery;
+        _governance = settings.governance;
+        _escrow = new PausableVaultEscrow(asset_);
         _setOutflowLimit(address(asset_), settings.outflowBps, settings.outflowWindow, settings.outflowAction);
         _setClaimDelay(settings.claimDelay);
     }
@@ -58,50 +98,66 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     // ------------------------------------------------------------------ ERC-4626 entry points
 
     /// @inheritdoc IERC4626
-    function deposit(uint256 assets, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256) {
+    /// @dev Reverts above the books' 112-bit room, and (after the transfer) if the vault does not hold its books.
+    function deposit(uint256 assets, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.deposit.selector);
-        return super.deposit(assets, receiver);
+        uint256 room = _MAX_BOOKS - totalAssets();
+        if (assets > room) revert ERC4626ExceededMaxDeposit(receiver, assets, room);
+        shares = _convertToShares(assets, Math.Rounding.Floor);
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc IERC4626
-    function mint(uint256 shares, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256) {
+    function mint(uint256 shares, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256 assets) {
         _requireOperationOpen(IERC4626.mint.selector);
-        return super.mint(shares, receiver);
+        assets = _convertToAssets(shares, Math.Rounding.Ceil);
+        if (assets > _MAX_BOOKS - totalAssets()) revert ERC4626ExceededMaxMint(receiver, shares, maxMint(receiver));
+        _deposit(_msgSender(), receiver, assets, shares);
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Over the outflow limit (action Delay or Trip) the shares are escrowed as a claim instead of paid out.
-    /// Reads the books once for both the owner's maximum and the share amount, where OpenZeppelin's reads them twice
-    /// (through {maxWithdraw} and {previewWithdraw}): the gas budget of the hot path. The owner's balance and the
-    /// outflow limit are enforced here and in {_withdraw}; a derived vault that adds its own cap to {maxWithdraw}
-    /// must enforce it by overriding this function too.
+    /// @dev Claims from `owner`'s claimable balance if it has one (caller: `owner` or its operator), else exits
+    /// synchronously within the limit. Reads the books once for the owner's maximum and the share amount.
     function withdraw(
         uint256 assets,
         address receiver,
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.withdraw.selector);
+        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+            ClaimableBalance memory c = _claimable[owner];
+            if (assets > c.assets) revert ERC4626ExceededMaxWithdraw(owner, assets, c.assets);
+            shares = assets == c.assets ? c.shares : Math.mulDiv(assets, c.shares, c.assets, Math.Rounding.Ceil);
+            _claim(receiver, owner, assets, shares);
+            return shares;
+        }
         uint256 supply = totalSupply() + 10 ** _decimalsOffset();
         uint256 held = totalAssets() + 1;
         uint256 maxAssets = Math.mulDiv(balanceOf(owner), held, supply);
         if (assets > maxAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, maxAssets);
         shares = Math.mulDiv(assets, supply, held, Math.Rounding.Ceil);
-        _withdraw(_msgSender(), receiver, owner, assets, shares);
+        _payOut(_msgSender(), receiver, owner, assets, shares);
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Over the outflow limit (action Delay or Trip) the shares are escrowed as a claim instead of paid out. Like
-    /// {withdraw}, checks the owner's balance directly rather than through {maxRedeem}.
+    /// @dev Claims from `owner`'s claimable balance if it has one, else exits synchronously (see {withdraw}).
     function redeem(
         uint256 shares,
         address receiver,
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 assets) {
         _requireOperationOpen(IERC4626.redeem.selector);
+        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+            ClaimableBalance memory c = _claimable[owner];
+            if (shares > c.shares) revert ERC4626ExceededMaxRedeem(owner, shares, c.shares);
+            assets = shares == c.shares ? c.assets : Math.mulDiv(shares, c.assets, c.shares);
+            _claim(receiver, owner, assets, shares);
+            return assets;
+        }
         uint256 maxShares = balanceOf(owner);
         if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
-        assets = previewRedeem(shares);
-        _withdraw(_msgSender(), receiver, owner, assets, shares);
+        assets = _convertToAssets(shares, Math.Rounding.Floor);
+        _payOut(_msgSender(), receiver, owner, assets, shares);
     }
 
     /// @inheritdoc IERC4626
@@ -110,33 +166,60 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Zero while deposits are paused.
-    function maxDeposit(address receiver) public view virtual override(ERC4626, IERC4626) returns (uint256) {
-        return isOperationOpen(IERC4626.deposit.selector) ? super.maxDeposit(receiver) : 0;
+    /// @dev Zero while deposits are paused or the vault is short; otherwise the room left in the 112-bit books.
+    function maxDeposit(address) public view virtual override(ERC4626, IERC4626) returns (uint256) {
+        if (!isOperationOpen(IERC4626.deposit.selector)) return 0;
+        uint256 books = totalAssets();
+        if (IERC20(asset()).balanceOf(address(this)) < books) return 0;
+        return _MAX_BOOKS - books;
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Zero while mints are paused.
+    /// @dev The shares {maxDeposit} buys, rounded down (0 in the unreachable state of more than 2^144 shares).
     function maxMint(address receiver) public view virtual override(ERC4626, IERC4626) returns (uint256) {
-        return isOperationOpen(IERC4626.mint.selector) ? super.maxMint(receiver) : 0;
+        if (!isOperationOpen(IERC4626.mint.selector)) return 0;
+        uint256 supply = totalSupply() + 10 ** _decimalsOffset();
+        if (supply > type(uint144).max) return 0;
+        return Math.min(Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1), _BALANCE_MASK - totalSupply());
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Zero while withdrawals are paused; capped by the outflow limit when its action is Revert.
+    /// @dev Zero while withdrawals are paused. A controller with a claimable balance: that balance (within what the
+    /// escrow holds). Otherwise: the owner's assets, within the outflow available now and what the vault holds.
     function maxWithdraw(address owner) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         if (!isOperationOpen(IERC4626.withdraw.selector)) return 0;
-        uint256 ownerAssets = super.maxWithdraw(owner);
-        if (_outflowAction(asset()) != OutflowAction.Revert) return ownerAssets;
-        return Math.min(ownerAssets, _availableOutflow(asset()));
+        ClaimableBalance memory c = _claimable[owner];
+        if (c.shares != 0) return Math.min(c.assets, _escrowHeld());
+        return Math.min(_convertToAssets(balanceOf(owner), Math.Rounding.Floor), _exitable());
     }
 
     /// @inheritdoc IERC4626
-    /// @dev Zero while redemptions are paused; capped by the outflow limit when its action is Revert.
+    /// @dev Like {maxWithdraw}, in shares.
     function maxRedeem(address owner) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         if (!isOperationOpen(IERC4626.redeem.selector)) return 0;
-        uint256 ownerShares = super.maxRedeem(owner);
-        if (_outflowAction(asset()) != OutflowAction.Revert) return ownerShares;
-        return Math.min(ownerShares, _convertToShares(_availableOutflow(asset()), Math.Rounding.Floor));
+        ClaimableBalance memory c = _claimable[owner];
+        if (c.shares != 0) {
+            uint256 escrowHeld = _escrowHeld();
+            return escrowHeld >= c.assets ? c.shares : Math.mulDiv(escrowHeld, c.shares, c.assets);
+        }
+        // Exact: the most shares whose value, rounded down as redeem rounds it, is still within what may leave now.
+        uint256 exitableShares = Math.mulDiv(
+            _exitable() + 1,
+            totalSupply() + 10 ** _decimalsOffset(),
+            totalAssets() + 1,
+            Math.Rounding.Ceil
+        ) - 1;
+        return Math.min(balanceOf(owner), exitableShares);
+    }
+
+    /// @inheritdoc IERC20
+    function totalSupply() public view virtual override(ERC20, IERC20) returns (uint256) {
+        return _supply;
+    }
+
+    /// @inheritdoc IERC20
+    function balanceOf(address account) public view virtual override(ERC20, IERC20) returns (uint256) {
+        return _accounts[account] & _BALANCE_MASK;
     }
 
     /// @inheritdoc ERC4626
@@ -144,35 +227,128 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         return super.decimals();
     }
 
-    // ------------------------------------------------------------------ claims
+    // ------------------------------------------------------------------ ERC-7540 requests
 
-    /// @inheritdoc IPausableVault
-    function settleClaim(uint256 claimId) external returns (uint256 assets) {
-        _requireOperationOpen(IPausableVault.settleClaim.selector);
-        Claim memory pending = _pendingClaim(claimId);
-        if (block.timestamp < pending.readyAt) revert PausableVaultClaimNotReady(claimId, pending.readyAt);
-        delete _claims[claimId];
-        assets = Math.min(pending.assets, previewRedeem(pending.shares));
-        _burn(address(this), pending.shares);
-        _recordOutflow(asset(), assets, true);
-        IERC20(asset()).safeTransfer(pending.receiver, assets);
-        _requireSolvent();
-        emit ClaimSettled(claimId, pending.receiver, assets, pending.shares);
+    /// @inheritdoc IERC7540Redeem
+    /// @dev The caller is `owner`, its operator, or spends `owner`'s share allowance; the controller is `owner`, the
+    /// caller, or has approved the caller as its operator. The request may pay at most the shares' value now, and
+    /// less if they are worth less at fulfilment.
+    function requestRedeem(uint256 shares, address controller, address owner) external returns (uint256 requestId) {
+        _requireOperationOpen(IERC7540Redeem.requestRedeem.selector);
+        if (shares == 0) revert PausableVaultZeroShares();
+        if (controller == address(0)) revert ERC20InvalidReceiver(controller);
+        address caller = _msgSender();
+        // The controller consents: otherwise anyone could make a dust request claimable by any account, and that
+        // account's next withdraw/redeem would be a claim (the path follows the claimable balance), not its exit.
+        if (controller != owner && controller != caller && !_operators[controller][caller]) {
+            revert PausableVaultUnauthorizedController(caller, controller);
+        }
+        if (caller != owner && !_operators[owner][caller]) _spendAllowance(owner, caller, shares);
+        uint256 assets = _convertToAssets(shares, Math.Rounding.Floor);
+        _transfer(owner, address(this), shares);
+        requestId = ++_lastRequestId;
+        _requests[requestId] = Request({
+            owner: owner,
+            readyAt: uint64(block.timestamp) + _claimDelay,
+            held: false,
+            controller: controller,
+            shares: shares.toUint128(),
+            assets: assets.toUint128()
+        });
+        _pendingShares += shares;
+        emit RedeemRequest(controller, owner, requestId, caller, shares);
     }
 
     /// @inheritdoc IPausableVault
-    function cancelClaim(uint256 claimId) external onlyRole(GOVERNOR_ROLE) {
-        Claim memory pending = _pendingClaim(claimId);
-        delete _claims[claimId];
-        _transfer(address(this), pending.owner, pending.shares);
-        emit ClaimCancelled(claimId, pending.owner, pending.shares);
+    function fulfilRedeem(uint256 requestId) external returns (uint256 assets, uint256 shares) {
+        _requireOperationOpen(IPausableVault.fulfilRedeem.selector);
+        Request memory r = _pendingRequest(requestId);
+        if (block.timestamp < r.readyAt) revert PausableVaultRequestNotReady(requestId, r.readyAt);
+        IERC20 token = IERC20(asset());
+        uint256 due = Math.min(r.assets, _convertToAssets(r.shares, Math.Rounding.Floor));
+        uint256 available = _availableOutflow(address(token));
+        if (due <= available) {
+            (assets, shares) = (due, r.shares);
+        } else {
+            // Partial: the share of the request the limit allows now, rounded against the requester.
+            shares = Math.mulDiv(r.shares, available, due);
+            if (shares == 0) revert PausableVaultFulfilmentLimited(requestId, due, available);
+            assets = Math.mulDiv(shares, due, r.shares);
+        }
+        uint256 held = token.balanceOf(address(this));
+        if (assets > held) revert PausableVaultShortfall(assets, held);
+        if (!_checkOutflow(address(token), assets)) revert CircuitBreakerOutflowExceeded(address(token), assets, available);
+        if (shares == r.shares) {
+            delete _requests[requestId];
+        } else {
+            _requests[requestId].shares = r.shares - uint128(shares);
+            _requests[requestId].assets = r.assets - uint128(assets);
+        }
+        _pendingShares -= shares;
+        _burn(address(this), shares);
+        if (r.controller == _recovery) {
+            token.safeTransfer(_recovery, assets);
+            _requireLeft(token, held - assets);
+        } else {
+            address escrowAddress = address(_escrow);
+            uint256 escrowBefore = token.balanceOf(escrowAddress);
+            token.safeTransfer(escrowAddress, assets);
+            // A fee-on-transfer asset delivers less: the controller can claim what the escrow received, no more.
+            uint256 received = token.balanceOf(escrowAddress) - escrowBefore;
+            ClaimableBalance storage c = _claimable[r.controller];
+            c.assets += received.toUint128();
+            c.shares += uint128(shares);
+            _accounts[r.controller] |= _CLAIMABLE_FLAG;
+            _totalClaimable += received;
+            _requireLeft(token, held - assets);
+            assets = received;
+        }
+        emit RedeemFulfilled(requestId, r.controller, assets, shares);
     }
 
     /// @inheritdoc IPausableVault
-    function redirectClaim(uint256 claimId) external onlyRole(GOVERNOR_ROLE) {
-        address previousReceiver = _pendingClaim(claimId).receiver;
-        _claims[claimId].receiver = _recovery;
-        emit ClaimRedirected(claimId, previousReceiver, _recovery);
+    function cancelRedeemRequest(uint256 requestId) external {
+        Request memory r = _pendingRequest(requestId);
+        address caller = _msgSender();
+        bool byGovernance = hasRole(GOVERNOR_ROLE, caller);
+        if (!byGovernance) {
+            bool own = caller == r.owner || caller == r.controller || _operators[r.controller][caller];
+            // A held or redirected request is governance's to decide: its owner cannot pull it out from under it.
+            if (!own || r.held || r.controller == _recovery) {
+                revert PausableVaultUnauthorizedController(caller, r.controller);
+            }
+        }
+        delete _requests[requestId];
+        _pendingShares -= r.shares;
+        _transfer(address(this), r.owner, r.shares);
+        if (byGovernance) emit RedeemRequestCancelled(requestId, r.owner, r.shares);
+        else emit RedeemRequestRevoked(requestId, r.owner, r.shares);
+    }
+
+    /// @inheritdoc IPausableVault
+    function redirectRedeemRequest(uint256 requestId) external onlyRole(GOVERNOR_ROLE) {
+        address previous = _pendingRequest(requestId).controller;
+        _requests[requestId].controller = _recovery;
+        emit RedeemRequestRedirected(requestId, previous, _recovery);
+    }
+
+    /// @inheritdoc IPausableVault
+    function holdRedeemRequest(uint256 requestId) external onlyRole(GUARDIAN_ROLE) {
+        Request memory r = _pendingRequest(requestId);
+        if (r.held) revert PausableVaultRequestAlreadyHeld(requestId);
+        uint64 until = uint64(block.timestamp + holdDuration());
+        uint64 readyAt = until > r.readyAt ? until : r.readyAt;
+        _requests[requestId].held = true;
+        _requests[requestId].readyAt = readyAt;
+        emit RedeemRequestHeld(requestId, _msgSender(), readyAt);
+    }
+
+    /// @inheritdoc IERC7540Operator
+    function setOperator(address operator, bool approved) external returns (bool) {
+        address controller = _msgSender();
+        _operators[controller][operator] = approved;
+        emit OperatorSet(controller, operator, approved);
+        return true;
     }
 
     /// @inheritdoc IPausableVault
@@ -180,39 +356,80 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         _setClaimDelay(delay);
     }
 
-    // ------------------------------------------------------------------ recovery
+    // ------------------------------------------------------------------ losses and recovery
 
     /// @inheritdoc IPausableVault
-    /// @dev Recovery must work on a vault that is already short (an exploit, a negative rebase): that is when it
-    /// matters most. So the check after it is that the shortfall did not grow, rather than that there is none.
+    function recognizeLoss(uint256 amount) external onlyRole(GOVERNOR_ROLE) {
+        uint256 missing = shortfall();
+        if (amount == 0 || amount > missing) revert PausableVaultLossExceedsShortfall(amount, missing);
+        _recordOutflow(asset(), amount, false);
+        emit LossRecognized(amount, totalAssets());
+    }
+
+    /// @inheritdoc IPausableVault
+    /// @dev Recovery must work on a vault that is already short: that is when it matters most. So the check after it
+    /// is that the shortfall did not grow, rather than that there is none.
     function recover(address token, uint256 amount) external onlyRole(GOVERNOR_ROLE) {
-        if (token == address(this)) revert PausableVaultUnrecoverableToken(token);
+        if (token == address(this)) {
+            uint256 stray = balanceOf(address(this)) - _pendingShares;
+            if (amount > stray) revert PausableVaultRecoveryExceedsBalance(token, amount, stray);
+            _transfer(address(this), _recovery, amount);
+            emit Recovered(token, _recovery, amount);
+            return;
+        }
         uint256 balance = IERC20(token).balanceOf(address(this));
         if (amount > balance) revert PausableVaultRecoveryExceedsBalance(token, amount, balance);
-        uint256 shortfall;
+        uint256 missing;
         if (token == asset()) {
             uint256 books = totalAssets();
             if (balance >= books) {
                 uint256 unaccounted = balance - books;
                 if (amount > unaccounted) _recordOutflow(token, amount - unaccounted, false);
             } else {
-                shortfall = books - balance;
+                missing = books - balance;
                 _recordOutflow(token, amount, false);
             }
         }
         IERC20(token).safeTransfer(_recovery, amount);
-        // Not _requireSolvent(): the shortfall from before the call is tolerated, any growth of it is not.
         uint256 held = IERC20(asset()).balanceOf(address(this));
         uint256 owed = totalAssets();
-        if (held + shortfall < owed) revert PausableVaultInsolvent(held, owed);
+        if (held + missing < owed) revert PausableVaultInsolvent(held, owed);
         emit Recovered(token, _recovery, amount);
     }
 
     // ------------------------------------------------------------------ views
 
+    /// @inheritdoc IERC7575
+    function share() external view returns (address) {
+        return address(this);
+    }
+
+    /// @inheritdoc IERC7540Redeem
+    function pendingRedeemRequest(uint256 requestId, address controller) external view returns (uint256) {
+        Request storage r = _requests[requestId];
+        return r.controller == controller ? r.shares : 0;
+    }
+
+    /// @inheritdoc IERC7540Redeem
+    /// @dev Claimable balances are kept per controller, not per request (claims name no request): this returns the
+    /// controller's claimable shares whatever `requestId`.
+    function claimableRedeemRequest(uint256, address controller) external view returns (uint256) {
+        return _claimable[controller].shares;
+    }
+
+    /// @inheritdoc IERC7540Operator
+    function isOperator(address controller, address operator) external view returns (bool) {
+        return _operators[controller][operator];
+    }
+
     /// @inheritdoc IPausableVault
     function recoveryAddress() external view returns (address) {
         return _recovery;
+    }
+
+    /// @inheritdoc IPausableVault
+    function escrow() external view returns (address) {
+        return address(_escrow);
     }
 
     /// @inheritdoc IPausableVault
@@ -221,13 +438,52 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @inheritdoc IPausableVault
-    function claim(uint256 claimId) external view returns (Claim memory) {
-        return _claims[claimId];
+    function governanceDelay() public view returns (uint256 delay) {
+        (, delay) = _governanceDelay();
     }
 
     /// @inheritdoc IPausableVault
-    function nextClaimId() external view returns (uint256) {
-        return uint256(_lastClaimId) + 1;
+    function isClaimOrderSafe() external view returns (bool) {
+        (bool answered, uint256 delay) = _governanceDelay();
+        return !answered || _claimDelay > delay + CLAIM_ORDER_MARGIN;
+    }
+
+    /// @inheritdoc IPausableVault
+    function holdDuration() public view returns (uint256) {
+        return Math.min(governanceDelay() + CLAIM_ORDER_MARGIN, MAX_HOLD_DURATION);
+    }
+
+    /// @inheritdoc IPausableVault
+    function redeemRequest(uint256 requestId) external view returns (Request memory) {
+        return _requests[requestId];
+    }
+
+    /// @inheritdoc IPausableVault
+    function nextRequestId() external view returns (uint256) {
+        return uint256(_lastRequestId) + 1;
+    }
+
+    /// @inheritdoc IPausableVault
+    function claimable(address controller) external view returns (uint256 assets, uint256 shares) {
+        ClaimableBalance memory c = _claimable[controller];
+        return (c.assets, c.shares);
+    }
+
+    /// @inheritdoc IPausableVault
+    function totalClaimableAssets() external view returns (uint256) {
+        return _totalClaimable;
+    }
+
+    /// @inheritdoc IPausableVault
+    function totalPendingShares() external view returns (uint256) {
+        return _pendingShares;
+    }
+
+    /// @inheritdoc IPausableVault
+    function shortfall() public view returns (uint256) {
+        uint256 held = IERC20(asset()).balanceOf(address(this));
+        uint256 books = totalAssets();
+        return books > held ? books - held : 0;
     }
 
     /// @inheritdoc CircuitBreaker
@@ -235,67 +491,133 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         return
             interfaceId == type(IPausableVault).interfaceId ||
             interfaceId == type(IERC4626).interfaceId ||
+            interfaceId == type(IERC7540Redeem).interfaceId ||
+            interfaceId == type(IERC7540Operator).interfaceId ||
+            interfaceId == _ERC7575_INTERFACE_ID ||
             super.supportsInterface(interfaceId);
     }
 
     // ------------------------------------------------------------------ internal
 
-    /// @dev Books the inflow after the transfer, then checks the vault really received it.
+    /// @dev Books the inflow after the transfer, then checks the vault holds its books: refuses a short delivery
+    /// (fee-on-transfer) and any deposit while the vault is short (the depositor would pay for others' loss).
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal virtual override {
         super._deposit(caller, receiver, assets, shares);
         _creditInflow(asset(), assets);
-        _requireSolvent();
+        uint256 held = IERC20(asset()).balanceOf(address(this));
+        uint256 owed = totalAssets();
+        if (held < owed) revert PausableVaultInsolvent(held, owed);
     }
 
-    /// @dev Pays out within the limit; over it (Delay/Trip) escrows the owner's shares as a claim instead.
-    function _withdraw(
-        address caller,
-        address receiver,
-        address owner,
-        uint256 assets,
-        uint256 shares
-    ) internal virtual override {
-        if (_checkOutflow(asset(), assets)) {
-            super._withdraw(caller, receiver, owner, assets, shares);
-            _requireSolvent();
+    /// @dev OpenZeppelin's ERC-20 bookkeeping on this vault's own storage, where each balance carries the
+    /// claimable flag in its top bit (balances and the supply stay below 2^255).
+    function _update(address from, address to, uint256 value) internal virtual override {
+        if (from == address(0)) {
+            uint256 supply = _supply + value;
+            if (supply > _BALANCE_MASK) revert SafeCast.SafeCastOverflowedUintDowncast(255, supply);
+            _supply = supply;
         } else {
-            _queueClaim(caller, receiver, owner, assets, shares);
+            uint256 word = _accounts[from];
+            uint256 fromBalance = word & _BALANCE_MASK;
+            if (fromBalance < value) revert ERC20InsufficientBalance(from, fromBalance, value);
+            unchecked {
+                _accounts[from] = word - value;
+            }
         }
+        if (to == address(0)) {
+            unchecked {
+                _supply -= value;
+            }
+        } else {
+            unchecked {
+                // value <= supply < 2^255: the balance never reaches the flag bit.
+                _accounts[to] += value;
+            }
+        }
+        emit Transfer(from, to, value);
     }
 
-    function _queueClaim(address caller, address receiver, address owner, uint256 assets, uint256 shares) private {
+    /// @dev A synchronous exit: within the limit (whatever its action: over it, this reverts rather than queue) and
+    /// within what the vault holds, paying exactly `assets` or reverting.
+    function _payOut(address caller, address receiver, address owner, uint256 assets, uint256 shares) private {
+        IERC20 token = IERC20(asset());
+        uint256 books = totalAssets();
+        if (!_checkOutflow(address(token), assets)) {
+            revert CircuitBreakerOutflowExceeded(address(token), assets, _availableOutflow(address(token)));
+        }
         if (caller != owner) _spendAllowance(owner, caller, shares);
-        _transfer(owner, address(this), shares);
-        uint256 claimId = ++_lastClaimId;
-        uint64 readyAt = uint64(block.timestamp) + _claimDelay;
-        _claims[claimId] = Claim({
-            owner: owner,
-            readyAt: readyAt,
-            receiver: receiver,
-            shares: SafeCast.toUint128(shares),
-            assets: SafeCast.toUint128(assets)
-        });
-        emit ClaimQueued(claimId, owner, receiver, assets, shares, readyAt);
+        _burn(owner, shares);
+        // One balance read, before the payout (the hot path's budget): a token that charged the vault more than it
+        // paid would show as a shortfall afterwards (reported by the next exit, recognised by governance), not pass
+        // unseen; fulfilments and recoveries, off the hot path, check the balance after as well.
+        uint256 held = token.balanceOf(address(this));
+        if (held < books) emit ShortfallObserved(held, books);
+        if (assets > held) revert PausableVaultShortfall(assets, held);
+        token.safeTransfer(receiver, assets);
+        emit Withdraw(caller, receiver, owner, assets, shares);
+    }
+
+    /// @dev A claim from a fulfilled request: the controller or its operator, paid by the escrow, no limit touched.
+    function _claim(address receiver, address controller, uint256 assets, uint256 shares) private {
+        address caller = _msgSender();
+        if (caller != controller && !_operators[controller][caller]) {
+            revert PausableVaultUnauthorizedController(caller, controller);
+        }
+        uint256 escrowHeld = _escrowHeld();
+        if (assets > escrowHeld) revert PausableVaultShortfall(assets, escrowHeld);
+        ClaimableBalance storage c = _claimable[controller];
+        uint128 sharesLeft = c.shares - uint128(shares);
+        uint128 assetsLeft = c.assets - uint128(assets);
+        if (sharesLeft == 0) {
+            // Rounding can leave a few wei of assets with no share: they stay in the escrow, owned by no one.
+            _totalClaimable -= assets + assetsLeft;
+            assetsLeft = 0;
+            _accounts[controller] &= _BALANCE_MASK;
+        } else {
+            _totalClaimable -= assets;
+        }
+        (c.assets, c.shares) = (assetsLeft, sharesLeft);
+        _escrow.pay(receiver, assets);
+        emit Withdraw(caller, receiver, controller, assets, shares);
+    }
+
+    /// @dev A payout must cost the vault what it paid: a token that charges the sender on top would make it short.
+    function _requireLeft(IERC20 token, uint256 expected) private view {
+        uint256 left = token.balanceOf(address(this));
+        if (left < expected) revert PausableVaultInsolvent(left, expected);
+    }
+
+    function _exitable() private view returns (uint256) {
+        return Math.min(_availableOutflow(asset()), IERC20(asset()).balanceOf(address(this)));
+    }
+
+    function _escrowHeld() private view returns (uint256) {
+        return IERC20(asset()).balanceOf(address(_escrow));
     }
 
     function _setClaimDelay(uint32 delay) private {
         if (delay < MIN_CLAIM_DELAY || delay > MAX_CLAIM_DELAY) {
             revert PausableVaultInvalidClaimDelay(delay, MIN_CLAIM_DELAY, MAX_CLAIM_DELAY);
         }
+        (bool answered, uint256 governanceDelay_) = _governanceDelay();
+        if (answered && delay <= governanceDelay_ + CLAIM_ORDER_MARGIN) {
+            revert PausableVaultClaimOrderUnsafe(delay, governanceDelay_ + CLAIM_ORDER_MARGIN);
+        }
         uint32 previous = _claimDelay;
         _claimDelay = delay;
         emit ClaimDelaySet(previous, delay);
     }
 
-    function _pendingClaim(uint256 claimId) private view returns (Claim memory pending) {
-        pending = _claims[claimId];
-        if (pending.owner == address(0)) revert PausableVaultUnknownClaim(claimId);
+    /// @dev The governance timelock's getMinDelay(), if it answers one (an EOA or a contract without it does not).
+    /// Capped at 2^64 so that adding the margin never overflows.
+    function _governanceDelay() private view returns (bool answered, uint256 delay) {
+        (bool ok, bytes memory data) = _governance.staticcall(abi.encodeWithSignature("getMinDelay()"));
+        if (!ok || data.length < 32) return (false, 0);
+        return (true, Math.min(abi.decode(data, (uint256)), type(uint64).max));
     }
 
-    /// @dev The accounting invariant: the asset balance covers the books.
-    function _requireSolvent() private view {
-        uint256 held = IERC20(asset()).balanceOf(address(this));
-        uint256 owed = totalAssets();
-        if (held < owed) revert PausableVaultInsolvent(held, owed);
+    function _pendingRequest(uint256 requestId) private view returns (Request memory r) {
+        r = _requests[requestId];
+        if (r.owner == address(0)) revert PausableVaultUnknownRequest(requestId);
     }
 }

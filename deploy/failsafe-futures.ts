@@ -22,8 +22,11 @@ import { ZeroAddress } from "ethers";
  * - guardians: accounts that can trip, and nothing else
  * - tripDuration: seconds a trip lasts unless governance ratifies or lifts it (1 h to 7 days)
  * - outflowBps, outflowWindow, outflowAction: the vault asset's net outflow limit, in basis points of
- *   holdings per window seconds (0 bps disables it); action 0 = revert, 1 = delay as a claim
- * - claimDelay: seconds before a deferred withdrawal can settle (1 h to 30 days)
+ *   holdings per window seconds (0 bps disables it); action 0 = revert, 1 = delay. The vault's withdraw and
+ *   redeem revert over the limit under either action (ERC-4626: they pay what they return or revert); exits
+ *   above the instant limit are ERC-7540 requests (requestRedeem), fulfilled as the limit allows
+ * - claimDelay: seconds before a redeem request can be fulfilled (1 h to 30 days, and more than the timelock's
+ *   delay + 30 minutes, so that governance can cancel or redirect a request first)
  */
 export function failsafeFutures(
   m: IgnitionModuleBuilder,

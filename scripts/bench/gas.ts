@@ -55,8 +55,10 @@ async function main(): Promise<void> {
     tripDuration: 3 * DAY,
     outflowBps: 2_000,
     outflowWindow: 6 * 60 * 60,
-    outflowAction: 1, // Delay
-    claimDelay: DAY,
+    // Revert: synchronous exits revert over the limit whatever the action.
+    outflowAction: 0,
+    // Above the timelock's 2 days + the vault's 30-minute margin, or the vault refuses it.
+    claimDelay: 3 * DAY,
   });
   const vaultFactory = await ethers.getContractFactory("PausableVault");
   const pausable = (await vaultFactory.deploy(
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
   const vaults: Array<[string, VaultLike]> = [
     ["OZ ERC4626 (unprotected)", plain as unknown as VaultLike],
     ["OZ ERC4626 + Pausable + ReentrancyGuardTransient", guarded as unknown as VaultLike],
-    ["PausableVault (20% / 6 h limit, Delay)", pausable as unknown as VaultLike],
+    ["PausableVault (20% / 6 h limit)", pausable as unknown as VaultLike],
   ];
 
   // Everyone has funds and allowances first, and the vaults hold a whale's deposit, so the measured calls are a
@@ -111,6 +113,14 @@ async function main(): Promise<void> {
     rows[i].withdrawIdle = await gasOf(vault.connect(user).withdraw(50n * UNIT, user.address, user.address));
   }
 
+  // An ERC-7540 redeem request: request, fulfil once ready (anyone), claim (the controller).
+  const requestRedeemGas = await gasOf(pausable.connect(user).requestRedeem(100n * UNIT, user.address, user.address));
+  const requestId = (await pausable.nextRequestId()) - 1n;
+  await travel(3 * DAY);
+  const fulfilRedeemGas = await gasOf(pausable.connect(whale).fulfilRedeem(requestId));
+  const [, claimableShares] = await pausable.claimable(user.address);
+  const claimRedeemGas = await gasOf(pausable.connect(user).redeem(claimableShares, user.address, user.address));
+
   // Trip (the first guardian's) and a racing second trip (a no-op returning false).
   const incidentId = ethers.id("bench-incident");
   const tripGas = await gasOf(pausable.connect(guardian).trip(incidentId));
@@ -134,6 +144,9 @@ async function main(): Promise<void> {
     depositOverheadGas: Number(ours.deposit - base.deposit),
     withdrawOverheadGas: Number(ours.withdraw - base.withdraw),
     withdrawOverheadIdleGas: Number(ours.withdrawIdle - base.withdrawIdle),
+    requestRedeemGas: Number(requestRedeemGas),
+    fulfilRedeemGas: Number(fulfilRedeemGas),
+    claimRedeemGas: Number(claimRedeemGas),
     tripGas: Number(tripGas),
     secondTripGas: Number(secondTripGas),
     liftGas: Number(liftGas),
@@ -144,6 +157,8 @@ async function main(): Promise<void> {
     withdrawOverheadTarget: 7_500,
     withdrawOverheadWithinTarget:
       ours.withdraw - base.withdraw <= 7_500n && ours.withdrawIdle - base.withdrawIdle <= 7_500n,
+    depositOverheadTarget: 7_500,
+    depositOverheadWithinTarget: ours.deposit - base.deposit <= 7_500n,
   };
 
   const pad = (s: string, n: number) => s.padEnd(n);
@@ -154,6 +169,10 @@ async function main(): Promise<void> {
     "",
     `${pad("overhead over unprotected: PausableVault", 50)} ${num(result.depositOverheadGas)} ${num(result.withdrawOverheadGas)} ${num(result.withdrawOverheadIdleGas)}`,
     `${pad("overhead over unprotected: Pausable + RGT", 50)} ${num(result.pausableGuardDepositOverheadGas)} ${num(result.pausableGuardOverheadGas)} ${num(guardedRow.withdrawIdle - base.withdrawIdle)}`,
+    "",
+    `${pad("requestRedeem (ERC-7540)", 50)} ${num(requestRedeemGas)}`,
+    `${pad("fulfilRedeem (anyone, once ready)", 50)} ${num(fulfilRedeemGas)}`,
+    `${pad("claim: redeem(shares, receiver, controller)", 50)} ${num(claimRedeemGas)}`,
     "",
     `${pad("trip (guardian)", 50)} ${num(tripGas)}`,
     `${pad("second trip while tripped (no-op, returns false)", 50)} ${num(secondTripGas)}`,

@@ -70,7 +70,7 @@ export async function readBreakerStatus(provider: Provider, address: string, fro
       asVault.asset({ blockTag }),
       asVault.totalAssets({ blockTag }),
       asVault.claimDelay({ blockTag }),
-      asVault.nextClaimId({ blockTag }),
+      asVault.nextRequestId({ blockTag }),
     ]);
     vault = { asset, totalAssets, recovery, claimDelaySeconds: Number(claimDelay), nextClaimId };
     limitedAssets.add(getAddress(asset));

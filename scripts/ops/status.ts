@@ -67,7 +67,7 @@ function print(status: BreakerStatus, decimals: Map<string, number>): void {
     rows.push(["vault asset", status.vault.asset]);
     rows.push(["recovery", status.vault.recovery]);
     rows.push(["claim delay", `${status.vault.claimDelaySeconds} s (${formatDuration(status.vault.claimDelaySeconds)})`]);
-    rows.push(["claims queued", String(status.vault.nextClaimId - 1n)]);
+    rows.push(["redeem requests made", String(status.vault.nextClaimId - 1n)]);
   }
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);

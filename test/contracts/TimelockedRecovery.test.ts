@@ -30,7 +30,7 @@ async function timelockFixture() {
       outflowBps: 2_000,
       outflowWindow: WINDOW,
       outflowAction: 1, // Delay
-      claimDelay: DAY,
+      claimDelay: 3 * DAY, // above the 2-day timelock + the vault's 30-minute claim-order margin
     },
   )) as PausableVault;
   await token.mint(alice.address, 1_000n * UNIT);

@@ -209,7 +209,7 @@ describe("governance payloads on anvil", () => {
         outflowBps: 0,
         outflowWindow: 0,
         outflowAction: 0,
-        claimDelay: 3_600,
+        claimDelay: 7_200, // above the timelock delay + the vault's 30-minute claim-order margin
       })
     ).waitForDeployment();
     await (await token.mint(deployer.address, parseUnits("1000", 18))).wait();
