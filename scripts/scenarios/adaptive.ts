@@ -1,0 +1,145 @@
+import { parseEther, type ContractTransactionResponse } from "ethers";
+import {
+  AaveStylePool__factory,
+  MockERC20__factory,
+  OneShotPriceAttacker__factory,
+  OneShotReadOnlyAttacker__factory,
+  SharePool__factory,
+  ShareCreditLender__factory,
+  SpotPriceLender__factory,
+  UniswapV2StylePair__factory,
+} from "../../typechain-types";
+import { guardianConfig, waitUntil, type GuardianUnderTest, type Lab } from "./lab";
+import { guardianKey, landed, result, settle, withLab, type Scenario, type ScenarioOptions, type ScenarioResult } from "./scenarios";
+
+/**
+ * The adaptive attacker's scenarios (issue 12): attacks built to beat the guardian's machinery rather than its
+ * detectors. Each runs on anvil + the local relay with the real guardian, like scripts/scenarios/scenarios.ts.
+ */
+
+const TRIP_DURATION = 3600;
+const ATTACKER = 9;
+/** The attacker pays 30 gwei to be first, as in the pending-attack scenario. */
+const ATTACKER_TIP = parseEther("0.00000003");
+
+/** In guardian pacing, the slot ends once the trip for the pending attack waits at the relay. */
+async function awaitPendingTrip(lab: Lab, guardian: GuardianUnderTest, options: ScenarioOptions): Promise<void> {
+  if (options.pacing.mode !== "guardian") return;
+  const next = (await lab.head()) + 1;
+  await waitUntil("the guardian to send a trip for the pending attack", () => guardian.incidents().some((r) => r.status === "tripping") && lab.relay!.pool.pendingFor(next).length > 0, options.pacing.maxSlotMs).catch(() => undefined);
+}
+
+/** Mines the block the pending attack lands in and reports the outcome: funds are the lender's ether. */
+async function finishPending(lab: Lab, guardian: GuardianUnderTest, options: ScenarioOptions, sent: ContractTransactionResponse, lender: string, fundsAtRisk: bigint, id: string, title: string): Promise<ScenarioResult> {
+  await awaitPendingTrip(lab, guardian, options);
+  await lab.mine();
+  const attempt = await landed(lab, sent);
+  const incidents = await settle(guardian);
+  const trip = incidents.find((r) => r.status === "tripped");
+  const block = await lab.provider.getBlock(attempt.block);
+  const order = block ? block.transactions.map((h) => h.toLowerCase()) : [];
+  const tripTx = trip?.trip?.txHash.toLowerCase();
+  return result({
+    id,
+    title,
+    asset: "ETH",
+    fundsAtRisk,
+    fundsSaved: await lab.provider.getBalance(lender),
+    firstMaliciousBlock: attempt.block,
+    trip,
+    incidents,
+    facts: {
+      attempt,
+      tripAheadOfAttack: tripTx !== undefined && order.includes(tripTx) && order.indexOf(tripTx) < order.indexOf(attempt.hash),
+      pendingFindings: guardian.findings.filter((f) => f.txHash?.toLowerCase() === attempt.hash).map((f) => `${f.detectorId}:${f.severity}`),
+      simulationBasis: guardian.mempool?.lastBasis,
+    },
+  });
+}
+
+/**
+ * A one-shot read-only reentrancy sent to the public mempool: the attack contract runs once only, so simulated
+ * on a state that already holds its own effects it reverts at its first line and shows nothing.
+ */
+export const oneShotReadOnlyReentrancy: Scenario = (options) => {
+  const key = guardianKey(0);
+  return withLab(options, [key.address], undefined, async (lab) => {
+    const deployer = lab.account(0);
+    const pool = await new SharePool__factory(deployer).deploy();
+    await pool.waitForDeployment();
+    const lender = await new ShareCreditLender__factory(deployer).deploy(await pool.getAddress(), lab.deployment.timelock, [key.address], TRIP_DURATION);
+    await lender.waitForDeployment();
+    for (const [i, eth] of [[5, "40"], [6, "30"], [7, "30"]] as const) await (await pool.connect(lab.account(i)).deposit({ value: parseEther(eth) })).wait();
+    await (await deployer.sendTransaction({ to: await lender.getAddress(), value: parseEther("100") })).wait();
+    const attacker = await new OneShotReadOnlyAttacker__factory(lab.account(ATTACKER)).deploy(await pool.getAddress(), await lender.getAddress());
+    await attacker.waitForDeployment();
+    const [poolAddress, lenderAddress] = [(await pool.getAddress()).toLowerCase(), (await lender.getAddress()).toLowerCase()];
+
+    await lab.startRelay();
+    const config = guardianConfig(lab, {
+      name: "guardian",
+      keyEnv: key.env,
+      contracts: [
+        // Re-entry through a view is what this pool's bug allows: treat it as critical here.
+        { name: "pool", address: poolAddress, abi: "SharePool", detectors: { reentrancy: { readOnlySeverity: "critical" } } },
+        { name: "lender", address: lenderAddress, abi: "ShareCreditLender" },
+      ],
+      policy: { breakers: [{ contract: "pool", breaker: lenderAddress, timelock: lab.deployment.timelock }] },
+      startBlock: await lab.head(),
+      mempool: true,
+    });
+    const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", config));
+    await lab.mine();
+
+    const fundsAtRisk = await lab.provider.getBalance(lenderAddress);
+    const sent = await attacker.attack({ value: parseEther("1000"), gasLimit: 1_000_000n, maxPriorityFeePerGas: ATTACKER_TIP, maxFeePerGas: ATTACKER_TIP * 4n });
+    return finishPending(lab, guardian, options, sent, lenderAddress, fundsAtRisk, "one-shot-read-only", "One-shot read-only reentrancy in the mempool");
+  });
+};
+
+/**
+ * A one-shot flash-loan price manipulation sent to the public mempool: flash-borrow, pump the pair's spot price,
+ * borrow the lender's ether against it, unwind, repay; the contract refuses to run twice.
+ */
+export const oneShotFlashLoan: Scenario = (options) => {
+  const key = guardianKey(0);
+  return withLab(options, [key.address], undefined, async (lab) => {
+    const deployer = lab.account(0);
+    const collateral = await new MockERC20__factory(deployer).deploy("Collateral", "COL", 18);
+    const quote = await new MockERC20__factory(deployer).deploy("Quote", "QUO", 18);
+    await Promise.all([collateral.waitForDeployment(), quote.waitForDeployment()]);
+    const pair = await new UniswapV2StylePair__factory(deployer).deploy(await collateral.getAddress(), await quote.getAddress());
+    const flash = await new AaveStylePool__factory(deployer).deploy();
+    await Promise.all([pair.waitForDeployment(), flash.waitForDeployment()]);
+    const lender = await new SpotPriceLender__factory(deployer).deploy(await collateral.getAddress(), await quote.getAddress(), await pair.getAddress(), lab.deployment.timelock, [key.address], TRIP_DURATION);
+    await lender.waitForDeployment();
+    // The pair at 1 quote per collateral, 1,000 of each; the flash lender holds 100,000 quote; the lender 100 ETH.
+    await (await collateral.mint(await pair.getAddress(), parseEther("1000"))).wait();
+    await (await quote.mint(await pair.getAddress(), parseEther("1000"))).wait();
+    await (await pair.sync()).wait();
+    await (await quote.mint(await flash.getAddress(), parseEther("100000"))).wait();
+    await (await deployer.sendTransaction({ to: await lender.getAddress(), value: parseEther("100") })).wait();
+    const attacker = await new OneShotPriceAttacker__factory(lab.account(ATTACKER)).deploy(await flash.getAddress(), await pair.getAddress(), await lender.getAddress(), await collateral.getAddress(), await quote.getAddress());
+    await attacker.waitForDeployment();
+    // The attacker's own money: 10 collateral to pledge and quote for the premium and swap fees.
+    await (await collateral.mint(await attacker.getAddress(), parseEther("10"))).wait();
+    await (await quote.mint(await attacker.getAddress(), parseEther("1000"))).wait();
+    const lenderAddress = (await lender.getAddress()).toLowerCase();
+
+    await lab.startRelay();
+    const config = guardianConfig(lab, {
+      name: "guardian",
+      keyEnv: key.env,
+      contracts: [{ name: "lender", address: lenderAddress, abi: "SpotPriceLender", detectors: { "flash-loan": { severity: "critical" } } }],
+      policy: { breakers: [{ contract: "lender", timelock: lab.deployment.timelock }] },
+      startBlock: await lab.head(),
+      mempool: true,
+    });
+    const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", config));
+    await lab.mine();
+
+    const fundsAtRisk = await lab.provider.getBalance(lenderAddress);
+    const sent = await attacker.attack(parseEther("10000"), parseEther("10"), { gasLimit: 1_000_000n, maxPriorityFeePerGas: ATTACKER_TIP, maxFeePerGas: ATTACKER_TIP * 4n });
+    return finishPending(lab, guardian, options, sent, lenderAddress, fundsAtRisk, "one-shot-flash-loan", "One-shot flash-loan price manipulation in the mempool");
+  });
+};
