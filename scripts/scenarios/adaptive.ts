@@ -1,4 +1,6 @@
-import { parseEther, type ContractTransactionResponse } from "ethers";
+import { FlashbotsBundleProvider } from "@flashbots/ethers-provider-bundle";
+import { Wallet, parseEther, type ContractTransactionResponse } from "ethers";
+import { anvilKey } from "../../guardian/ops/anvil";
 import {
   AaveStylePool__factory,
   MockERC20__factory,
@@ -9,8 +11,8 @@ import {
   SpotPriceLender__factory,
   UniswapV2StylePair__factory,
 } from "../../typechain-types";
-import { guardianConfig, waitUntil, type GuardianUnderTest, type Lab } from "./lab";
-import { guardianKey, landed, result, settle, withLab, type Scenario, type ScenarioOptions, type ScenarioResult } from "./scenarios";
+import { CHAIN_ID, guardianConfig, waitUntil, type GuardianUnderTest, type Lab } from "./lab";
+import { attack, bankContract, bankSetup, guardianKey, landed, result, settle, withLab, type Scenario, type ScenarioOptions, type ScenarioResult } from "./scenarios";
 
 /**
  * The adaptive attacker's scenarios (issue 12): attacks built to beat the guardian's machinery rather than its
@@ -143,3 +145,68 @@ export const oneShotFlashLoan: Scenario = (options) => {
     return finishPending(lab, guardian, options, sent, lenderAddress, fundsAtRisk, "one-shot-flash-loan", "One-shot flash-loan price manipulation in the mempool");
   });
 };
+
+/** The attacker's follow-up bundles tip 600 gwei: 300x the trip's configured opening 2 gwei, as observed in issue 12. */
+export const ATTACKER_BUNDLE_TIP = 600n * 10n ** 9n;
+
+/**
+ * A bidding attacker: the first reentrancy lands in a public block, then the attacker sends each following attack as
+ * a private bundle to the relay, two attacks per block, tipping `ATTACKER_BUNDLE_TIP`. The relay orders bundles by
+ * effective bid per gas, so the trip lands first in the block after detection only if its first bid beats that.
+ * `bid: false` runs the guardian with the fixed starting fee and per-block bumps alone (the old behaviour).
+ */
+export function biddingAttacker(bid = true): Scenario {
+  return (options) => {
+    const key = guardianKey(0);
+    return withLab(options, [key.address], undefined, async (lab) => {
+      const { bank, attacker, address } = await bankSetup(lab, [key.address]);
+      await lab.startRelay();
+      const config = guardianConfig(lab, { name: "guardian", keyEnv: key.env, contracts: [bankContract("bank", address)], policy: { breakers: [{ contract: "bank", timelock: lab.deployment.timelock }] }, startBlock: await lab.head() }) as { responders: { trip: Record<string, unknown> } };
+      if (bid) config.responders.trip.bid = {};
+      const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", config));
+      await lab.mine();
+
+      const fundsAtRisk = await lab.provider.getBalance(address);
+      const gwei = 10n ** 9n;
+      const first = await landed(lab, await attack(attacker, { maxPriorityFeePerGas: 2n * gwei, maxFeePerGas: 100n * gwei }).then(async (sent) => (await lab.mine(), sent)));
+      const searcher = await FlashbotsBundleProvider.create(lab.provider, Wallet.createRandom(), lab.relay!.url, CHAIN_ID);
+      const thief = new Wallet(anvilKey(ATTACKER), lab.provider);
+      const data = attacker.interface.encodeFunctionData("attack", [5, 0]);
+      const followUps: { block: number; landed: boolean }[] = [];
+      for (let round = 0; round < 3; round++) {
+        const target = (await lab.head()) + 1;
+        const nonce = await lab.provider.getTransactionCount(thief.address, "latest");
+        const txs = await Promise.all([0, 1].map((i) => thief.signTransaction({ type: 2, chainId: CHAIN_ID, to: attacker.target as string, data, value: parseEther("1"), nonce: nonce + i, gasLimit: 1_000_000n, maxPriorityFeePerGas: ATTACKER_BUNDLE_TIP, maxFeePerGas: ATTACKER_BUNDLE_TIP + 100n * gwei })));
+        await searcher.sendRawBundle(txs, target);
+        if (options.pacing.mode === "guardian" && round === 0) {
+          // The pacing's readiness check counts bundles for the next block; the attacker's is one, the trip's the other.
+          await waitUntil("the trip's bundle next to the attacker's", () => lab.relay!.pool.pendingFor(target).length >= 2, options.pacing.maxSlotMs).catch(() => undefined);
+        }
+        await lab.mine();
+        followUps.push({ block: target, landed: (await lab.provider.getTransactionCount(thief.address, "latest")) > nonce });
+      }
+      lab.account(ATTACKER).reset();
+      const incidents = await settle(guardian);
+      const trip = incidents.find((r) => r.status === "tripped");
+      const tripBlock = trip?.trip?.blockNumber !== undefined ? await lab.provider.getBlock(trip.trip.blockNumber) : null;
+      return result({
+        id: bid ? "bidding-attacker" : "bidding-attacker-fixed-fee",
+        title: "Follow-up attacks as bundles tipping 600 gwei",
+        asset: "ETH",
+        fundsAtRisk,
+        fundsSaved: await lab.provider.getBalance(address),
+        firstMaliciousBlock: first.block,
+        trip,
+        incidents,
+        facts: {
+          first,
+          followUps,
+          tripped: await bank.isTripped(),
+          tripFirstInBlock: tripBlock?.transactions[0]?.toLowerCase() === trip?.trip?.txHash.toLowerCase(),
+          tripPriorityFeePerGas: trip?.timeline.find((e) => e.step === "sent")?.priorityFeePerGas,
+          attackerPriorityFeePerGas: ATTACKER_BUNDLE_TIP.toString(),
+        },
+      });
+    });
+  };
+}

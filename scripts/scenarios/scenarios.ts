@@ -99,7 +99,7 @@ export async function settle(guardian: GuardianUnderTest): Promise<IncidentRecor
 }
 
 /** A breaker-inheriting bank with the reentrancy bug, 100 ETH of honest deposits and an attacker contract aimed at it. */
-async function bankSetup(lab: Lab, guardians: string[]) {
+export async function bankSetup(lab: Lab, guardians: string[]) {
   const bank = await new VulnerableBreakerBank__factory(lab.account(0)).deploy(lab.deployment.timelock, guardians, TRIP_DURATION);
   await bank.waitForDeployment();
   for (const [i, eth] of [[5, "40"], [6, "30"], [7, "30"]] as const) await (await bank.connect(lab.account(i)).deposit({ value: parseEther(eth) })).wait();
@@ -108,12 +108,12 @@ async function bankSetup(lab: Lab, guardians: string[]) {
   return { bank, attacker, address: (await bank.getAddress()).toLowerCase() };
 }
 
-function bankContract(name: string, address: string) {
+export function bankContract(name: string, address: string) {
   return { name, address, abi: "VulnerableBreakerBank", detectors: { reentrancy: true } };
 }
 
 /** Stakes 1 ETH and re-enters 5 times: 5 ETH of other people's money per successful attack. */
-function attack(attacker: Awaited<ReturnType<typeof bankSetup>>["attacker"], fees: { maxPriorityFeePerGas?: bigint; maxFeePerGas?: bigint } = {}) {
+export function attack(attacker: Awaited<ReturnType<typeof bankSetup>>["attacker"], fees: { maxPriorityFeePerGas?: bigint; maxFeePerGas?: bigint } = {}) {
   // Explicit gas: estimation refuses a transaction that would revert, and the attacker sends it anyway.
   return attacker.attack(5, 0, { value: parseEther("1"), gasLimit: 1_000_000n, ...fees });
 }
