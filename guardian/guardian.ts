@@ -131,7 +131,11 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         logger: stageLogger(chainLog, "pipeline"),
         metrics,
         store,
-        contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces),
+        contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces, {
+          deadlineMs: chain.blockDeadlineMs,
+          // Heavy traces: one attempt each, so a request that timed out is never sent again as is.
+          traceRpc: new HttpRpcClient({ chainId: chain.id, urls: chain.rpc, timeoutMs: chain.blockDeadlineMs ?? chain.rpcTimeoutMs, maxAttempts: 1, logger: stageLogger(chainLog, "rpc"), metrics }),
+        }),
         detectors,
         sinks: deps.sinks,
         window: chain.maxReorgDepth,

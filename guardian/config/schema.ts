@@ -62,6 +62,12 @@ export const chainSchema = z
      * much faster on anvil). Falls back to callTracer when the node lacks trace_block.
      */
     traces: z.enum(["callTracer", "parity"]).default("callTracer"),
+    /**
+     * Time budget for tracing one block, in ms. A block predicted (or seen) to take longer is traced the cheaper
+     * ways instead (trace_block, only the transactions receipts name, receipts and logs alone) and raises a
+     * `degraded-block` finding. Default: half the block time seen in block timestamps, within [500, 6000].
+     */
+    blockDeadlineMs: z.number().int().min(100).max(120_000).optional(),
     /** Where to start when the store has no cursor for this chain yet. */
     startBlock: z.union([z.number().int().min(0), z.literal("latest")]).default("latest"),
     /** Chain-wide detectors (e.g. reorg), or detectors that select their contracts by parameter. */

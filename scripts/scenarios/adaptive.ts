@@ -9,6 +9,7 @@ import {
   SharePool__factory,
   ShareCreditLender__factory,
   SpotPriceLender__factory,
+  SpamTarget__factory,
   UniswapV2StylePair__factory,
 } from "../../typechain-types";
 import { CHAIN_ID, guardianConfig, waitUntil, type GuardianUnderTest, type Lab } from "./lab";
@@ -205,6 +206,100 @@ export function biddingAttacker(bid = true): Scenario {
           tripFirstInBlock: tripBlock?.transactions[0]?.toLowerCase() === trip?.trip?.txHash.toLowerCase(),
           tripPriorityFeePerGas: trip?.timeline.find((e) => e.step === "sent")?.priorityFeePerGas,
           attackerPriorityFeePerGas: ATTACKER_BUNDLE_TIP.toString(),
+        },
+      });
+    });
+  };
+}
+
+/**
+ * A block of spam before the attack: `count` calls that revert (`kind: "reverted"`) or cheap calls that succeed
+ * (`"cheap"`), none touching a protected contract, then an empty block, then the reentrancy. The spam block costs
+ * the guardian a trace per transaction; the attack must still be tripped within one block of its own.
+ * `chainConfig` adjusts the guardian's chain config (a block deadline, another RPC URL).
+ */
+export function spamBlock(kind: "reverted" | "cheap", count: number, chainConfig: Record<string, unknown> | ((lab: Lab) => Promise<Record<string, unknown>>) = {}): Scenario {
+  return (options) => {
+    const key = guardianKey(0);
+    return withLab(options, [key.address], undefined, async (lab) => {
+      const { bank, attacker, address } = await bankSetup(lab, [key.address]);
+      const target = await new SpamTarget__factory(lab.account(0)).deploy();
+      await target.waitForDeployment();
+      await lab.startRelay();
+      const config = guardianConfig(lab, { name: "guardian", keyEnv: key.env, contracts: [bankContract("bank", address)], policy: { breakers: [{ contract: "bank", timelock: lab.deployment.timelock }] }, startBlock: await lab.head() }) as { chains: Record<string, unknown>[]; responders: { trip: Record<string, unknown> } };
+      Object.assign(config.chains[0], typeof chainConfig === "function" ? await chainConfig(lab) : chainConfig);
+      config.responders.trip.bid = {};
+      const guardian = await lab.startGuardian("guardian", lab.writeConfig("guardian", config));
+      await lab.mine();
+
+      // Lag sampler: how far the guardian's commits trail the node's head, and which blocks were committed later
+      // than the deadline after they appeared at the head.
+      const deadlineMs = Number((config.chains[0] as { blockDeadlineMs?: number }).blockDeadlineMs ?? 2_000);
+      const seenAt = new Map<number, number>();
+      let maxLagBlocks = 0;
+      const missed = new Set<number>();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const head = await lab.head().catch(() => undefined);
+          const now = Date.now();
+          if (head !== undefined) {
+            if (!seenAt.has(head)) seenAt.set(head, now);
+            const cursor = Math.max(0, ...guardian.committed.keys());
+            maxLagBlocks = Math.max(maxLagBlocks, head - cursor);
+            for (const [n, at] of seenAt) if (!guardian.committed.has(n) && now - at > deadlineMs + 250) missed.add(n);
+          }
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      })();
+
+      const spammer = new Wallet(anvilKey(8), lab.provider);
+      const gwei = 10n ** 9n;
+      let nonce = await lab.provider.getTransactionCount(spammer.address, "latest");
+      const data = kind === "reverted" ? target.interface.encodeFunctionData("fail", [7]) : target.interface.encodeFunctionData("ping");
+      const raws: string[] = [];
+      for (let i = 0; i < count; i++) {
+        raws.push(await spammer.signTransaction({ type: 2, chainId: CHAIN_ID, to: target.target as string, data, nonce: nonce++, gasLimit: 25_000n, maxPriorityFeePerGas: gwei, maxFeePerGas: 200n * gwei }));
+      }
+      for (let i = 0; i < raws.length; i += 100) await Promise.all(raws.slice(i, i + 100).map((raw) => lab.provider.send("eth_sendRawTransaction", [raw])));
+      const spam = await lab.mine();
+      const spamTxs = (await lab.provider.getBlock(spam))?.transactions.length ?? 0;
+      await lab.mine();
+
+      const fundsAtRisk = await lab.provider.getBalance(address);
+      const sent = await attack(attacker);
+      await lab.mine();
+      const first = await landed(lab, sent);
+      const later: { block: number; ok: boolean }[] = [];
+      for (let i = 0; i < 3; i++) {
+        const again = await attack(attacker);
+        await lab.mine();
+        later.push(await landed(lab, again));
+      }
+      const incidents = await settle(guardian);
+      sampling = false;
+      await sampler;
+      const degraded = guardian.findings.filter((f) => f.detectorId === "degraded-block");
+      return result({
+        id: `spam-${kind}`,
+        title: `${count} ${kind === "reverted" ? "reverted" : "cheap successful"} calls in the block before the attack`,
+        asset: "ETH",
+        fundsAtRisk,
+        fundsSaved: await lab.provider.getBalance(address),
+        firstMaliciousBlock: first.block,
+        trip: incidents.find((r) => r.status === "tripped"),
+        incidents,
+        facts: {
+          spamBlock: spam,
+          spamTxs,
+          spamCommitted: guardian.committed.has(spam),
+          maxLagBlocks,
+          deadlineMs,
+          deadlineMissedBlocks: [...missed].sort((a, b) => a - b),
+          degradedFindings: degraded.map((f) => ({ block: f.blockNumber, evidence: f.evidence })),
+          first,
+          later,
+          tripped: await bank.isTripped(),
         },
       });
     });
