@@ -3,6 +3,7 @@ import { HttpRpcClient, redactUrl } from "./chain/rpc";
 import { HeadFollower } from "./chain/head-follower";
 import type { RpcClient } from "./chain/types";
 import { BlockContextBuilder } from "./context/build-block-context";
+import { LivenessWatch } from "./ops/liveness";
 import { pendingSource, startPendingDetection, type PendingContextWatcher } from "./context/pending-context";
 import type { FindingSink } from "./decisions/types";
 import { findDetector } from "./detectors/registry";
@@ -111,7 +112,9 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
     rpcs.set(chain.id, rpc);
   }
 
+  const watches: LivenessWatch[] = [];
   const stopAll = async (): Promise<void> => {
+    for (const w of watches) w.stop();
     for (const watcher of mempool.values()) await watcher.stop();
     controller.abort();
     await Promise.all(loops);
@@ -174,6 +177,9 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           }
         }, controller.signal).then(() => reports?.drain()),
       );
+      const liveness = new LivenessWatch(chain.liveness, { health: chainHealth, metrics, sinks: deps.sinks, logger: stageLogger(chainLog, "liveness") });
+      liveness.start();
+      watches.push(liveness);
       if (chain.mempool) {
         const mempoolLog = stageLogger(chainLog, "mempool");
         // The same detector instances as the mined blocks, so per-account and windowed state is shared;
