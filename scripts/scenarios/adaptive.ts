@@ -234,7 +234,9 @@ export function spamBlock(kind: "reverted" | "cheap", count: number, chainConfig
 
       // Lag sampler: how far the guardian's commits trail the node's head, and which blocks were committed later
       // than the deadline after they appeared at the head.
-      const deadlineMs = Number((config.chains[0] as { blockDeadlineMs?: number }).blockDeadlineMs ?? 2_000);
+      // The guardian's own default: half the block time, within [500, 6000] ms (2 s before any block time is seen).
+      const derived = options.pacing.mode === "interval" ? Math.min(6_000, Math.max(500, options.pacing.blockTimeMs / 2)) : 2_000;
+      const deadlineMs = Number((config.chains[0] as { blockDeadlineMs?: number }).blockDeadlineMs ?? derived);
       const seenAt = new Map<number, number>();
       let maxLagBlocks = 0;
       const missed = new Set<number>();
