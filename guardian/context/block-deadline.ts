@@ -109,3 +109,25 @@ export function degradedBlockFinding(ctx: Pick<BlockContext, "chainId" | "number
     evidence: { ...degraded },
   });
 }
+
+/**
+ * At most `limit` heavy trace requests in flight per builder: the pipeline fetches several blocks ahead, and on a
+ * struggling node eight block traces at once are what keep it struggling. Waiters run in arrival (block) order.
+ */
+export class TraceLimiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}

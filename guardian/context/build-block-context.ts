@@ -2,7 +2,7 @@ import type { RpcClient } from "../chain/types";
 import { batchSettled, type RpcCall } from "../chain/rpc";
 import { RpcResponseError, isUnsupportedMethod } from "../chain/errors";
 import type { BlockContext, CallFrame, DegradedBlock, LogEntry, TxContext } from "./types";
-import { TraceBudget, isDeadlineOrTimeout, withDeadline } from "./block-deadline";
+import { TraceBudget, TraceLimiter, isDeadlineOrTimeout, withDeadline } from "./block-deadline";
 import { normalizeCallFrame, reachedProtected, toBigInt, type RawCallFrame } from "./call-frame";
 import { callTreeFromStructLogs, type StructLogTrace } from "./struct-logs";
 import { callTreesFromParityTraces, type ParityTrace } from "./parity-trace";
@@ -157,6 +157,8 @@ export class BlockContextBuilder {
   private readonly traceRpc: RpcClient;
   /** Learnt on first refusal: the node has no `trace_block` to fall back to. */
   private parityUnsupported = false;
+  /** Heavy traces in flight at once, whatever the look-ahead asks for; each block's deadline starts when its turn comes. */
+  private readonly heavy = new TraceLimiter(2);
 
   constructor(
     private readonly rpc: RpcClient,
@@ -213,7 +215,7 @@ export class BlockContextBuilder {
     let traces: Map<string, TraceResult> | undefined;
     let degraded: DegradedBlock | undefined;
     if (mode === "block") {
-      const within = await this.traceWithinDeadline(header, hashes, receiptOf, byHash, tag, number);
+      const within = await this.heavy.run(() => this.traceWithinDeadline(header, hashes, receiptOf, byHash, tag, number));
       traces = within.traces;
       degraded = within.degraded;
     } else if (mode === "parity") {
