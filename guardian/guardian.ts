@@ -136,8 +136,9 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         store,
         contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces, {
           deadlineMs: chain.blockDeadlineMs,
-          // Heavy traces: one attempt each, so a request that timed out is never sent again as is.
-          traceRpc: new HttpRpcClient({ chainId: chain.id, urls: chain.rpc, timeoutMs: chain.blockDeadlineMs ?? chain.rpcTimeoutMs, maxAttempts: 1, logger: stageLogger(chainLog, "rpc"), metrics }),
+          // Heavy traces: one client per node, one attempt each, so a request that timed out is never sent again
+          // as is, and a node that timed out is failed over for the next block.
+          traceRpc: chain.rpc.map((url) => new HttpRpcClient({ chainId: chain.id, urls: [url], timeoutMs: chain.blockDeadlineMs ?? chain.rpcTimeoutMs, maxAttempts: 1, logger: stageLogger(chainLog, "rpc"), metrics })),
         }),
         detectors,
         sinks: deps.sinks,

@@ -153,8 +153,12 @@ export class BlockContextBuilder {
   private fullBlocks = false;
   private readonly protectedSet: ReadonlySet<string>;
   private readonly budget: TraceBudget;
-  /** Heavy trace requests go through this client: one attempt, timed out at the block deadline, never retried as is. */
-  private readonly traceRpc: RpcClient;
+  /**
+   * Heavy trace requests go through these clients (one per node URL): one attempt each, timed out at the block
+   * deadline, never retried as is. A node that let a block's trace time out is failed over for the next one.
+   */
+  private readonly traceRpcs: RpcClient[];
+  private traceIndex = 0;
   /** Learnt on first refusal: the node has no `trace_block` to fall back to. */
   private parityUnsupported = false;
   /** Heavy traces in flight at once, whatever the look-ahead asks for; each block's deadline starts when its turn comes. */
@@ -164,12 +168,22 @@ export class BlockContextBuilder {
     private readonly rpc: RpcClient,
     protectedAddresses: Iterable<string>,
     traceSource: TraceSource = "callTracer",
-    deadline: { deadlineMs?: number; traceRpc?: RpcClient } = {},
+    deadline: { deadlineMs?: number; traceRpc?: RpcClient | RpcClient[] } = {},
   ) {
     this.protectedSet = new Set([...protectedAddresses].map((a) => a.toLowerCase()));
     this.traceMode = traceSource === "parity" ? "parity" : "block";
     this.budget = new TraceBudget(deadline.deadlineMs);
-    this.traceRpc = deadline.traceRpc ?? rpc;
+    const clients = deadline.traceRpc === undefined ? [] : Array.isArray(deadline.traceRpc) ? deadline.traceRpc : [deadline.traceRpc];
+    this.traceRpcs = clients.length > 0 ? clients : [rpc];
+  }
+
+  private get traceRpc(): RpcClient {
+    return this.traceRpcs[this.traceIndex];
+  }
+
+  /** After a timeout: the next block's heavy traces go to the next node, if there is one. */
+  private failOverTraces(): void {
+    if (this.traceRpcs.length > 1) this.traceIndex = (this.traceIndex + 1) % this.traceRpcs.length;
   }
 
   /** The per-block deadline in force (configured, or derived from the block time seen so far). */
@@ -288,14 +302,18 @@ export class BlockContextBuilder {
           return {};
         }
         if (!isDeadlineOrTimeout(err)) throw err;
-        this.budget.penalize("block", n, performance.now() - started);
-        attempts.push(`${method}: no answer within ${deadlineMs} ms`);
+        attempts.push(`${method}: no answer within ${deadlineMs} ms${this.traceRpcs.length > 1 ? "; failing over to the next node" : ""}`);
+        // With another node to ask, the slow one is blamed rather than the block; alone, the block's cost is.
+        if (this.traceRpcs.length > 1) this.failOverTraces();
+        else this.budget.penalize("block", n, performance.now() - started);
       }
     } else {
       attempts.push(`callTracer over the block: predicted ${Math.round(predicted)} ms for ${n} transactions, over the ${deadlineMs} ms deadline; not asked`);
     }
 
-    if (number !== undefined && !this.parityUnsupported) {
+    if (number !== undefined && !this.parityUnsupported && left() <= 0) {
+      attempts.push("trace_block: not asked, no time left before the deadline");
+    } else if (number !== undefined && !this.parityUnsupported) {
       try {
         const t0 = performance.now();
         const flat = await withDeadline(this.traceRpc.request<ParityTrace[]>("trace_block", [hex(number)]), left(), "trace_block");
@@ -314,6 +332,7 @@ export class BlockContextBuilder {
           attempts.push("trace_block: not served by this node");
         } else if (isDeadlineOrTimeout(err)) {
           attempts.push(`trace_block: no answer within the ${deadlineMs} ms deadline`);
+          this.failOverTraces();
         } else throw err;
       }
     }
@@ -321,7 +340,9 @@ export class BlockContextBuilder {
     // Receipts say which transactions reached a protected contract by sender, target, created address or logs.
     const candidates = hashes.filter((h) => this.touched(receiptOf(h), undefined).length > 0);
     let traced = 0;
-    if (candidates.length > 0) {
+    if (candidates.length > 0 && left() <= 0) {
+      attempts.push(`debug_traceTransaction: not asked for the ${candidates.length} transactions named by receipts, no time left before the deadline`);
+    } else if (candidates.length > 0) {
       try {
         const settled = await withDeadline(
           batchSettled(this.traceRpc, candidates.map((h) => ({ method: "debug_traceTransaction", params: [h, CALL_TRACER] }))),
