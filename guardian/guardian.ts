@@ -3,6 +3,7 @@ import { HttpRpcClient, redactUrl } from "./chain/rpc";
 import { HeadFollower } from "./chain/head-follower";
 import type { RpcClient } from "./chain/types";
 import { BlockContextBuilder } from "./context/build-block-context";
+import { LivenessWatch } from "./ops/liveness";
 import { pendingSource, startPendingDetection, type PendingContextWatcher } from "./context/pending-context";
 import type { FindingSink } from "./decisions/types";
 import { findDetector } from "./detectors/registry";
@@ -111,7 +112,9 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
     rpcs.set(chain.id, rpc);
   }
 
+  const watches: LivenessWatch[] = [];
   const stopAll = async (): Promise<void> => {
+    for (const w of watches) w.stop();
     for (const watcher of mempool.values()) await watcher.stop();
     controller.abort();
     await Promise.all(loops);
@@ -131,7 +134,12 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         logger: stageLogger(chainLog, "pipeline"),
         metrics,
         store,
-        contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces),
+        contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces, {
+          deadlineMs: chain.blockDeadlineMs,
+          // Heavy traces: one client per node, one attempt each, so a request that timed out is never sent again
+          // as is, and a node that timed out is failed over for the next block.
+          traceRpc: chain.rpc.map((url) => new HttpRpcClient({ chainId: chain.id, urls: [url], timeoutMs: chain.blockDeadlineMs ?? chain.rpcTimeoutMs, maxAttempts: 1, logger: stageLogger(chainLog, "rpc"), metrics })),
+        }),
         detectors,
         sinks: deps.sinks,
         window: chain.maxReorgDepth,
@@ -170,6 +178,9 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           }
         }, controller.signal).then(() => reports?.drain()),
       );
+      const liveness = new LivenessWatch(chain.liveness, { health: chainHealth, metrics, sinks: deps.sinks, logger: stageLogger(chainLog, "liveness") });
+      liveness.start();
+      watches.push(liveness);
       if (chain.mempool) {
         const mempoolLog = stageLogger(chainLog, "mempool");
         // The same detector instances as the mined blocks, so per-account and windowed state is shared;

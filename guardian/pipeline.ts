@@ -10,6 +10,7 @@ import { bigintSafe, type GuardianStore } from "./state/guardian-store";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { LookAhead } from "./context/look-ahead";
+import { degradedBlockFinding } from "./context/block-deadline";
 
 /**
  * Block contexts fetched ahead while catching up. Detectors run strictly in block order; fetching the next
@@ -155,6 +156,8 @@ export class Pipeline {
     const fresh = await this.exclusive(async () => {
       detectStart = performance.now();
       const findings = await runDetectors(this.deps.detectors, ctx, (key, err) => this.onDetectorError(key, err, ctx.number));
+      // What the block's context could not see within its deadline is itself a finding, so someone looks.
+      if (ctx.degraded) findings.push(degradedBlockFinding(ctx, ctx.degraded));
       commitStart = performance.now();
       return this.deps.store.commitBlock(this.deps.chainId, {
         block,

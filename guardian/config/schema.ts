@@ -9,6 +9,7 @@ import { policyConfigSchema } from "../decisions/policy-config";
 import { governanceConfigSchema } from "./governance";
 import { mempoolConfigSchema } from "../context/pending-context";
 import { envReference } from "./env-reference";
+import { livenessConfigSchema } from "../ops/liveness";
 
 /**
  * The guardian's YAML config. Each section is one line of `configSchema` below; a stage that needs its
@@ -62,6 +63,14 @@ export const chainSchema = z
      * much faster on anvil). Falls back to callTracer when the node lacks trace_block.
      */
     traces: z.enum(["callTracer", "parity"]).default("callTracer"),
+    /**
+     * Time budget for tracing one block, in ms. A block predicted (or seen) to take longer is traced the cheaper
+     * ways instead (trace_block, only the transactions receipts name, receipts and logs alone) and raises a
+     * `degraded-block` finding. Default: half the block time seen in block timestamps, within [500, 6000].
+     */
+    blockDeadlineMs: z.number().int().min(100).max(120_000).optional(),
+    /** When the guardian alerts that it is behind the head or silent (metrics: failsafe_head_lag_seconds, ...). */
+    liveness: livenessConfigSchema.default({}),
     /** Where to start when the store has no cursor for this chain yet. */
     startBlock: z.union([z.number().int().min(0), z.literal("latest")]).default("latest"),
     /** Chain-wide detectors (e.g. reorg), or detectors that select their contracts by parameter. */

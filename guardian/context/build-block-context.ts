@@ -1,7 +1,8 @@
 import type { RpcClient } from "../chain/types";
 import { batchSettled, type RpcCall } from "../chain/rpc";
 import { RpcResponseError, isUnsupportedMethod } from "../chain/errors";
-import type { BlockContext, CallFrame, LogEntry, TxContext } from "./types";
+import type { BlockContext, CallFrame, DegradedBlock, LogEntry, TxContext } from "./types";
+import { TraceBudget, TraceLimiter, isDeadlineOrTimeout, withDeadline } from "./block-deadline";
 import { normalizeCallFrame, reachedProtected, toBigInt, type RawCallFrame } from "./call-frame";
 import { callTreeFromStructLogs, type StructLogTrace } from "./struct-logs";
 import { callTreesFromParityTraces, type ParityTrace } from "./parity-trace";
@@ -151,14 +152,43 @@ export class BlockContextBuilder {
   /** Learnt from the previous block: whether most transactions touched, so full blocks pay off. */
   private fullBlocks = false;
   private readonly protectedSet: ReadonlySet<string>;
+  private readonly budget: TraceBudget;
+  /**
+   * Heavy trace requests go through these clients (one per node URL): one attempt each, timed out at the block
+   * deadline, never retried as is. A node that let a block's trace time out is failed over for the next one.
+   */
+  private readonly traceRpcs: RpcClient[];
+  private traceIndex = 0;
+  /** Learnt on first refusal: the node has no `trace_block` to fall back to. */
+  private parityUnsupported = false;
+  /** Heavy traces in flight at once, whatever the look-ahead asks for; each block's deadline starts when its turn comes. */
+  private readonly heavy = new TraceLimiter(2);
 
   constructor(
     private readonly rpc: RpcClient,
     protectedAddresses: Iterable<string>,
     traceSource: TraceSource = "callTracer",
+    deadline: { deadlineMs?: number; traceRpc?: RpcClient | RpcClient[] } = {},
   ) {
     this.protectedSet = new Set([...protectedAddresses].map((a) => a.toLowerCase()));
     this.traceMode = traceSource === "parity" ? "parity" : "block";
+    this.budget = new TraceBudget(deadline.deadlineMs);
+    const clients = deadline.traceRpc === undefined ? [] : Array.isArray(deadline.traceRpc) ? deadline.traceRpc : [deadline.traceRpc];
+    this.traceRpcs = clients.length > 0 ? clients : [rpc];
+  }
+
+  private get traceRpc(): RpcClient {
+    return this.traceRpcs[this.traceIndex];
+  }
+
+  /** After a timeout: the next block's heavy traces go to the next node, if there is one. */
+  private failOverTraces(): void {
+    if (this.traceRpcs.length > 1) this.traceIndex = (this.traceIndex + 1) % this.traceRpcs.length;
+  }
+
+  /** The per-block deadline in force (configured, or derived from the block time seen so far). */
+  get deadlineMs(): number {
+    return this.budget.deadlineMs();
   }
 
   /**
@@ -170,9 +200,8 @@ export class BlockContextBuilder {
     const mode = this.traceMode;
     const calls: RpcCall[] = [{ method: byHash ? "eth_getBlockByHash" : "eth_getBlockByNumber", params: [tag, this.fullBlocks] }];
     if (this.receiptsByBlock) calls.push({ method: "eth_getBlockReceipts", params: [tag] });
-    if (mode === "block") {
-      calls.push({ method: byHash ? "debug_traceBlockByHash" : "debug_traceBlockByNumber", params: [tag, CALL_TRACER] });
-    } else if (mode === "parity" && number !== undefined) {
+    // callTracer over a whole block is asked for only once the block's size says it fits the deadline (below).
+    if (mode === "parity" && number !== undefined) {
       calls.push({ method: "trace_block", params: [hex(number)] });
     }
     const settled = await batchSettled(via, calls);
@@ -196,14 +225,13 @@ export class BlockContextBuilder {
       return receipt;
     };
 
+    this.budget.observeTimestamp(Number(header.timestamp));
     let traces: Map<string, TraceResult> | undefined;
+    let degraded: DegradedBlock | undefined;
     if (mode === "block") {
-      const t = settled[settled.length - 1];
-      if (t instanceof RpcResponseError && isUnsupportedMethod(t)) this.traceMode = "tx";
-      else {
-        traces = new Map();
-        (unwrap(t) as { result?: RawCallFrame }[]).forEach((x, i) => x.result && traces!.set(hashes[i], { raw: x.result }));
-      }
+      const within = await this.heavy.run(() => this.traceWithinDeadline(header, hashes, receiptOf, byHash, tag, number));
+      traces = within.traces;
+      degraded = within.degraded;
     } else if (mode === "parity") {
       const t = number !== undefined ? settled[settled.length - 1] : await this.rpc.request("trace_block", [header.number]).catch((err: unknown) => err);
       if (t instanceof RpcResponseError && isUnsupportedMethod(t)) {
@@ -231,7 +259,118 @@ export class BlockContextBuilder {
       .filter((t) => t.touched.length > 0);
     if (hashes.length > 0) this.fullBlocks = touching.length * 4 > hashes.length;
     fullTxs ??= await this.fetchTransactions(touching.map((t) => t.hash));
-    return blockContext(this.rpc.chainId, header, touching.map((t) => this.txContext(fullTxs!.get(t.hash)!, receiptOf(t.hash), traces!.get(t.hash), t.touched)));
+    const ctx = blockContext(this.rpc.chainId, header, touching.map((t) => this.txContext(fullTxs!.get(t.hash)!, receiptOf(t.hash), traces!.get(t.hash), t.touched)));
+    if (degraded) ctx.degraded = degraded;
+    return ctx;
+  }
+
+  /**
+   * callTracer for a whole block when its predicted cost fits the deadline; otherwise, or when it does not answer
+   * in time, the cheaper ways in order: `trace_block` (and from then on, as the builder's mode), then only the
+   * transactions whose receipts name a protected contract (debug_traceTransaction), then receipts and logs alone.
+   * Whatever was not traced is named in `degraded`. `traces` undefined: the node has no callTracer over blocks
+   * (the caller traces per transaction as before).
+   */
+  private async traceWithinDeadline(
+    header: RawHeader,
+    hashes: string[],
+    receiptOf: (hash: string) => RawReceipt,
+    byHash: boolean,
+    tag: string,
+    number: number | undefined,
+  ): Promise<{ traces?: Map<string, TraceResult>; degraded?: DegradedBlock }> {
+    const traces = new Map<string, TraceResult>();
+    const n = hashes.length;
+    if (n === 0) return { traces };
+    const deadlineMs = this.budget.deadlineMs();
+    const started = performance.now();
+    const left = () => deadlineMs - (performance.now() - started);
+    const attempts: string[] = [];
+
+    const predicted = this.budget.predictMs("block", n);
+    if (predicted <= deadlineMs) {
+      const method = byHash ? "debug_traceBlockByHash" : "debug_traceBlockByNumber";
+      try {
+        const t0 = performance.now();
+        const raw = await withDeadline(this.traceRpc.request<{ result?: RawCallFrame }[]>(method, [tag, CALL_TRACER]), deadlineMs, method);
+        this.budget.record("block", n, performance.now() - t0);
+        raw.forEach((x, i) => x.result && traces.set(hashes[i], { raw: x.result }));
+        return { traces };
+      } catch (err) {
+        if (err instanceof RpcResponseError && isUnsupportedMethod(err)) {
+          this.traceMode = "tx";
+          return {};
+        }
+        if (!isDeadlineOrTimeout(err)) throw err;
+        attempts.push(`${method}: no answer within ${deadlineMs} ms${this.traceRpcs.length > 1 ? "; failing over to the next node" : ""}`);
+        // With another node to ask, the slow one is blamed rather than the block; alone, the block's cost is.
+        if (this.traceRpcs.length > 1) this.failOverTraces();
+        else this.budget.penalize("block", n, performance.now() - started);
+      }
+    } else {
+      attempts.push(`callTracer over the block: predicted ${Math.round(predicted)} ms for ${n} transactions, over the ${deadlineMs} ms deadline; not asked`);
+    }
+
+    if (number !== undefined && !this.parityUnsupported && left() <= 0) {
+      attempts.push("trace_block: not asked, no time left before the deadline");
+    } else if (number !== undefined && !this.parityUnsupported) {
+      try {
+        const t0 = performance.now();
+        const flat = await withDeadline(this.traceRpc.request<ParityTrace[]>("trace_block", [hex(number)]), left(), "trace_block");
+        this.budget.record("parity", n, performance.now() - t0);
+        const blockHash = header.hash.toLowerCase();
+        if (flat.some((x) => x.blockHash && x.blockHash.toLowerCase() !== blockHash)) {
+          throw new Error(`block ${number} changed while it was fetched (reorg in progress)`);
+        }
+        for (const [h, frame] of callTreesFromParityTraces(flat)) traces.set(h, { frame });
+        // The node serves Parity traces cheaply: use them for every block from now on.
+        this.traceMode = "parity";
+        return { traces };
+      } catch (err) {
+        if (err instanceof RpcResponseError && isUnsupportedMethod(err)) {
+          this.parityUnsupported = true;
+          attempts.push("trace_block: not served by this node");
+        } else if (isDeadlineOrTimeout(err)) {
+          attempts.push(`trace_block: no answer within the ${deadlineMs} ms deadline`);
+          this.failOverTraces();
+        } else throw err;
+      }
+    }
+
+    // Receipts say which transactions reached a protected contract by sender, target, created address or logs.
+    const candidates = hashes.filter((h) => this.touched(receiptOf(h), undefined).length > 0);
+    let traced = 0;
+    if (candidates.length > 0 && left() <= 0) {
+      attempts.push(`debug_traceTransaction: not asked for the ${candidates.length} transactions named by receipts, no time left before the deadline`);
+    } else if (candidates.length > 0) {
+      try {
+        const settled = await withDeadline(
+          batchSettled(this.traceRpc, candidates.map((h) => ({ method: "debug_traceTransaction", params: [h, CALL_TRACER] }))),
+          left(),
+          "debug_traceTransaction",
+        );
+        settled.forEach((s, i) => {
+          if (s instanceof RpcResponseError) return;
+          traces.set(candidates[i], { raw: s as RawCallFrame });
+          traced++;
+        });
+        attempts.push(`debug_traceTransaction: ${traced} of ${candidates.length} transactions named by receipts traced`);
+      } catch (err) {
+        if (!isDeadlineOrTimeout(err)) throw err;
+        attempts.push(`debug_traceTransaction: no answer within the ${deadlineMs} ms deadline for ${candidates.length} transactions; receipts and logs only`);
+      }
+    }
+    return {
+      traces,
+      degraded: {
+        reason: `tracing all ${n} transactions would not fit the ${deadlineMs} ms block deadline`,
+        deadlineMs,
+        transactions: n,
+        traced,
+        untraced: n - traced,
+        attempts,
+      },
+    };
   }
 
   /** The context of one transaction: its block's header with only that transaction in it (if it touches). */

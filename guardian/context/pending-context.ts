@@ -4,20 +4,16 @@ import { z } from "zod";
 import type { RpcClient } from "../chain/types";
 import type { FindingSink } from "../decisions/types";
 import type { Detector, Finding } from "../detectors/types";
-import { normalizeCallFrame, reachedProtected, toBigInt, type RawCallFrame } from "./call-frame";
+import { normalizeCallFrame, reachedProtected, toBigInt } from "./call-frame";
 import type { BlockContext, LogEntry, TxContext } from "./types";
 import { txContextOf, type RpcTransaction } from "./build-block-context";
+import { PendingSimulator, type SimulationBasis, type TracedFrame } from "./pending-simulation";
 
 /** A pending transaction as `eth_getTransactionByHash` / `txpool_content` return it. */
 export interface PendingTx extends RpcTransaction {
   gas: string;
   maxFeePerGas?: string;
   blockNumber?: string | null;
-}
-
-interface TracedFrame extends RawCallFrame {
-  logs?: { address: string; topics: string[]; data: string }[];
-  calls?: TracedFrame[];
 }
 
 interface RawHead {
@@ -62,8 +58,9 @@ export interface PendingContextOptions {
 }
 
 /**
- * Watches the mempool and simulates every new pending transaction at the pending state with
- * `debug_traceCall` + callTracer (logs included). Transactions whose call tree or logs touch a protected
+ * Watches the mempool and simulates every new pending transaction on the latest mined state (plus the
+ * sender's earlier pending transactions; see PendingSimulator) with `debug_traceCall` + callTracer (logs
+ * included). Transactions whose call tree or logs touch a protected
  * contract become a BlockContext with `pending: true`, the same shape detectors see for mined blocks, so
  * an attack waiting in the mempool is caught before it lands. An attacker's contract is usually the
  * `to`, so every pending transaction is traced, not only those sent to protected addresses.
@@ -76,8 +73,12 @@ export class PendingContextWatcher {
   private timer?: NodeJS.Timeout;
   private ws?: WebSocketProvider;
   private queue: Promise<void> = Promise.resolve();
+  private readonly simulator: PendingSimulator;
+  /** How the last simulation was based (for logs and tests). */
+  lastBasis?: SimulationBasis;
 
   constructor(private readonly options: PendingContextOptions) {
+    this.simulator = new PendingSimulator(options.rpc);
     this.protectedSet = new Set([...options.protectedAddresses].map((a) => a.toLowerCase()));
     this.seenLimit = options.seenLimit ?? 10_000;
   }
@@ -120,15 +121,14 @@ export class PendingContextWatcher {
 
   /** Simulates one pending transaction; undefined when it touches nothing protected (or already mined). */
   async buildContext(tx: PendingTx): Promise<BlockContext | undefined> {
-    const call: Record<string, unknown> = { from: tx.from, to: tx.to ?? undefined, value: tx.value, input: tx.input, gas: tx.gas, nonce: tx.nonce };
-    if (tx.maxFeePerGas !== undefined) {
-      call.maxFeePerGas = tx.maxFeePerGas;
-      call.maxPriorityFeePerGas = tx.maxPriorityFeePerGas ?? "0x0";
-    } else if (tx.gasPrice !== undefined) call.gasPrice = tx.gasPrice;
-    const [head, trace] = await Promise.all([
+    const [head, sentBefore] = await Promise.all([
       this.options.rpc.request<RawHead>("eth_getBlockByNumber", ["latest", false]),
-      this.options.rpc.request<TracedFrame>("debug_traceCall", [call, "pending", { tracer: "callTracer", tracerConfig: { withLog: true } }]),
+      this.options.rpc.request<string>("eth_getTransactionCount", [tx.from, "latest"]),
     ]);
+    // The sender's own transactions that must run before this one (deploy the exploit, then fire it).
+    const predecessors = Number(tx.nonce) > Number(sentBefore) ? await this.predecessorsOf(tx, Number(sentBefore)) : [];
+    const { trace, basis } = await this.simulator.simulate(tx, predecessors);
+    this.lastBasis = basis;
     const logs = collectLogs(trace);
     const touched = reachedProtected(this.protectedSet, trace, [tx.to, ...logs.map((l) => l.address)]);
     if (touched.length === 0) return undefined;
@@ -155,6 +155,25 @@ export class PendingContextWatcher {
       transactions: [txContext],
       pending: true,
     };
+  }
+
+  /** The sender's pending transactions with nonces from `from` up to this one's; undefined if the pool cannot say. */
+  private async predecessorsOf(tx: PendingTx, from: number): Promise<PendingTx[] | undefined> {
+    let content: { pending?: Record<string, Record<string, PendingTx>> };
+    try {
+      content = await this.options.rpc.request("txpool_content", []);
+    } catch {
+      return undefined;
+    }
+    const sender = tx.from.toLowerCase();
+    const mine = Object.entries(content.pending ?? {}).find(([address]) => address.toLowerCase() === sender)?.[1] ?? {};
+    const out: PendingTx[] = [];
+    for (let n = from; n < Number(tx.nonce); n++) {
+      const p = mine[String(n)];
+      if (!p) return undefined;
+      out.push(p);
+    }
+    return out;
   }
 
   private async pollOnce(): Promise<void> {

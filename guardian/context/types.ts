@@ -55,4 +55,23 @@ export interface BlockContext {
   transactions: TxContext[];
   /** True when built from a simulation of a pending transaction rather than a mined block. */
   pending?: boolean;
+  /** Set when the block could not be traced in full within its deadline (see block-deadline.ts). */
+  degraded?: DegradedBlock;
+}
+
+/** What a block's context is missing because tracing it whole would have blown the per-block deadline. */
+export interface DegradedBlock {
+  /** Why the block was degraded, in words. */
+  reason: string;
+  deadlineMs: number;
+  transactions: number;
+  /** Transactions with a call tree (those whose receipts name a protected contract). */
+  traced: number;
+  /**
+   * Transactions seen by receipts and logs alone: a call into a protected contract made through one of them that
+   * emits no log of its own is not seen.
+   */
+  untraced: number;
+  /** Each trace method tried for the block and how it ended. */
+  attempts: string[];
 }

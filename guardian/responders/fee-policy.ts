@@ -40,14 +40,23 @@ export function gweiToWei(gwei: number): bigint {
 export class FeePolicy {
   readonly maxPriorityFee: bigint;
   readonly maxFee: bigint;
+  /** The priority fee of the first submission. */
+  readonly initialTip: bigint;
   private tip: bigint;
   private readonly bumpPercent: bigint;
   /** Set when the attacker pays more than the cap allows us to outbid. */
   readonly outbidCapped: boolean;
 
-  constructor(params: FeeParams, attacker?: { maxPriorityFeePerGas: bigint; maxFeePerGas?: bigint }, baseFee = 0n) {
-    this.maxPriorityFee = gweiToWei(params.maxPriorityFeeGwei);
-    this.maxFee = gweiToWei(params.maxFeeGwei);
+  /**
+   * `bid` (see trip-bid.ts) raises the opening priority fee and, with it, the caps: the bid's own cap is in ETH
+   * and as a share of the value at risk, which may allow more per gas than `maxPriorityFeeGwei`.
+   */
+  constructor(params: FeeParams, attacker?: { maxPriorityFeePerGas: bigint; maxFeePerGas?: bigint }, baseFee = 0n, bid?: { tip: bigint; tipCap: bigint }) {
+    const gweiCap = gweiToWei(params.maxPriorityFeeGwei);
+    this.maxPriorityFee = bid && bid.tipCap > gweiCap ? bid.tipCap : gweiCap;
+    const maxFee = gweiToWei(params.maxFeeGwei);
+    // Room for the bid on top of twice the base fee, as `current` asks for.
+    this.maxFee = bid && bid.tipCap + 2n * baseFee > maxFee ? bid.tipCap + 2n * baseFee : maxFee;
     this.bumpPercent = BigInt(Math.round(params.bumpPercent * 100));
     let tip = gweiToWei(params.priorityFeeGwei);
     let capped = false;
@@ -59,7 +68,9 @@ export class FeePolicy {
       if (outbid > tip) tip = outbid;
       capped = tip > this.maxPriorityFee;
     }
+    if (bid && bid.tip > tip) tip = bid.tip;
     this.tip = tip > this.maxPriorityFee ? this.maxPriorityFee : tip;
+    this.initialTip = this.tip;
     this.outbidCapped = capped;
   }
 

@@ -9,6 +9,8 @@ import { FeePolicy, feeParamsSchema, type Fees } from "./fee-policy";
 import { GuardianKeyError, keySourceSchema, loadGuardianKey } from "./guardian-key";
 import { NonceManager, type NonceLease } from "./nonce-manager";
 import { RpcClientProvider } from "./rpc-provider";
+import { readBidInputs } from "./bid-inputs";
+import { bidParamsSchema, tripBid } from "./trip-bid";
 import type { ResponderDefinition, ResponderDeps, TimelineEntry, TripOutcome, TripRequest, TripResponder } from "./types";
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected an environment variable name");
@@ -29,6 +31,8 @@ export const flashbotsTripParams = z
     /** Fixed gas limit for the trip; estimated (+25%) when unset. */
     gasLimit: z.number().int().min(21_000).optional(),
     fees: feeParamsSchema.default({}),
+    /** Opening bid set from competing tips and the value at risk (trip-bid.ts); without it, `fees` alone. */
+    bid: bidParamsSchema.optional(),
     /** Also broadcast the trip to the public mempool once this many blocks passed without inclusion. */
     publicFallbackAfterBlocks: z.number().int().min(1).optional(),
     pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
@@ -202,7 +206,11 @@ export class FlashbotsTripResponder implements TripResponder {
       if (!head) throw new Error("the node returned no latest block");
       const gasLimit = gas.limit;
       const data = breakerInterface.encodeFunctionData("trip", [request.incidentId]);
-      const fees = new FeePolicy(this.params.fees, request.frontRun, nextBaseFeeOf(head));
+      const bid = this.params.bid
+        ? tripBid(this.params.bid, await readBidInputs(this.deps.rpc, this.params.bid, { breaker: breakerAddress, head: head.number, gasLimit, minimumTipGwei: this.params.fees.priorityFeeGwei, pendingAttackerTip: request.frontRun?.maxPriorityFeePerGas }))
+        : undefined;
+      if (bid) log.info({ tip: bid.tip.toString(), tip_cap: bid.tipCap.toString(), reason: bid.reason, top_competing_tip: bid.topCompetingTip.toString() }, "opening bid");
+      const fees = new FeePolicy(this.params.fees, request.frontRun, nextBaseFeeOf(head), bid);
       if (request.frontRun && fees.outbidCapped) {
         log.warn({ attacker_tx: request.frontRun.txHash, attacker_priority_fee: request.frontRun.maxPriorityFeePerGas.toString(), cap: fees.maxPriorityFee.toString() }, "attacker pays more than the priority fee cap; bidding the cap");
       }

@@ -2,17 +2,25 @@ import { Command, CommanderError } from "commander";
 import { formatEther } from "ethers";
 import type { Pacing } from "../scenarios/lab";
 import { invariantBreak, multiTxDrain, pendingAttack, reentrancyDrain, type Scenario, type ScenarioResult } from "../scenarios/scenarios";
+import { biddingAttacker, oneShotFlashLoan, oneShotReadOnlyReentrancy, spamBlock } from "../scenarios/adaptive";
 
 /**
- * `npm run bench:response`: attack scenarios 1-4 on anvil + the local relay with the real guardian, on a
- * fixed block time (the relay builds a block every `--block-time-ms` whatever the guardian is doing). Prints a
- * table, then as the last line one JSON object with the headline figures and the targets.
+ * `npm run bench:response`: attack scenarios 1-4 and the adaptive attacker's rounds (issue 12: follow-up
+ * bundles outbidding the trip, a spam block before the attack, one-shot attacks in the mempool) on anvil + the
+ * local relay with the real guardian, on a fixed block time (the relay builds a block every `--block-time-ms`
+ * whatever the guardian is doing). Prints a table, then as the last line one JSON object with the headline
+ * figures and the targets.
  */
 const SCENARIOS: [string, Scenario][] = [
   ["reentrancy", reentrancyDrain],
   ["multi-tx-drain", multiTxDrain],
   ["pending-attack", pendingAttack],
   ["invariant", invariantBreak],
+  ["bidding-attacker", biddingAttacker(true)],
+  ["spam-reverted", spamBlock("reverted", 500)],
+  ["spam-cheap", spamBlock("cheap", 1000)],
+  ["one-shot-read-only", oneShotReadOnlyReentrancy],
+  ["one-shot-flash-loan", oneShotFlashLoan],
 ];
 
 function quantile(values: number[], q: number): number | null {
@@ -59,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
 
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
-  console.log(`attack scenarios 1-4, ${pacing.mode === "interval" ? `a block every ${blockTimeMs} ms` : "guardian-paced blocks"}, ${runs} run(s) each`);
+  console.log(`attack scenarios 1-4 and the adaptive attacker's rounds, ${pacing.mode === "interval" ? `a block every ${blockTimeMs} ms` : "guardian-paced blocks"}, ${runs} run(s) each`);
   console.log(line(header));
   console.log(widths.map((w) => "-".repeat(w)).join("  "));
   for (const row of rows) console.log(line(row));
@@ -85,7 +93,13 @@ async function main(argv: string[]): Promise<number> {
         return [id, { minSavedPct: Math.min(...mine.map((r) => r.savedPct)), maxBlocksToTrip: Math.max(...mine.map((r) => r.blocksToTrip ?? Infinity)), p50DetectToIncludeMs: quantile(mine.flatMap((r) => (r.detectToIncludeMs !== undefined ? [r.detectToIncludeMs] : [])), 0.5) }];
       }),
     ),
-    targets: { pendingAttackSavedPct: 100, fundsSavedPct: 90, maxBlocksToTrip: 1 },
+    biddingAttackerSavedPct: Math.min(...all.filter((r) => r.id === "bidding-attacker").map((r) => r.savedPct)),
+    oneShotPendingSavedPct: Math.min(...all.filter((r) => r.id.startsWith("one-shot-")).map((r) => r.savedPct)),
+    spamBlockMaxLagBlocks: Math.max(...all.filter((r) => r.id.startsWith("spam-")).map((r) => r.facts.maxLagBlocks as number)),
+    // Blocks committed later than the block deadline after they appeared at the node's head (sampled every 25 ms).
+    blockDeadlineMissed: all.filter((r) => r.id.startsWith("spam-")).reduce((n, r) => n + (r.facts.deadlineMissedBlocks as number[]).length, 0),
+    spamBlockDegraded: all.filter((r) => r.id.startsWith("spam-") && (r.facts.degradedFindings as unknown[]).length > 0).length,
+    targets: { pendingAttackSavedPct: 100, fundsSavedPct: 90, maxBlocksToTrip: 1, biddingAttackerSavedPct: 90, oneShotPendingSavedPct: 100, spamBlockMaxLagBlocks: 2 },
   };
   console.log(JSON.stringify(summary));
   return 0;

@@ -44,7 +44,7 @@ export interface ScenarioOptions {
 export type Scenario = (options: ScenarioOptions) => Promise<ScenarioResult>;
 
 /** A tx's outcome as the chain recorded it. */
-interface Attempt {
+export interface Attempt {
   hash: string;
   block: number;
   ok: boolean;
@@ -58,12 +58,12 @@ const ATTACKER = 9;
  * The guardians use anvil's well-known dev accounts 1 and 2: their keys go into the environment variables
  * the configs name, exactly as an operator would export a real key. Local chains only.
  */
-function guardianKey(i: 0 | 1): { env: string; address: string } {
+export function guardianKey(i: 0 | 1): { env: string; address: string } {
   process.env[GUARDIAN_KEY_ENV[i]] = anvilKey(i + 1);
   return { env: GUARDIAN_KEY_ENV[i], address: new Wallet(anvilKey(i + 1)).address };
 }
 
-async function landed(lab: Lab, sent: ContractTransactionResponse): Promise<Attempt> {
+export async function landed(lab: Lab, sent: ContractTransactionResponse): Promise<Attempt> {
   const receipt = await lab.provider.waitForTransaction(sent.hash);
   if (!receipt) throw new Error(`transaction ${sent.hash} was not mined`);
   return { hash: sent.hash.toLowerCase(), block: receipt.blockNumber, ok: receipt.status === 1 };
@@ -73,7 +73,7 @@ function pct(saved: bigint, atRisk: bigint): number {
   return atRisk === 0n ? 100 : Number((saved * 10_000n) / atRisk) / 100;
 }
 
-function result(input: Omit<ScenarioResult, "savedPct" | "blocksToTrip" | "tripBlock" | "detectToIncludeMs" | "detectToSendMs"> & { trip?: IncidentRecord }): ScenarioResult {
+export function result(input: Omit<ScenarioResult, "savedPct" | "blocksToTrip" | "tripBlock" | "detectToIncludeMs" | "detectToSendMs"> & { trip?: IncidentRecord }): ScenarioResult {
   const { trip, ...rest } = input;
   const saved = input.fundsSaved > input.fundsAtRisk ? input.fundsAtRisk : input.fundsSaved;
   const tripBlock = trip?.trip?.blockNumber;
@@ -90,7 +90,7 @@ function result(input: Omit<ScenarioResult, "savedPct" | "blocksToTrip" | "tripB
 }
 
 /** Waits until every trip the guardian started has settled and been recorded. */
-async function settle(guardian: GuardianUnderTest): Promise<IncidentRecord[]> {
+export async function settle(guardian: GuardianUnderTest): Promise<IncidentRecord[]> {
   await guardian.decisions.settled();
   return waitUntil("incidents to settle", () => {
     const all = guardian.incidents();
@@ -99,7 +99,7 @@ async function settle(guardian: GuardianUnderTest): Promise<IncidentRecord[]> {
 }
 
 /** A breaker-inheriting bank with the reentrancy bug, 100 ETH of honest deposits and an attacker contract aimed at it. */
-async function bankSetup(lab: Lab, guardians: string[]) {
+export async function bankSetup(lab: Lab, guardians: string[]) {
   const bank = await new VulnerableBreakerBank__factory(lab.account(0)).deploy(lab.deployment.timelock, guardians, TRIP_DURATION);
   await bank.waitForDeployment();
   for (const [i, eth] of [[5, "40"], [6, "30"], [7, "30"]] as const) await (await bank.connect(lab.account(i)).deposit({ value: parseEther(eth) })).wait();
@@ -108,17 +108,17 @@ async function bankSetup(lab: Lab, guardians: string[]) {
   return { bank, attacker, address: (await bank.getAddress()).toLowerCase() };
 }
 
-function bankContract(name: string, address: string) {
+export function bankContract(name: string, address: string) {
   return { name, address, abi: "VulnerableBreakerBank", detectors: { reentrancy: true } };
 }
 
 /** Stakes 1 ETH and re-enters 5 times: 5 ETH of other people's money per successful attack. */
-function attack(attacker: Awaited<ReturnType<typeof bankSetup>>["attacker"], fees: { maxPriorityFeePerGas?: bigint; maxFeePerGas?: bigint } = {}) {
+export function attack(attacker: Awaited<ReturnType<typeof bankSetup>>["attacker"], fees: { maxPriorityFeePerGas?: bigint; maxFeePerGas?: bigint } = {}) {
   // Explicit gas: estimation refuses a transaction that would revert, and the attacker sends it anyway.
   return attacker.attack(5, 0, { value: parseEther("1"), gasLimit: 1_000_000n, ...fees });
 }
 
-async function withLab<T>(options: ScenarioOptions, guardians: string[], deploy: Record<string, unknown> | undefined, run: (lab: Lab) => Promise<T>): Promise<T> {
+export async function withLab<T>(options: ScenarioOptions, guardians: string[], deploy: Record<string, unknown> | undefined, run: (lab: Lab) => Promise<T>): Promise<T> {
   const lab = await startLab({ pacing: options.pacing, guardians, deploy, dir: options.dir, logger: options.logger });
   try {
     return await run(lab);
