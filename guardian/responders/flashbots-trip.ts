@@ -31,8 +31,11 @@ export const flashbotsTripParams = z
     /** Fixed gas limit for the trip; estimated (+25%) when unset. */
     gasLimit: z.number().int().min(21_000).optional(),
     fees: feeParamsSchema.default({}),
-    /** Opening bid set from competing tips and the value at risk (trip-bid.ts); without it, `fees` alone. */
-    bid: bidParamsSchema.optional(),
+    /**
+     * Opening bid set from competing tips and the value at risk (trip-bid.ts), so the first submission already
+     * competes with an attacker who bids. On by default; `bid: false` opens at `fees.priorityFeeGwei` alone.
+     */
+    bid: z.union([bidParamsSchema, z.literal(false)]).default({}),
     /** Also broadcast the trip to the public mempool once this many blocks passed without inclusion. */
     publicFallbackAfterBlocks: z.number().int().min(1).optional(),
     pollIntervalMs: z.number().int().min(10).max(60_000).default(250),
@@ -206,7 +209,7 @@ export class FlashbotsTripResponder implements TripResponder {
       if (!head) throw new Error("the node returned no latest block");
       const gasLimit = gas.limit;
       const data = breakerInterface.encodeFunctionData("trip", [request.incidentId]);
-      const bid = this.params.bid
+      const bid = this.params.bid !== false
         ? tripBid(this.params.bid, await readBidInputs(this.deps.rpc, this.params.bid, { breaker: breakerAddress, head: head.number, gasLimit, minimumTipGwei: this.params.fees.priorityFeeGwei, pendingAttackerTip: request.frontRun?.maxPriorityFeePerGas }))
         : undefined;
       if (bid) log.info({ tip: bid.tip.toString(), tip_cap: bid.tipCap.toString(), reason: bid.reason, top_competing_tip: bid.topCompetingTip.toString() }, "opening bid");

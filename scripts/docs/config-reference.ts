@@ -240,7 +240,9 @@ function section(out: string[], title: string, params: z.ZodTypeAny, docs: Docs)
 type Json = Record<string, unknown>;
 
 export function renderJsonSchema(docs: Docs = collectDocs()): string {
-  const base = zodToJsonSchema(configSchema as unknown as z.ZodTypeAny, {
+  // The config's inferred type is too deep for zodToJsonSchema's generics: hand it the schema untyped.
+  const toJsonSchema = zodToJsonSchema as (schema: unknown, options: object) => unknown;
+  const base = toJsonSchema(configSchema, {
     name: "FailsafeConfig",
     $refStrategy: "none",
     effectStrategy: "input",
@@ -279,7 +281,7 @@ export function renderJsonSchema(docs: Docs = collectDocs()): string {
 }
 
 function toJson(s: z.ZodTypeAny, docs: Docs): Json {
-  const json = zodToJsonSchema(s, { $refStrategy: "none", effectStrategy: "input" }) as Json;
+  const json = (zodToJsonSchema as (schema: unknown, options: object) => unknown)(s, { $refStrategy: "none", effectStrategy: "input" }) as Json;
   delete json.$schema;
   describe(json, docs);
   return json;
