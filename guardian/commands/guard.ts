@@ -39,8 +39,11 @@ export function register(program: Command): void {
         sinks = await createSinks({ loaded, db, logger, metrics });
         const running = await startGuardian({ loaded, db, logger, metrics, sinks });
         guardian = running;
-        const removeHandlers = onShutdownSignal(logger, () => running.stop());
+        let stopping: Promise<void> | undefined;
+        const removeHandlers = onShutdownSignal(logger, () => (stopping ??= running.stop()));
         await running.done;
+        // The chain loops end first; the sinks (trips in flight, their outcomes) finish before the store closes.
+        await (stopping ??= running.stop());
         removeHandlers();
         logger.info({ stage: "ops" }, "guardian stopped");
       } catch (err) {

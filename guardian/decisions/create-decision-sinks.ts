@@ -115,6 +115,13 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
     },
     ratifyForSeconds: config.governance.ratifyForSeconds,
   });
+  const recovered = recorder.recoverFromReports();
+  if (recovered.length > 0) {
+    log.fatal(
+      { incidents: recovered.map((r) => ({ id: r.id, status: r.status })), dir: path.resolve(policy.incidentReports) },
+      "the store lacked incidents that the reports folder has: the store was deleted or replaced; incidents recovered from their report files",
+    );
+  }
   log.info({ breakers: breakers.map((b) => ({ contract: b.contractName, breaker: b.breaker, responder: b.responder.name })), dry_run: policy.dryRun }, "trip path ready");
   return {
     breakers,
@@ -128,5 +135,8 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
 export async function createDecisionSinks(deps: SinkDeps): Promise<FindingSink[]> {
   const tripPath = await createTripPath(deps);
   const policy = deps.loaded.config.policy;
-  return [new DecisionSink({ policy, ...tripPath, metrics: new TripMetrics(deps.metrics.registry), logger: deps.logger.child({ stage: "decisions" }) as Logger })];
+  const sink = new DecisionSink({ policy, ...tripPath, metrics: new TripMetrics(deps.metrics.registry), logger: deps.logger.child({ stage: "decisions" }) as Logger });
+  // Trips a stopped process left in flight are checked on-chain and finished, in the background: a start never waits on it.
+  sink.resume().catch((err: unknown) => deps.logger.error({ err }, "could not resume trips left in flight"));
+  return [sink];
 }
