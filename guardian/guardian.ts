@@ -12,6 +12,8 @@ import type { ChainConfig, GuardianConfig } from "./config/schema";
 import { acceptsContractSelector } from "./config/schema";
 import type { Db } from "./state/database";
 import { GuardianStore } from "./state/guardian-store";
+import { bindStoreToChain } from "./state/store-chain";
+import { StoreIdentityError } from "./state/store-identity";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { stageLogger } from "./ops/logger";
@@ -108,6 +110,10 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
   for (const chain of loaded.config.chains) {
     const rpc = createRpcClient(chain, { logger: logger.child({ chain_id: chain.id }), metrics });
     await checkChainId(rpc, chain);
+    // The store belongs to one chain: a reused file against another genesis is refused before anything resumes.
+    const genesis = await rpc.request<{ hash: string } | null>("eth_getBlockByNumber", ["0x0", false]);
+    if (!genesis?.hash) throw new Error(`chains[id=${chain.id}]: the node returned no genesis block`);
+    bindStoreToChain(deps.db, deps.db.name, chain.id, genesis.hash);
     rpcs.set(chain.id, rpc);
   }
 
@@ -166,6 +172,12 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
             chainHealth.lastError = undefined;
           } catch (err) {
             chainHealth.lastError = (err as Error).message;
+            chainHealth.lastErrorAt = Date.now();
+            if (err instanceof StoreIdentityError) {
+              // Not retryable by waiting: an operator must restore the store. Every retry says so, and /healthz stays red.
+              if (!chainHealth.critical?.includes(err.message)) chainHealth.critical = [...(chainHealth.critical ?? []), err.message];
+              chainLog.fatal({ stage: "store", file: err.file, reason: err.reason }, `critical: ${err.message}; no block is committed until the store is restored and the guardian restarted`);
+            }
             throw err;
           }
         }, controller.signal).then(() => reports?.drain()),

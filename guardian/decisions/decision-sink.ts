@@ -187,6 +187,12 @@ export class DecisionSink implements FindingSink {
     }
   }
 
+  /** What /healthz must show about the trip path: incident reports that could not be written. */
+  problems(): string[] {
+    const unwritten = this.deps.recorder.unwrittenReports;
+    return unwritten > 0 ? [`${unwritten} incident report(s) could not be written (the store has them; retrying)`] : [];
+  }
+
   /** Resolves when every trip started so far has settled and been recorded. */
   async settled(): Promise<void> {
     while (this.active.size > 0) await Promise.allSettled([...this.active.values()].map((a) => a.done));

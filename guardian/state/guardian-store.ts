@@ -1,6 +1,7 @@
 import type { Db } from "./database";
 import type { BlockRef, ReorgEvent } from "../chain/types";
 import type { Finding, StateChanges } from "../detectors/types";
+import { StoreIdentity } from "./store-identity";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS guardian_cursor (
@@ -107,9 +108,12 @@ export function toJson(value: unknown): string {
  */
 export class GuardianStore {
   private readonly stmts;
+  /** The file opened; every commit checks the path still names it (see StoreIdentity). */
+  readonly identity?: StoreIdentity;
 
   constructor(private readonly db: Db) {
     db.exec(SCHEMA);
+    this.identity = db.memory ? undefined : StoreIdentity.of(db.name);
     this.stmts = {
       cursor: db.prepare<[number], { number: number; hash: string }>("SELECT number, hash FROM guardian_cursor WHERE chain_id = ?"),
       setCursor: db.prepare(
@@ -186,6 +190,7 @@ export class GuardianStore {
 
   /** Applies one processed block. Returns the findings that are new (not seen before under the same id). */
   commitBlock(chainId: number, commit: BlockCommit): Finding[] {
+    this.identity?.check();
     return this.db.transaction(() => {
       const { block } = commit;
       this.stmts.putBlock.run(chainId, block.number, block.hash, block.parentHash, block.timestamp);
@@ -202,6 +207,7 @@ export class GuardianStore {
    * to the common ancestor, and records the detectors' reorg findings. Returns [retracted, fresh].
    */
   commitReorg(chainId: number, commit: ReorgCommit): { retracted: Finding[]; fresh: Finding[] } {
+    this.identity?.check();
     return this.db.transaction(() => {
       const { reorg } = commit;
       const ancestor = reorg.commonAncestor;

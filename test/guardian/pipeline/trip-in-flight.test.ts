@@ -86,7 +86,7 @@ describe("failsafe guard: a trip in flight survives kill -9 and SIGTERM (anvil +
     expect(restarted.record.trip?.blockNumber).to.equal(attackBlock + 1);
     expect(restarted.record.tripState?.phase).to.equal("included");
     const steps = restarted.record.timeline.map((e) => e.step);
-    const order = ["detected", "simulated", "sent", "resumed", "included"].map((step) => steps.indexOf(step));
+    const order = (["detected", "simulated", "sent", "resumed", "included"] as const).map((step) => steps.indexOf(step));
     expect(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `timeline ${steps.join(", ")}`).to.equal(true);
     const json = JSON.parse(readFileSync(restarted.record.files.json, "utf8")) as IncidentRecord;
     expect(json.status, "the report file shows the outcome").to.equal("tripped");
@@ -119,7 +119,9 @@ describe("failsafe guard: a trip in flight survives kill -9 and SIGTERM (anvil +
     guard.child.kill("SIGTERM");
     // A routine restart while the trip waits for its block: the next block includes it.
     await new Promise((r) => setTimeout(r, 300));
-    expect(lab.relay.pool.all().filter((b) => b.state === "cancelled"), "no trip bundle cancelled").to.have.length(0);
+    const sent = incident(files)!.tripState!.txHashes;
+    const ours = lab.relay.pool.all().filter((b) => b.txHashes.some((h) => sent.includes(h)));
+    expect(ours.filter((b) => b.state === "cancelled"), "no trip bundle cancelled").to.have.length(0);
     await lab.mine();
     const { code } = await guard.exited();
     expect(code, "graceful exit").to.equal(0);
@@ -137,7 +139,7 @@ describe("failsafe guard: a trip in flight survives kill -9 and SIGTERM (anvil +
     const handedOver = incident(files)!;
     const ours = lab.relay.pool.all().filter((b) => b.txHashes.some((h) => handedOver.tripState!.txHashes.includes(h)));
     expect(ours.length, "the trip's bundles are at the relay").to.be.greaterThan(0);
-    expect(ours.filter((b) => b.state === "cancelled"), "no trip bundle cancelled").to.have.length(0);
+    expect(ours.filter((b) => b.state === "cancelled"), `no trip bundle cancelled; ${guard.log().filter((l) => /trip|shut|cancel/.test(String(l.msg))).map((l) => `${l.msg} ${l.status ?? ""}`).join(" / ")}`).to.have.length(0);
     expect(handedOver.status, "not aborted").to.equal("tripping");
     expect(handedOver.tripState?.phase).to.equal("sent");
     const restarted = await restartUntilSettled(files, true);
