@@ -19,6 +19,7 @@ import type { ChainHealth } from "./ops/health-server";
 import { stageLogger } from "./ops/logger";
 import { Pipeline, type BlockTiming, type DetectorInstance } from "./pipeline";
 import { createReportIndexer } from "./reports/indexer";
+import { brokenLinkFinding } from "./chain/integrity-findings";
 
 /**
  * Builds the configured detector instances of one chain. Chain-level entries get the chain's protected
@@ -55,14 +56,21 @@ export function createDetectors(
   return instances;
 }
 
-export function createRpcClient(chain: ChainConfig, deps: { logger: Logger; metrics: GuardianMetrics }): HttpRpcClient {
+export function createRpcClient(chain: ChainConfig, deps: { logger: Logger; metrics: GuardianMetrics; onEndpointRejected?: (url: string, reason: string) => void }): HttpRpcClient {
+  const log = stageLogger(deps.logger, "rpc");
   return new HttpRpcClient({
     chainId: chain.id,
     urls: chain.rpc,
     timeoutMs: chain.rpcTimeoutMs,
     maxAttempts: chain.rpcMaxAttempts,
-    logger: stageLogger(deps.logger, "rpc"),
+    logger: log,
     metrics: deps.metrics,
+    // Every URL proves its chain id and genesis before it serves: a failover to another chain is refused.
+    verifyChain: true,
+    onEndpointRejected: (url, reason) => {
+      log.fatal({ url, chain_id: chain.id }, `critical: RPC endpoint refused: ${reason}`);
+      deps.onEndpointRejected?.(url, reason);
+    },
   });
 }
 
@@ -107,8 +115,16 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
 
   // Every chain's RPC is checked before any loop starts, so a bad URL fails the start cleanly.
   const rpcs = new Map<number, HttpRpcClient>();
+  const healthOf = new Map<number, ChainHealth>(loaded.config.chains.map((c) => [c.id, { chainId: c.id }]));
   for (const chain of loaded.config.chains) {
-    const rpc = createRpcClient(chain, { logger: logger.child({ chain_id: chain.id }), metrics });
+    const chainHealth = healthOf.get(chain.id) as ChainHealth;
+    const rpc = createRpcClient(chain, {
+      logger: logger.child({ chain_id: chain.id }),
+      metrics,
+      onEndpointRejected: (_url, reason) => {
+        chainHealth.critical = [...(chainHealth.critical ?? []), `RPC endpoint refused: ${reason}`];
+      },
+    });
     await checkChainId(rpc, chain);
     // The store belongs to one chain: a reused file against another genesis is refused before anything resumes.
     const genesis = await rpc.request<{ hash: string } | null>("eth_getBlockByNumber", ["0x0", false]);
@@ -128,7 +144,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       const chainLog = logger.child({ chain_id: chain.id });
       const rpc = rpcs.get(chain.id) as HttpRpcClient;
       const contracts = loaded.contracts.get(chain.id) ?? [];
-      const chainHealth: ChainHealth = { chainId: chain.id };
+      const chainHealth = healthOf.get(chain.id) as ChainHealth;
       health.push(chainHealth);
       const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
       const pipeline = new Pipeline({
@@ -158,6 +174,11 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         startBlock: chain.startBlock,
         loadWindow: () => store.unfinalizedBlocks(chain.id),
         health: chainHealth,
+        onBrokenLink: async (err, url) => {
+          chainHealth.lastError = err.message;
+          chainHealth.lastErrorAt = Date.now();
+          await pipeline.reportAnomaly(brokenLinkFinding(chain.id, err, url), err.block);
+        },
       });
       const cursor = store.cursor(chain.id);
       chainLog.info(

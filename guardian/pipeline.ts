@@ -240,6 +240,15 @@ export class Pipeline {
     }
   }
 
+  /**
+   * A finding the guardian raises about its own input (a lying node, a trace that does not match the receipts):
+   * committed like a detector's, then handed to the sinks with the block's header.
+   */
+  async reportAnomaly(finding: Finding, block: BlockRef): Promise<void> {
+    const fresh = await this.exclusive(async () => this.deps.store.recordFindings([finding]));
+    if (fresh.length > 0) await this.deliver(fresh, headerOnly(block, this.deps.chainId));
+  }
+
   private async deliver(findings: Finding[], ctx: BlockContext): Promise<void> {
     for (const f of findings) this.deps.metrics.findings.inc({ chain: this.chain, detector: f.detectorId, severity: f.severity });
     let allDelivered = true;

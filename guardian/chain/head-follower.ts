@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { BlockRef, ChainEvent } from "./types";
-import { ReorgTracker } from "./reorg-tracker";
-import { batchSettled } from "./rpc";
+import { HeaderLinkError, ReorgTracker } from "./reorg-tracker";
+import { batchSettled, type HttpRpcClient } from "./rpc";
 import type { RpcClient } from "./types";
 import type { GuardianMetrics } from "../ops/metrics";
 import type { ChainHealth } from "../ops/health-server";
@@ -36,6 +36,8 @@ export interface HeadFollowerOptions {
   loadWindow: () => BlockRef[];
   /** Where /healthz reads the node's head. */
   health?: ChainHealth;
+  /** A header did not link to its parent by number (see HeaderLinkError); `url` is where it came from. */
+  onBrokenLink?: (err: HeaderLinkError, url: string | undefined) => Promise<void>;
 }
 
 export type ChainEventHandler = (events: ChainEvent[]) => Promise<void>;
@@ -101,6 +103,14 @@ export class HeadFollower {
       return caughtUp;
     } catch (err) {
       this.consecutiveFailures++;
+      if (err instanceof HeaderLinkError) {
+        // The node's chain does not hold together: ask another URL for it, and make the lie a finding.
+        const rpc = this.options.rpc as Partial<HttpRpcClient>;
+        const from = rpc.currentUrl;
+        const to = typeof rpc.failover === "function" ? rpc.failover() : undefined;
+        this.log.fatal({ block_number: err.block.number, block_hash: err.block.hash, claimed_parent: err.block.parentHash, parent_number: err.parent.number, url: from, next_url: to }, "critical: a header does not link to its parent by number; re-fetching from another URL");
+        await this.options.onBrokenLink?.(err, from).catch((e: unknown) => this.log.error({ err: e }, "could not record the broken header link"));
+      }
       this.log.error(
         { err, tip: this.tracker.tip()?.number, failures: this.consecutiveFailures },
         "chain sync failed; resuming from the last committed block",

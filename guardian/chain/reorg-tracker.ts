@@ -1,5 +1,19 @@
 import type { BlockRef, ChainEvent, ReorgEvent } from "./types";
 
+/**
+ * A header whose parent hash names a block at another height than number - 1: the node lies (or serves a broken
+ * chain). Taken as a reorg it would "orphan" the skipped blocks and retract their findings for good.
+ */
+export class HeaderLinkError extends Error {
+  constructor(
+    readonly block: BlockRef,
+    readonly parent: BlockRef,
+  ) {
+    super(`block ${block.number} (${block.hash}) names parent ${block.parentHash}, which is block ${parent.number}, not ${block.number - 1}`);
+    this.name = "HeaderLinkError";
+  }
+}
+
 export interface ReorgTrackerOptions {
   chainId: number;
   /** How many recent blocks stay linked; a reorg can be resolved up to this depth. */
@@ -65,7 +79,10 @@ export class ReorgTracker {
         break;
       }
       if (cursor.number - 1 < oldest.number) break;
-      cursor = await fetchByHash(cursor.parentHash);
+      const parent = await fetchByHash(cursor.parentHash);
+      // Every link of the new branch must step down exactly one height, or the branch is not a chain.
+      if (parent.number !== cursor.number - 1 || parent.hash !== cursor.parentHash) throw new HeaderLinkError(cursor, parent);
+      cursor = parent;
       branch.unshift(cursor);
     }
     // Deeper than the window: the true ancestor is older than anything held. Report the deepest point we

@@ -229,6 +229,12 @@ export class GuardianStore {
     })();
   }
 
+  /** Findings that belong to no block commit (the guardian's own, about its node); returns the new ones. */
+  recordFindings(findings: readonly Finding[]): Finding[] {
+    this.identity?.check();
+    return this.db.transaction(() => this.insertFindings(findings))();
+  }
+
   /** Sinks have seen these; a restart will not deliver them again. */
   markDelivered(ids: readonly string[]): void {
     if (ids.length === 0) return;

@@ -1,0 +1,117 @@
+import { expect } from "chai";
+import { readFileSync } from "node:fs";
+import { startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
+import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
+import { startHarness, waitFor, type Harness } from "../support/guardian-harness";
+import { startFaultProxy, type FaultProxy } from "../support/fault-proxy";
+
+const logLines = (h: Harness) =>
+  readFileSync(h.logFile, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { level: number; msg: string });
+
+/**
+ * Node data the guardian must refuse or flag, never trust: a failover URL serving another chain, and a header
+ * that lies about its parent. The guardian runs in-process against anvil through the fault proxy on 127.0.0.1.
+ */
+describe("guardian: bad data from the node is refused or flagged", function () {
+  this.timeout(120_000);
+  let anvil: AnvilInstance;
+  let scenario: BankScenario;
+  const stops: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    anvil = await startAnvil();
+    scenario = await deployBankScenario(anvil);
+    await scenario.deposit(100n * 10n ** 18n);
+    for (let i = 0; i < 12; i++) {
+      if (i % 4 === 2) await scenario.attack({ reentries: 2 });
+      else await scenario.deposit(10n ** 16n, i % 3);
+    }
+  });
+  after(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+    await anvil?.stop();
+  });
+
+  const cursor = (h: Harness) => h.guardian.store.cursor(31337)?.number ?? -1;
+
+  it("a failover URL that serves another chain is refused: nothing is retracted and the chain shows a critical problem", async () => {
+    const other = await startAnvil({ chainId: 1 });
+    stops.push(() => other.stop());
+    // The other chain is long: followed as this chain, its head would look like a reorg back past every finding.
+    await other.url && (await fetch(other.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "anvil_mine", params: ["0x5"] }) }));
+    const proxy: FaultProxy = await startFaultProxy(anvil.url);
+    stops.push(() => proxy.stop());
+    const cfg = writeGuardianConfig({ anvil, rpcUrls: [proxy.url, other.url], bank: scenario.bank, rpcTimeoutMs: 1_000 });
+    const h = await startHarness(cfg.file, cfg.dbFile);
+    stops.push(() => h.stop());
+    const head = await scenario.provider.getBlockNumber();
+    await waitFor("catch-up", () => cursor(h) >= head, 60_000);
+    const findingsBefore = h.guardian.store.findings(31337).map((f) => f.id);
+    expect(findingsBefore.length).to.be.greaterThan(1);
+
+    // The primary goes away: the client fails over to the second URL, which serves chain 1.
+    proxy.setPlan(() => ({ kind: "drop" }));
+    await scenario.attack({ reentries: 2 });
+    await waitFor("the other chain's URL refused", () => h.guardian.health[0].critical?.some((c) => /serves chain 1/.test(c)), 30_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(h.sink.retractions, "no finding retracted on another chain's word").to.have.length(0);
+    expect(h.guardian.store.findings(31337).map((f) => f.id)).to.include.members(findingsBefore);
+    expect(cursor(h), "the cursor did not move to the other chain").to.be.at.least(head);
+    expect(logLines(h).some((l) => l.level === 60 && /RPC endpoint refused: .* serves chain 1, not chain 31337/.test(l.msg))).to.equal(true);
+
+    // The primary comes back: the guardian carries on with the real chain, including the attack made meanwhile.
+    proxy.setPlan(() => ({ kind: "pass" }));
+    const newHead = await scenario.provider.getBlockNumber();
+    await waitFor("the real chain followed again", () => cursor(h) >= newHead, 60_000);
+    expect(h.guardian.store.findings(31337).filter((f) => f.blockNumber === newHead).length, "the attack made meanwhile is found").to.be.greaterThan(0);
+    expect(h.sink.retractions).to.have.length(0);
+  });
+
+  it("a header whose parent hash skips a block is refused: the block is fetched from another URL, the lie is a finding, and no finding is retracted", async () => {
+    const proxy: FaultProxy = await startFaultProxy(anvil.url);
+    stops.push(() => proxy.stop());
+    const cfg = writeGuardianConfig({ anvil, rpcUrls: [proxy.url, anvil.url], bank: scenario.bank, rpcTimeoutMs: 1_000 });
+    const h = await startHarness(cfg.file, cfg.dbFile);
+    stops.push(() => h.stop());
+    await waitFor("catch-up", async () => cursor(h) >= (await scenario.provider.getBlockNumber()), 60_000);
+
+    // Block K-1 holds an attack; the lying node says K's parent is K-2, which would "orphan" K-1.
+    await scenario.attack({ reentries: 2 });
+    const attackBlock = await scenario.provider.getBlockNumber();
+    await waitFor("the attack's block processed", () => cursor(h) >= attackBlock, 30_000);
+    const attackFindings = h.guardian.store.findings(31337).filter((f) => f.blockNumber === attackBlock);
+    expect(attackFindings.length, "the attack is found").to.be.greaterThan(0);
+    const grandParent = (await scenario.provider.getBlock(attackBlock - 1))!.hash!;
+    const lieAbout = `0x${(attackBlock + 1).toString(16)}`;
+    proxy.setPlan((_n, body) =>
+      body.includes(lieAbout) || body.includes('"latest"')
+        ? {
+            kind: "rewrite",
+            rewrite: (text) => {
+              const parsed = JSON.parse(text) as unknown;
+              const lie = (r: { result?: { number?: string; parentHash?: string } }) => {
+                if (r?.result?.number === lieAbout) r.result.parentHash = grandParent;
+                return r;
+              };
+              return JSON.stringify(Array.isArray(parsed) ? parsed.map(lie) : lie(parsed as never));
+            },
+          }
+        : { kind: "pass" },
+    );
+    await scenario.deposit(10n ** 16n);
+    const lyingBlock = attackBlock + 1;
+    await waitFor("the block after the attack processed", () => cursor(h) >= lyingBlock, 30_000);
+    proxy.setPlan(() => ({ kind: "pass" }));
+
+    expect(h.sink.retractions, "the attack's finding was not retracted by a fake reorg").to.have.length(0);
+    expect(h.guardian.store.findings(31337).map((f) => f.id)).to.include.members(attackFindings.map((f) => f.id));
+    const integrity = h.guardian.store.findings(31337).filter((f) => f.detectorId === "chain-integrity");
+    expect(integrity.length, "the lie is a finding").to.be.greaterThan(0);
+    expect(integrity[0].blockNumber).to.equal(lyingBlock);
+    expect(integrity[0].evidence).to.include({ claimedParentHash: grandParent });
+    expect(h.committed.filter((n) => n === attackBlock), "the attack's block was processed once").to.have.length(1);
+  });
+});
