@@ -33,7 +33,8 @@ function classify(err: unknown): DeliveryError {
     (e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500) ||
     (e.responseCode === undefined && ["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNRESET"].includes(e.code ?? ""));
   const what = e.responseCode !== undefined ? `SMTP ${e.responseCode}` : (e.code ?? "error");
-  return new DeliveryError(`email: ${what}`, { retryable: transient, cause: err });
+  // The server's reply text is not kept: it may quote the credentials or the message back.
+  return new DeliveryError(`email: ${what}`, { retryable: transient, details: e.code ?? "" });
 }
 
 function messageId(alertId: string): string {

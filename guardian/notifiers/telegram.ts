@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DeliveryError } from "./delivery-error";
+import { DeliveryError, describeResponseBody } from "./delivery-error";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
 import { envSecretMatching, type Secret } from "./secret";
@@ -25,9 +25,9 @@ type TelegramParams = z.infer<typeof params>;
 function withRetryAfter(err: unknown): unknown {
   if (!(err instanceof DeliveryError) || err.status !== 429 || err.retryAfterMs !== undefined) return err;
   try {
-    const seconds = (JSON.parse(err.details ?? "") as { parameters?: { retry_after?: number } }).parameters?.retry_after;
+    const seconds = (JSON.parse(err.responseBody ?? "") as { parameters?: { retry_after?: number } }).parameters?.retry_after;
     if (typeof seconds !== "number") return err;
-    return new DeliveryError(err.shortMessage, { retryable: true, status: 429, retryAfterMs: seconds * 1000, details: err.details });
+    return new DeliveryError(err.shortMessage, { retryable: true, status: 429, retryAfterMs: seconds * 1000, details: err.details, responseBody: err.responseBody });
   } catch {
     return err;
   }
@@ -77,7 +77,7 @@ class TelegramNotifier implements Notifier {
     } catch {
       ok = false;
     }
-    if (!ok) throw new DeliveryError("telegram: sendMessage did not answer ok", { retryable: true, details: text.slice(0, 300) });
+    if (!ok) throw new DeliveryError("telegram: sendMessage did not answer ok", { retryable: true, details: describeResponseBody(text), responseBody: text });
   }
 }
 
