@@ -158,6 +158,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         sinks: deps.sinks,
         window: chain.maxReorgDepth,
         health: chainHealth,
+        maxClockSkewSeconds: chain.maxClockSkewSeconds,
         onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
       });
       await pipeline.restore();

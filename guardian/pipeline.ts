@@ -10,6 +10,7 @@ import { bigintSafe, type GuardianStore } from "./state/guardian-store";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { LookAhead } from "./context/look-ahead";
+import { clockSkewFinding } from "./chain/integrity-findings";
 
 /**
  * Block contexts fetched ahead while catching up. Detectors run strictly in block order; fetching the next
@@ -54,6 +55,10 @@ export interface PipelineDeps {
   prefetch?: number;
   health?: ChainHealth;
   onBlockCommitted?: (timing: BlockTiming) => void;
+  /** Head blocks whose timestamp is further than this from the wall clock raise a clock-skew alert. */
+  maxClockSkewSeconds?: number;
+  /** Wall clock, replaceable in tests. */
+  now?: () => number;
 }
 
 /**
@@ -173,6 +178,7 @@ export class Pipeline {
       this.deps.health.lastBlockAt = Date.now();
     }
     this.log.debug({ block_number: block.number, txs: ctx.transactions.length, findings: fresh.length, ms: Math.round(ms) }, "block processed");
+    await this.checkClock(block);
     this.deps.onBlockCommitted?.({
       number: block.number,
       hash: block.hash,
@@ -184,6 +190,28 @@ export class Pipeline {
       findings: fresh.length,
     });
     if (fresh.length > 0) await this.deliver(fresh, ctx);
+  }
+
+  /**
+   * At the head (not while catching up, when old blocks are old), the block's timestamp and the wall clock must
+   * agree within the bound: a skewed clock makes signed alerts refused and incident times wrong. Crossing the bound
+   * is one finding and an error; /healthz reports the skew until the clock is back.
+   */
+  private async checkClock(block: BlockRef): Promise<void> {
+    const bound = this.deps.maxClockSkewSeconds;
+    const health = this.deps.health;
+    if (bound === undefined || !health || health.head === undefined || health.head - block.number > 1 || !block.timestamp) return;
+    const skew = Math.round((this.deps.now ?? Date.now)() / 1000 - block.timestamp);
+    if (Math.abs(skew) <= bound) {
+      if (health.clockSkewSeconds !== undefined) this.log.info({ skew_s: skew, bound_s: bound }, "clock back within the bound of the head block's timestamp");
+      health.clockSkewSeconds = undefined;
+      return;
+    }
+    const first = health.clockSkewSeconds === undefined;
+    health.clockSkewSeconds = skew;
+    if (!first) return;
+    this.log.error({ skew_s: skew, bound_s: bound, block_number: block.number, block_timestamp: block.timestamp }, "clock skew: the wall clock and the head block's timestamp disagree beyond the bound");
+    await this.reportAnomaly(clockSkewFinding(this.deps.chainId, block, skew, bound), block);
   }
 
   private async onReorg(reorg: ReorgEvent): Promise<void> {

@@ -24,3 +24,17 @@ export function brokenLinkFinding(chainId: number, err: HeaderLinkError, url: st
     },
   };
 }
+
+/** The wall clock and the head block's timestamp disagree by more than the bound. */
+export function clockSkewFinding(chainId: number, block: { number: number; hash: string; timestamp: number }, skewSeconds: number, boundSeconds: number): Finding {
+  return {
+    id: keccak256(toUtf8Bytes(`${CHAIN_INTEGRITY}:${chainId}:clock-skew:${block.hash}`)),
+    detectorId: CHAIN_INTEGRITY,
+    severity: "high",
+    title: `Clock skew: the guardian's clock is ${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? "ahead of" : "behind"} block ${block.number}'s timestamp (bound ${boundSeconds} s)`,
+    chainId,
+    blockNumber: block.number,
+    blockHash: block.hash,
+    evidence: { kind: "clock-skew", skewSeconds, boundSeconds, blockTimestamp: block.timestamp, wallClock: Math.floor(Date.now() / 1000) },
+  };
+}

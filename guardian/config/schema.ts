@@ -58,6 +58,11 @@ export const chainSchema = z
     rpcTimeoutMs: z.number().int().min(100).default(10_000),
     rpcMaxAttempts: z.number().int().min(1).max(50).default(8),
     /**
+     * The wall clock is checked against each head block's timestamp: a difference over this many seconds is an
+     * alert (signed webhooks, timelock readiness and incident times all depend on the clock).
+     */
+    maxClockSkewSeconds: z.number().int().min(1).default(120),
+    /**
      * `callTracer` (debug_trace*, every client) or `parity` (trace_block: reth, erigon, nethermind, anvil;
      * much faster on anvil). Falls back to callTracer when the node lacks trace_block.
      */

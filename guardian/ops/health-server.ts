@@ -13,6 +13,8 @@ export interface ChainHealth {
   lastErrorAt?: number;
   /** Problems that stay until an operator acts (store deleted, reorg deeper than the window, ...). */
   critical?: string[];
+  /** Wall clock minus the head block's timestamp, in seconds, when over the configured bound. */
+  clockSkewSeconds?: number;
 }
 
 export interface HealthServerOptions {
@@ -49,6 +51,7 @@ export function judgeHealth(options: Omit<HealthServerOptions, "host" | "port" |
     if (lag !== undefined && options.maxLagBlocks !== undefined && lag > options.maxLagBlocks) reasons.push(`${lag} blocks behind the node (bound ${options.maxLagBlocks})`);
     if (c.lastError !== undefined && c.lastErrorAt !== undefined && now - c.lastErrorAt <= (options.errorWindowMs ?? 60_000)) reasons.push(`recent error: ${c.lastError}`);
     for (const p of c.critical ?? []) reasons.push(p);
+    if (c.clockSkewSeconds !== undefined) reasons.push(`clock skew: the wall clock is ${c.clockSkewSeconds} s ${c.clockSkewSeconds > 0 ? "ahead of" : "behind"} the head block's timestamp`);
     return { ...c, lag, healthy: reasons.length === 0 && problems.length === 0, reasons };
   });
   return { ok: chains.length > 0 && problems.length === 0 && chains.every((c) => c.healthy), chains, problems };

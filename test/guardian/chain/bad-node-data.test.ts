@@ -115,4 +115,24 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     expect(integrity[0].evidence).to.include({ claimedParentHash: grandParent });
     expect(h.committed.filter((n) => n === attackBlock), "the attack's block was processed once").to.have.length(1);
   });
+
+  it("a clock 600 s off the chain's block timestamps is an alert: a finding, an error log and an unhealthy chain", async () => {
+    const cfg = writeGuardianConfig({ anvil, bank: scenario.bank });
+    const h = await startHarness(cfg.file, cfg.dbFile);
+    stops.push(() => h.stop());
+    await waitFor("catch-up", async () => cursor(h) >= (await scenario.provider.getBlockNumber()), 60_000);
+    expect(h.guardian.health[0].clockSkewSeconds, "in step at first").to.equal(undefined);
+    // The node's clock and the guardian's now disagree by 600 s (as a guardian host 600 s behind would see it).
+    const head = (await scenario.provider.getBlock("latest"))!;
+    await scenario.provider.send("evm_setNextBlockTimestamp", [Math.max(head.timestamp + 1, Math.floor(Date.now() / 1000) + 600)]);
+    await scenario.deposit(10n ** 16n);
+    const skewed = await scenario.provider.getBlockNumber();
+    await waitFor("the skewed block processed", () => cursor(h) >= skewed, 30_000);
+    const skew = h.guardian.health[0].clockSkewSeconds!;
+    expect(skew, "the guardian's clock is behind the block by about 600 s").to.be.within(-610, -590);
+    const finding = h.sink.findings.find((f) => f.detectorId === "chain-integrity" && f.evidence.kind === "clock-skew");
+    expect(finding?.blockNumber).to.equal(skewed);
+    expect(finding?.severity).to.equal("high");
+    expect(logLines(h).some((l) => l.level === 50 && /clock skew/.test(l.msg))).to.equal(true);
+  });
 });
