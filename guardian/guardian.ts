@@ -191,7 +191,6 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           try {
             await pipeline.handle(events);
             reports?.consume(events);
-            chainHealth.lastError = undefined;
           } catch (err) {
             chainHealth.lastError = (err as Error).message;
             chainHealth.lastErrorAt = Date.now();

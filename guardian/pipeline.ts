@@ -11,6 +11,7 @@ import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { LookAhead } from "./context/look-ahead";
 import { clockSkewFinding } from "./chain/integrity-findings";
+import { repairTraceGaps, traceGapFinding, traceGaps, type TraceGap } from "./chain/trace-integrity";
 
 /**
  * Block contexts fetched ahead while catching up. Detectors run strictly in block order; fetching the next
@@ -155,6 +156,9 @@ export class Pipeline {
   }
 
   private async onBlock(block: BlockRef, ctx: BlockContext, started: number, contextMs: number): Promise<void> {
+    // Only a block with gaps waits here: the usual block goes straight to its detectors (no extra turn).
+    const gaps = traceGaps(ctx);
+    const degraded = gaps.length > 0 ? await this.checkTraces(ctx, gaps) : [];
     let detectStart = 0;
     let commitStart = 0;
     const fresh = await this.exclusive(async () => {
@@ -178,7 +182,7 @@ export class Pipeline {
       this.deps.health.lastBlockAt = Date.now();
     }
     this.log.debug({ block_number: block.number, txs: ctx.transactions.length, findings: fresh.length, ms: Math.round(ms) }, "block processed");
-    await this.checkClock(block);
+    const skewed = this.checkClock(block);
     this.deps.onBlockCommitted?.({
       number: block.number,
       hash: block.hash,
@@ -190,6 +194,26 @@ export class Pipeline {
       findings: fresh.length,
     });
     if (fresh.length > 0) await this.deliver(fresh, ctx);
+    for (const f of degraded) await this.reportAnomaly(f, block);
+    if (skewed) await this.reportAnomaly(skewed, block);
+  }
+
+  /**
+   * Receipts that show calls into protected contracts must come with traces that reach them: empty or inconsistent
+   * traces make every call-tree detector blind without a word. Such transactions are re-traced another way; what
+   * still does not hold together is processed degraded, and each is a finding and a recent error on /healthz.
+   */
+  private async checkTraces(ctx: BlockContext, gaps: TraceGap[]): Promise<Finding[]> {
+    const left = await repairTraceGaps(this.deps.rpc, gaps);
+    this.log.warn({ block_number: ctx.number, gaps: gaps.length, repaired: gaps.length - left.length }, "traces missing or inconsistent with the receipts; re-traced per transaction");
+    if (left.length === 0) return [];
+    const message = `block ${ctx.number}: ${left.length} transaction(s) reaching protected contracts have no usable trace`;
+    this.log.error({ block_number: ctx.number, txs: left.map((g) => g.tx.hash) }, `degraded: ${message}`);
+    if (this.deps.health) {
+      this.deps.health.lastError = message;
+      this.deps.health.lastErrorAt = Date.now();
+    }
+    return left.map((g) => traceGapFinding(ctx, g));
   }
 
   /**
@@ -197,21 +221,21 @@ export class Pipeline {
    * agree within the bound: a skewed clock makes signed alerts refused and incident times wrong. Crossing the bound
    * is one finding and an error; /healthz reports the skew until the clock is back.
    */
-  private async checkClock(block: BlockRef): Promise<void> {
+  private checkClock(block: BlockRef): Finding | undefined {
     const bound = this.deps.maxClockSkewSeconds;
     const health = this.deps.health;
-    if (bound === undefined || !health || health.head === undefined || health.head - block.number > 1 || !block.timestamp) return;
+    if (bound === undefined || !health || health.head === undefined || health.head - block.number > 1 || !block.timestamp) return undefined;
     const skew = Math.round((this.deps.now ?? Date.now)() / 1000 - block.timestamp);
     if (Math.abs(skew) <= bound) {
       if (health.clockSkewSeconds !== undefined) this.log.info({ skew_s: skew, bound_s: bound }, "clock back within the bound of the head block's timestamp");
       health.clockSkewSeconds = undefined;
-      return;
+      return undefined;
     }
     const first = health.clockSkewSeconds === undefined;
     health.clockSkewSeconds = skew;
-    if (!first) return;
+    if (!first) return undefined;
     this.log.error({ skew_s: skew, bound_s: bound, block_number: block.number, block_timestamp: block.timestamp }, "clock skew: the wall clock and the head block's timestamp disagree beyond the bound");
-    await this.reportAnomaly(clockSkewFinding(this.deps.chainId, block, skew, bound), block);
+    return clockSkewFinding(this.deps.chainId, block, skew, bound);
   }
 
   private async onReorg(reorg: ReorgEvent): Promise<void> {

@@ -116,6 +116,55 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     expect(h.committed.filter((n) => n === attackBlock), "the attack's block was processed once").to.have.length(1);
   });
 
+  /** A node that answers every trace request of the given methods with empty traces. */
+  function emptyTraces(methods: RegExp) {
+    return (_n: number, body: string) => {
+      if (!methods.test(body)) return { kind: "pass" as const };
+      const calls = ([] as { id: number; method: string }[]).concat(JSON.parse(body) as never);
+      const traceIds = new Set(calls.filter((c) => methods.test(c.method)).map((c) => c.id));
+      return {
+        kind: "rewrite" as const,
+        rewrite: (text: string) => {
+          const parsed = JSON.parse(text) as unknown;
+          const empty = (r: { id: number; result?: unknown }) => (traceIds.has(r.id) ? { ...r, result: Array.isArray(r.result) ? [] : null } : r);
+          return JSON.stringify(Array.isArray(parsed) ? parsed.map(empty) : empty(parsed as never));
+        },
+      };
+    };
+  }
+
+  it("empty block traces while receipts show calls into the bank: the transactions are re-traced one by one and the attack is found", async () => {
+    const proxy: FaultProxy = await startFaultProxy(anvil.url, emptyTraces(/debug_traceBlockBy|trace_block/));
+    stops.push(() => proxy.stop());
+    const from = await scenario.provider.getBlockNumber();
+    const cfg = writeGuardianConfig({ anvil, rpcUrls: [proxy.url], bank: scenario.bank, startBlock: from });
+    const h = await startHarness(cfg.file, cfg.dbFile);
+    stops.push(() => h.stop());
+    await scenario.attack({ reentries: 2 });
+    const attackBlock = await scenario.provider.getBlockNumber();
+    await waitFor("the attack's block processed", () => cursor(h) >= attackBlock, 30_000);
+    expect(proxy.counts.rewrite, "block traces were emptied").to.be.greaterThan(0);
+    const found = h.guardian.store.findings(31337).filter((f) => f.blockNumber === attackBlock && f.detectorId === "reentrancy");
+    expect(found.length, "the reentrancy is found through the per-transaction traces").to.be.greaterThan(0);
+  });
+
+  it("no trace at all from the node: the block is processed degraded, each blind transaction is a finding, and /healthz shows the error", async () => {
+    const proxy: FaultProxy = await startFaultProxy(anvil.url, emptyTraces(/debug_trace|trace_/));
+    stops.push(() => proxy.stop());
+    const from = await scenario.provider.getBlockNumber();
+    const cfg = writeGuardianConfig({ anvil, rpcUrls: [proxy.url], bank: scenario.bank, startBlock: from });
+    const h = await startHarness(cfg.file, cfg.dbFile);
+    stops.push(() => h.stop());
+    const attack = (await scenario.attack({ reentries: 2 })).toLowerCase();
+    const attackBlock = await scenario.provider.getBlockNumber();
+    await waitFor("the attack's block processed", () => cursor(h) >= attackBlock, 30_000);
+    const gap = await waitFor("the attack's trace-gap finding", () => h.sink.findings.find((f) => f.evidence.kind === "trace-gap" && f.txHash === attack), 10_000);
+    expect(gap.detectorId).to.equal("chain-integrity");
+    expect(gap.txHash).to.equal(attack);
+    expect(gap.contract).to.equal(scenario.bank);
+    expect(h.guardian.health[0].lastError).to.match(/no usable trace/);
+  });
+
   it("a clock 600 s off the chain's block timestamps is an alert: a finding, an error log and an unhealthy chain", async () => {
     const cfg = writeGuardianConfig({ anvil, bank: scenario.bank });
     const h = await startHarness(cfg.file, cfg.dbFile);
