@@ -174,6 +174,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         confirmations: chain.confirmations,
         startBlock: chain.startBlock,
         loadWindow: () => store.unfinalizedBlocks(chain.id),
+        findingBlocks: (from) => store.findingBlocksFrom(chain.id, from),
         health: chainHealth,
         onBrokenLink: async (err, url) => {
           chainHealth.lastError = err.message;

@@ -10,7 +10,7 @@ import { bigintSafe, type GuardianStore } from "./state/guardian-store";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { LookAhead } from "./context/look-ahead";
-import { clockSkewFinding } from "./chain/integrity-findings";
+import { beyondWindowFinding, clockSkewFinding } from "./chain/integrity-findings";
 import { repairTraceGaps, traceGapFinding, traceGaps, type TraceGap } from "./chain/trace-integrity";
 
 /**
@@ -282,6 +282,10 @@ export class Pipeline {
       } catch (err) {
         this.log.error({ err, sink: sink.name }, "sink failed on a reorg");
       }
+    }
+    if (reorg.beyondWindow) {
+      const ref = reorg.commonAncestor;
+      await this.reportAnomaly(beyondWindowFinding(this.deps.chainId, ref, reorg.depth, reorg.orphanedBlockHashes?.length ?? 0), ref);
     }
     // Reorg findings are anchored on a block of the new branch; hand them over with that block's header.
     const byBlock = new Map<string, Finding[]>();

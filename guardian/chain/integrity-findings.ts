@@ -38,3 +38,17 @@ export function clockSkewFinding(chainId: number, block: { number: number; hash:
     evidence: { kind: "clock-skew", skewSeconds, boundSeconds, blockTimestamp: block.timestamp, wallClock: Math.floor(Date.now() / 1000) },
   };
 }
+
+/** A reorg went past the window: the window was not trusted and the range was re-verified from further back. */
+export function beyondWindowFinding(chainId: number, ancestor: { number: number; hash: string }, depth: number, orphanedBlocks: number): Finding {
+  return {
+    id: keccak256(toUtf8Bytes(`${CHAIN_INTEGRITY}:${chainId}:beyond-window:${ancestor.hash}:${depth}`)),
+    detectorId: CHAIN_INTEGRITY,
+    severity: "critical",
+    title: `Reorg deeper than the guardian's window: re-verified from block ${ancestor.number}, ${orphanedBlocks} block(s) with findings orphaned`,
+    chainId,
+    blockNumber: ancestor.number,
+    blockHash: ancestor.hash,
+    evidence: { kind: "reorg-beyond-window", reverifiedFrom: ancestor.number, depth, orphanedBlocks },
+  };
+}
