@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Severity } from "../detectors/types";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
+import { markdownInline, markdownText } from "./neutralise";
 import { envSecretMatching } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
 
@@ -45,8 +46,9 @@ class DiscordNotifier implements Notifier {
         allowed_mentions: { parse: [] },
         embeds: [
           {
-            title: truncate(alertSubject(message), 256),
-            description: truncate(alertText(message), 4096),
+            // Embeds render Markdown, links included: attacker text is escaped to show as typed.
+            title: truncate(markdownInline(alertSubject(message)), 256),
+            description: truncate(markdownText(alertText(message)), 4096),
             color: message.resolves ? RESOLVED_COLOR : COLORS[message.severity],
             timestamp: message.createdAt,
           },

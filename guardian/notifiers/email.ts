@@ -1,6 +1,7 @@
 import nodemailer from "nodemailer";
 import { z } from "zod";
 import { DeliveryError } from "./delivery-error";
+import { stripControl } from "./neutralise";
 import { alertSubject, alertText } from "./format";
 import { envSecret } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
@@ -79,8 +80,8 @@ class EmailNotifier implements Notifier {
       await this.#transport.sendMail({
         from: this.params.from,
         to: recipient,
-        subject: alertSubject(message),
-        text: alertText(message),
+        subject: stripControl(alertSubject(message)),
+        text: stripControl(alertText(message)),
         messageId: messageId(message.id),
         ...(message.id === message.incidentKey ? {} : { inReplyTo, references }),
         headers: {

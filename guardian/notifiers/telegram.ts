@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { stripControl } from "./neutralise";
 import { DeliveryError, describeResponseBody } from "./delivery-error";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
@@ -62,7 +63,7 @@ class TelegramNotifier implements Notifier {
         // titles and reverts, and a rejected alert is worse than an unformatted one.
         body: JSON.stringify({
           chat_id: recipient,
-          text: truncate(`${alertSubject(message)}\n\n${alertText(message)}`, MAX_TEXT),
+          text: truncate(stripControl(`${alertSubject(message)}\n\n${alertText(message)}`), MAX_TEXT),
           disable_web_page_preview: true,
         }),
         timeoutMs: this.params.timeoutMs,

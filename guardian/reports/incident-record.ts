@@ -6,6 +6,7 @@ import { CircuitBreaker__factory, TimelockController__factory } from "../../type
 import type { Finding } from "../detectors/types";
 import type { TimelineEntry, TripOutcome, TripProgress } from "../responders/types";
 import { IncidentFileWriter, preserveOtherIncarnation, type RenderedFile } from "./incident-files";
+import { fenceFor, markdownInline, stripControl } from "../notifiers/neutralise";
 import type { IncidentStore } from "../state/incident-store";
 import { describeTripCheck, tripInForce, type TripCheck } from "../decisions/trip-check";
 import { buildGovernancePayload, ratifyExpiry, type GovernanceDecision, type GovernancePayload } from "./governance-payloads";
@@ -467,11 +468,13 @@ function mergeTimeline(existing: TimelineEntry[], run: TimelineEntry[]): Timelin
   return [...existing, ...run.filter((e) => e.step !== "detected" && !seen.has(key(e)))];
 }
 
-const cell = (value: unknown) => (value === undefined || value === null || value === "" ? "" : String(value).replace(/\|/g, "\\|").replace(/\n/g, " "));
+// Cells, headings and notes quote attacker text (token names, revert reasons): escaped so no link, heading or
+// terminal escape reaches whoever renders or cats the report.
+const cell = (value: unknown) => (value === undefined || value === null || value === "" ? "" : markdownInline(String(value)));
 
 export function renderIncidentMarkdown(r: IncidentRecord): string {
   const lines: string[] = [];
-  const breaker = r.breakerName ? `${r.breakerName} (\`${r.breaker}\`)` : `\`${r.breaker}\``;
+  const breaker = r.breakerName ? `${markdownInline(r.breakerName)} (\`${r.breaker}\`)` : `\`${r.breaker}\``;
   lines.push(`# Incident ${r.id}`, "");
   lines.push("| | |", "|---|---|");
   lines.push(`| Status | **${r.status}**${r.dryRun ? " (dry run: nothing was sent)" : ""} |`);
@@ -488,21 +491,23 @@ export function renderIncidentMarkdown(r: IncidentRecord): string {
 
   if (r.notes.length > 0) {
     lines.push("## Notes", "");
-    for (const n of r.notes) lines.push(`- ${n}`);
+    for (const n of r.notes) lines.push(`- ${markdownInline(n)}`);
     lines.push("");
   }
 
   lines.push(`## Findings (${r.findings.length})`, "");
   if (r.findings.length === 0) lines.push("None: the trip was not caused by a detector finding (see the notes).", "");
   for (const f of r.findings) {
-    lines.push(`### ${f.severity.toUpperCase()} · ${f.title}${f.retracted ? " (retracted by a reorg)" : ""}`, "");
+    lines.push(`### ${f.severity.toUpperCase()} · ${markdownInline(f.title)}${f.retracted ? " (retracted by a reorg)" : ""}`, "");
     lines.push(`- Detector: \`${f.detectorId}\``);
     lines.push(`- Finding id: \`${f.id}\``);
     lines.push(`- Block: ${f.blockNumber} (\`${f.blockHash}\`)`);
     if (f.txHash) lines.push(`- Transaction: \`${f.txHash}\``);
     if (f.contract) lines.push(`- Contract: \`${f.contract}\``);
     if (f.retracted) lines.push(`- Retracted at ${f.retracted.at}: ${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}`);
-    lines.push("", "```json", JSON.stringify(f.evidence, null, 2), "```", "");
+    const evidence = stripControl(JSON.stringify(f.evidence, null, 2));
+    const fence = fenceFor(evidence);
+    lines.push("", `${fence}json`, evidence, fence, "");
   }
 
   lines.push("## Timeline", "");
