@@ -17,9 +17,12 @@ export function slackText(text: string): string {
   return stripControl(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-/** Discord (and CommonMark) markup characters escaped with a backslash: shown as typed, never as links or emphasis. */
+/**
+ * Discord (and CommonMark) markup escaped with a backslash: shown as typed, never as a link (`[` `]` `<` `>`),
+ * emphasis, code, spoiler or quote. Parentheses need no escape once brackets cannot open a link.
+ */
 export function markdownText(text: string): string {
-  return stripControl(text).replace(/[\\`*_~|>[\]()#<!]/g, (c) => `\\${c}`);
+  return stripControl(text).replace(/[\\`*_~|>[\]<]/g, (c) => `\\${c}`);
 }
 
 /** One line of Markdown: markup escaped, line breaks and table pipes folded so a cell or heading stays one. */
