@@ -15,6 +15,8 @@ import type { FindingSink } from "./types";
 /** The alert stage, told of each trip as it lands. */
 export interface TripAlerts {
   alertTrip(incident: IncidentAlert): void;
+  /** The alert stage's intake for the guardian's own findings (report files not written, ...). */
+  onFindings?(findings: Finding[], block: BlockContext): Promise<void>;
 }
 
 /** A policy breaker entry resolved against the config: where it lives and who trips it. */
@@ -185,6 +187,30 @@ export class DecisionSink implements FindingSink {
       const detectedAt = Date.parse(updated.timeline[0]?.at ?? new Date(this.now()).toISOString());
       this.launch(target!, { incidentId: record.id, breaker: target!.breaker, detectedAt, detectedBlock: updated.findings[0]?.blockNumber, dryRun: record.dryRun }, true);
     }
+  }
+
+  /**
+   * Incident report files cannot be written (disk full, folder not writable): a critical `guardian-ops` finding to
+   * the alert stage, once per episode. The trip never waited on the files; the store has every record.
+   */
+  alertReportFailure(err: Error, files: string[]): void {
+    const records = this.deps.recorder.list();
+    const latest = records[records.length - 1];
+    const chainId = latest?.chainId ?? this.deps.breakers[0]?.chainId ?? 0;
+    const anchor = latest?.findings[0];
+    const at = this.now();
+    const finding: Finding = {
+      id: keccak256(toUtf8Bytes(`guardian-ops:report-write:${at}`)),
+      detectorId: "guardian-ops",
+      severity: "critical",
+      title: `Incident report files cannot be written (${(err as NodeJS.ErrnoException).code ?? err.message}); the store has the records and the write is retried`,
+      chainId,
+      blockNumber: anchor?.blockNumber ?? 0,
+      blockHash: anchor?.blockHash ?? ZERO_TX,
+      evidence: { kind: "report-write-failed", code: (err as NodeJS.ErrnoException).code ?? null, files: files.slice(0, 4), incidents: records.filter((r) => files.includes(r.files.json)).map((r) => r.id) },
+    };
+    const block: BlockContext = { chainId, number: finding.blockNumber, hash: finding.blockHash, parentHash: "", timestamp: Math.floor(at / 1000), transactions: [] };
+    this.alerts?.onFindings?.([finding], block).catch((e: unknown) => this.log.error({ err: e }, "could not hand the report-write alert to the alert stage"));
   }
 
   /** What /healthz must show about the trip path: incident reports that could not be written. */

@@ -59,7 +59,8 @@ export class IncidentFileWriter {
       }
     }
     if (error) {
-      this.deps.onError(error, failed);
+      // Told once per episode (the retry runs every few seconds): the first failure is the alert.
+      if (!this.#failing) this.deps.onError(error, failed);
       this.#failing = true;
       this.#schedule();
       return false;

@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { freePort, startAnvil } from "../../../guardian/ops/anvil";
 import type { IncidentRecord } from "../../../guardian/reports/incident-record";
@@ -90,7 +92,23 @@ describe("failsafe guard: store and reports faults (anvil + local relay + CLI)",
     const blocker = path.join(lab.dir, "blocked");
     writeFileSync(blocker, "a file where the reports folder should be\n");
     const port = await freePort();
-    const files = await lab.writeConfig({ reports: path.join(blocker, "incidents"), metricsPort: port });
+    // The operators' alert webhook hears the failure.
+    const alerts: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        alerts.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    process.env.FAILSAFE_STORE_FAULTS_HOOK_SECRET = "store-faults-hook-secret-0123456789abcdef";
+    const extra = {
+      notifiers: { ops: { type: "webhook", url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/ops`, secret: { env: "FAILSAFE_STORE_FAULTS_HOOK_SECRET" } } },
+      alerts: { routes: [{ match: { detectors: ["guardian-ops"] }, notify: ["ops"] }] },
+    };
+    const files = await lab.writeConfig({ reports: path.join(blocker, "incidents"), metricsPort: port, extra });
     const guard = await startFollowing(files);
     const tripBlock = await attackUntilTripped();
     const record = await waitFor("the incident recorded as tripped", () => (incident(files)?.status === "tripped" ? incident(files) : undefined), 20_000);
@@ -99,6 +117,9 @@ describe("failsafe guard: store and reports faults (anvil + local relay + CLI)",
     expect(health.status).to.equal(503);
     expect(health.body.problems.join(" ")).to.match(/incident report\(s\) could not be written/);
     expect(guard.log().some((l) => l.msg === "could not write incident report files; the store has the record and the write is retried")).to.equal(true);
+    const alert = await waitFor("the report-write alert at the ops webhook", () => alerts.map((b) => (JSON.parse(b) as { alert: { detectorIds: string[]; severity: string; title: string } }).alert).find((a) => a.detectorIds.includes("guardian-ops")), 20_000);
+    expect(alert.severity).to.equal("critical");
+    hook.close();
 
     // The disk is back: the retry writes the report without a restart.
     unlinkSync(blocker);

@@ -50,7 +50,7 @@ export interface TripLab {
   /** Mines `n` blocks straight on anvil, past the relay: pending bundles are never included (a builder that dropped them). */
   mineWithoutBundles(n: number): Promise<number>;
   head(): Promise<number>;
-  writeConfig(options?: { reports?: string; dbFile?: string; policy?: Record<string, unknown>; metricsPort?: number; startBlock?: number; rpc?: string[] }): Promise<GuardFiles>;
+  writeConfig(options?: { reports?: string; dbFile?: string; policy?: Record<string, unknown>; metricsPort?: number; startBlock?: number; rpc?: string[]; extra?: Record<string, unknown> }): Promise<GuardFiles>;
   guard(configFile: string, logFile?: string): GuardProcess;
   /** Pending bundles the relay holds for the next block. */
   pendingBundles(): Promise<number>;
@@ -126,6 +126,7 @@ export async function startTripLab(): Promise<TripLab> {
           },
         },
         policy: { incidentReports: reports, breakers: [{ contract: "bank" }], ...options.policy },
+        ...options.extra,
       };
       const file = path.join(dir, `guardian-${n}.yaml`);
       writeFileSync(file, stringify(config));
