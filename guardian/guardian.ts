@@ -13,11 +13,14 @@ import type { ChainConfig, GuardianConfig } from "./config/schema";
 import { acceptsContractSelector } from "./config/schema";
 import type { Db } from "./state/database";
 import { GuardianStore } from "./state/guardian-store";
+import { bindStoreToChain } from "./state/store-chain";
+import { StoreIdentityError } from "./state/store-identity";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { stageLogger } from "./ops/logger";
 import { Pipeline, type BlockTiming, type DetectorInstance } from "./pipeline";
 import { createReportIndexer } from "./reports/indexer";
+import { brokenLinkFinding } from "./chain/integrity-findings";
 
 /**
  * Builds the configured detector instances of one chain. Chain-level entries get the chain's protected
@@ -54,14 +57,21 @@ export function createDetectors(
   return instances;
 }
 
-export function createRpcClient(chain: ChainConfig, deps: { logger: Logger; metrics: GuardianMetrics }): HttpRpcClient {
+export function createRpcClient(chain: ChainConfig, deps: { logger: Logger; metrics: GuardianMetrics; onEndpointRejected?: (url: string, reason: string) => void }): HttpRpcClient {
+  const log = stageLogger(deps.logger, "rpc");
   return new HttpRpcClient({
     chainId: chain.id,
     urls: chain.rpc,
     timeoutMs: chain.rpcTimeoutMs,
     maxAttempts: chain.rpcMaxAttempts,
-    logger: stageLogger(deps.logger, "rpc"),
+    logger: log,
     metrics: deps.metrics,
+    // Every URL proves its chain id and genesis before it serves: a failover to another chain is refused.
+    verifyChain: true,
+    onEndpointRejected: (url, reason) => {
+      log.fatal({ url, chain_id: chain.id }, `critical: RPC endpoint refused: ${reason}`);
+      deps.onEndpointRejected?.(url, reason);
+    },
   });
 }
 
@@ -106,9 +116,21 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
 
   // Every chain's RPC is checked before any loop starts, so a bad URL fails the start cleanly.
   const rpcs = new Map<number, HttpRpcClient>();
+  const healthOf = new Map<number, ChainHealth>(loaded.config.chains.map((c) => [c.id, { chainId: c.id }]));
   for (const chain of loaded.config.chains) {
-    const rpc = createRpcClient(chain, { logger: logger.child({ chain_id: chain.id }), metrics });
+    const chainHealth = healthOf.get(chain.id) as ChainHealth;
+    const rpc = createRpcClient(chain, {
+      logger: logger.child({ chain_id: chain.id }),
+      metrics,
+      onEndpointRejected: (_url, reason) => {
+        chainHealth.critical = [...(chainHealth.critical ?? []), `RPC endpoint refused: ${reason}`];
+      },
+    });
     await checkChainId(rpc, chain);
+    // The store belongs to one chain: a reused file against another genesis is refused before anything resumes.
+    const genesis = await rpc.request<{ hash: string } | null>("eth_getBlockByNumber", ["0x0", false]);
+    if (!genesis?.hash) throw new Error(`chains[id=${chain.id}]: the node returned no genesis block`);
+    bindStoreToChain(deps.db, deps.db.name, chain.id, genesis.hash);
     rpcs.set(chain.id, rpc);
   }
 
@@ -125,7 +147,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       const chainLog = logger.child({ chain_id: chain.id });
       const rpc = rpcs.get(chain.id) as HttpRpcClient;
       const contracts = loaded.contracts.get(chain.id) ?? [];
-      const chainHealth: ChainHealth = { chainId: chain.id };
+      const chainHealth = healthOf.get(chain.id) as ChainHealth;
       health.push(chainHealth);
       const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
       const pipeline = new Pipeline({
@@ -144,6 +166,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         sinks: deps.sinks,
         window: chain.maxReorgDepth,
         health: chainHealth,
+        maxClockSkewSeconds: chain.maxClockSkewSeconds,
         onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
       });
       await pipeline.restore();
@@ -159,7 +182,13 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         confirmations: chain.confirmations,
         startBlock: chain.startBlock,
         loadWindow: () => store.unfinalizedBlocks(chain.id),
+        findingBlocks: (from) => store.findingBlocksFrom(chain.id, from),
         health: chainHealth,
+        onBrokenLink: async (err, url) => {
+          chainHealth.lastError = err.message;
+          chainHealth.lastErrorAt = Date.now();
+          await pipeline.reportAnomaly(brokenLinkFinding(chain.id, err, url), err.block);
+        },
       });
       const cursor = store.cursor(chain.id);
       chainLog.info(
@@ -171,9 +200,14 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           try {
             await pipeline.handle(events);
             reports?.consume(events);
-            chainHealth.lastError = undefined;
           } catch (err) {
             chainHealth.lastError = (err as Error).message;
+            chainHealth.lastErrorAt = Date.now();
+            if (err instanceof StoreIdentityError) {
+              // Not retryable by waiting: an operator must restore the store. Every retry says so, and /healthz stays red.
+              if (!chainHealth.critical?.includes(err.message)) chainHealth.critical = [...(chainHealth.critical ?? []), err.message];
+              chainLog.fatal({ stage: "store", file: err.file, reason: err.reason }, `critical: ${err.message}; no block is committed until the store is restored and the guardian restarted`);
+            }
             throw err;
           }
         }, controller.signal).then(() => reports?.drain()),

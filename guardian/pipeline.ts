@@ -11,6 +11,8 @@ import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { LookAhead } from "./context/look-ahead";
 import { degradedBlockFinding } from "./context/block-deadline";
+import { beyondWindowFinding, clockSkewFinding } from "./chain/integrity-findings";
+import { repairTraceGaps, traceGapFinding, traceGaps, type TraceGap } from "./chain/trace-integrity";
 
 /**
  * Block contexts fetched ahead while catching up. Detectors run strictly in block order; fetching the next
@@ -55,6 +57,10 @@ export interface PipelineDeps {
   prefetch?: number;
   health?: ChainHealth;
   onBlockCommitted?: (timing: BlockTiming) => void;
+  /** Head blocks whose timestamp is further than this from the wall clock raise a clock-skew alert. */
+  maxClockSkewSeconds?: number;
+  /** Wall clock, replaceable in tests. */
+  now?: () => number;
 }
 
 /**
@@ -151,6 +157,9 @@ export class Pipeline {
   }
 
   private async onBlock(block: BlockRef, ctx: BlockContext, started: number, contextMs: number): Promise<void> {
+    // Only a block with gaps waits here: the usual block goes straight to its detectors (no extra turn).
+    const gaps = traceGaps(ctx);
+    const degraded = gaps.length > 0 ? await this.checkTraces(ctx, gaps) : [];
     let detectStart = 0;
     let commitStart = 0;
     const fresh = await this.exclusive(async () => {
@@ -176,6 +185,7 @@ export class Pipeline {
       this.deps.health.lastBlockAt = Date.now();
     }
     this.log.debug({ block_number: block.number, txs: ctx.transactions.length, findings: fresh.length, ms: Math.round(ms) }, "block processed");
+    const skewed = this.checkClock(block);
     this.deps.onBlockCommitted?.({
       number: block.number,
       hash: block.hash,
@@ -187,6 +197,48 @@ export class Pipeline {
       findings: fresh.length,
     });
     if (fresh.length > 0) await this.deliver(fresh, ctx);
+    for (const f of degraded) await this.reportAnomaly(f, block);
+    if (skewed) await this.reportAnomaly(skewed, block);
+  }
+
+  /**
+   * Receipts that show calls into protected contracts must come with traces that reach them: empty or inconsistent
+   * traces make every call-tree detector blind without a word. Such transactions are re-traced another way; what
+   * still does not hold together is processed degraded, and each is a finding and a recent error on /healthz.
+   */
+  private async checkTraces(ctx: BlockContext, gaps: TraceGap[]): Promise<Finding[]> {
+    const left = await repairTraceGaps(this.deps.rpc, gaps);
+    this.log.warn({ block_number: ctx.number, gaps: gaps.length, repaired: gaps.length - left.length }, "traces missing or inconsistent with the receipts; re-traced per transaction");
+    if (left.length === 0) return [];
+    const message = `block ${ctx.number}: ${left.length} transaction(s) reaching protected contracts have no usable trace`;
+    this.log.error({ block_number: ctx.number, txs: left.map((g) => g.tx.hash) }, `degraded: ${message}`);
+    if (this.deps.health) {
+      this.deps.health.lastError = message;
+      this.deps.health.lastErrorAt = Date.now();
+    }
+    return left.map((g) => traceGapFinding(ctx, g));
+  }
+
+  /**
+   * At the head (not while catching up, when old blocks are old), the block's timestamp and the wall clock must
+   * agree within the bound: a skewed clock makes signed alerts refused and incident times wrong. Crossing the bound
+   * is one finding and an error; /healthz reports the skew until the clock is back.
+   */
+  private checkClock(block: BlockRef): Finding | undefined {
+    const bound = this.deps.maxClockSkewSeconds;
+    const health = this.deps.health;
+    if (bound === undefined || !health || health.head === undefined || health.head - block.number > 1 || !block.timestamp) return undefined;
+    const skew = Math.round((this.deps.now ?? Date.now)() / 1000 - block.timestamp);
+    if (Math.abs(skew) <= bound) {
+      if (health.clockSkewSeconds !== undefined) this.log.info({ skew_s: skew, bound_s: bound }, "clock back within the bound of the head block's timestamp");
+      health.clockSkewSeconds = undefined;
+      return undefined;
+    }
+    const first = health.clockSkewSeconds === undefined;
+    health.clockSkewSeconds = skew;
+    if (!first) return undefined;
+    this.log.error({ skew_s: skew, bound_s: bound, block_number: block.number, block_timestamp: block.timestamp }, "clock skew: the wall clock and the head block's timestamp disagree beyond the bound");
+    return clockSkewFinding(this.deps.chainId, block, skew, bound);
   }
 
   private async onReorg(reorg: ReorgEvent): Promise<void> {
@@ -234,6 +286,10 @@ export class Pipeline {
         this.log.error({ err, sink: sink.name }, "sink failed on a reorg");
       }
     }
+    if (reorg.beyondWindow) {
+      const ref = reorg.commonAncestor;
+      await this.reportAnomaly(beyondWindowFinding(this.deps.chainId, ref, reorg.depth, reorg.orphanedBlockHashes?.length ?? 0), ref);
+    }
     // Reorg findings are anchored on a block of the new branch; hand them over with that block's header.
     const byBlock = new Map<string, Finding[]>();
     for (const f of fresh) byBlock.set(f.blockHash, [...(byBlock.get(f.blockHash) ?? []), f]);
@@ -241,6 +297,15 @@ export class Pipeline {
       const ref = [...reorg.added, reorg.commonAncestor].find((b) => b.hash === hash) ?? { number: findings[0].blockNumber, hash, parentHash: "", timestamp: 0 };
       await this.deliver(findings, headerOnly(ref, this.deps.chainId));
     }
+  }
+
+  /**
+   * A finding the guardian raises about its own input (a lying node, a trace that does not match the receipts):
+   * committed like a detector's, then handed to the sinks with the block's header.
+   */
+  async reportAnomaly(finding: Finding, block: BlockRef): Promise<void> {
+    const fresh = await this.exclusive(async () => this.deps.store.recordFindings([finding]));
+    if (fresh.length > 0) await this.deliver(fresh, headerOnly(block, this.deps.chainId));
   }
 
   private async deliver(findings: Finding[], ctx: BlockContext): Promise<void> {

@@ -108,3 +108,20 @@ export function isUnsupportedMethod(err: unknown): boolean {
 export function isRetryable(err: unknown): boolean {
   return err instanceof RpcError && err.retryable;
 }
+
+/**
+ * The endpoint answers for another chain (chain id or genesis block differ from the configured chain). Retryable:
+ * the client moves to its next URL, and never sends this one another request.
+ */
+export class RpcWrongChainError extends RpcError {
+  constructor(init: { url: string; method: string; expected: string; actual: string }) {
+    super(`${init.url} serves ${init.actual}, not ${init.expected}; this URL is not used`, { url: init.url, method: init.method, retryable: true });
+  }
+}
+
+/** Every configured URL serves another chain: nothing is left to ask. */
+export class RpcNoTrustedEndpointError extends RpcError {
+  constructor(init: { url: string; method: string; rejected: string[] }) {
+    super(`every RPC URL of this chain was refused: ${init.rejected.join("; ")}`, { url: init.url, method: init.method, retryable: false });
+  }
+}

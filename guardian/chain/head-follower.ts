@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import type { BlockRef, ChainEvent } from "./types";
-import { ReorgTracker } from "./reorg-tracker";
-import { batchSettled } from "./rpc";
+import { HeaderLinkError, ReorgBeyondWindowError, ReorgTracker } from "./reorg-tracker";
+import { batchSettled, type HttpRpcClient } from "./rpc";
 import type { RpcClient } from "./types";
 import type { GuardianMetrics } from "../ops/metrics";
 import type { ChainHealth } from "../ops/health-server";
@@ -36,6 +36,13 @@ export interface HeadFollowerOptions {
   loadWindow: () => BlockRef[];
   /** Where /healthz reads the node's head. */
   health?: ChainHealth;
+  /**
+   * The hashes of blocks that hold findings from `from` on, by number: a reorg deeper than the window is re-verified
+   * against them (the window's own headers are gone by then).
+   */
+  findingBlocks?: (from: number) => Map<number, string[]>;
+  /** A header did not link to its parent by number (see HeaderLinkError); `url` is where it came from. */
+  onBrokenLink?: (err: HeaderLinkError, url: string | undefined) => Promise<void>;
 }
 
 export type ChainEventHandler = (events: ChainEvent[]) => Promise<void>;
@@ -101,6 +108,25 @@ export class HeadFollower {
       return caughtUp;
     } catch (err) {
       this.consecutiveFailures++;
+      if (err instanceof ReorgBeyondWindowError) {
+        try {
+          await this.reverifyBeyondWindow(err, handler);
+          this.tracker = this.freshTracker();
+          return false;
+        } catch (again) {
+          this.log.error({ err: again }, "could not re-verify a reorg deeper than the window; retrying");
+          this.tracker = this.freshTracker();
+          return "failed";
+        }
+      }
+      if (err instanceof HeaderLinkError) {
+        // The node's chain does not hold together: ask another URL for it, and make the lie a finding.
+        const rpc = this.options.rpc as Partial<HttpRpcClient>;
+        const from = rpc.currentUrl;
+        const to = typeof rpc.failover === "function" ? rpc.failover() : undefined;
+        this.log.fatal({ block_number: err.block.number, block_hash: err.block.hash, claimed_parent: err.block.parentHash, parent_number: err.parent.number, url: from, next_url: to }, "critical: a header does not link to its parent by number; re-fetching from another URL");
+        await this.options.onBrokenLink?.(err, from).catch((e: unknown) => this.log.error({ err: e }, "could not record the broken header link"));
+      }
       this.log.error(
         { err, tip: this.tracker.tip()?.number, failures: this.consecutiveFailures },
         "chain sync failed; resuming from the last committed block",
@@ -154,6 +180,49 @@ export class HeadFollower {
     }
     await this.deliver(events, handler);
     return to >= latest.number;
+  }
+
+  /**
+   * A reorg deeper than the window: the window can no longer be trusted. The canonical headers from one more window
+   * back are read; every block holding findings whose hash the chain no longer has is orphaned (its findings are
+   * retracted), and the range from that point is processed again as a reorg to a new branch. Critical on /healthz.
+   */
+  private async reverifyBeyondWindow(err: ReorgBeyondWindowError, handler: ChainEventHandler): Promise<void> {
+    const from = Math.max(0, err.oldest.number - this.options.window);
+    const numbers: number[] = [];
+    for (let n = from; n <= err.tip.number; n++) numbers.push(n);
+    const settled = await batchSettled(this.options.rpc, numbers.map((n) => ({ method: "eth_getBlockByNumber", params: [`0x${n.toString(16)}`, false] })));
+    const canonical = new Map<number, BlockRef>();
+    settled.forEach((s, i) => {
+      if (s instanceof Error) throw s;
+      if (s) canonical.set(numbers[i], toBlockRef(s as RawHeader));
+    });
+    const ancestor = canonical.get(from);
+    if (!ancestor) throw new Error(`block ${from} is not on the node's chain`);
+    const orphaned = new Set<string>();
+    for (const b of this.tracker.window()) if (canonical.get(b.number)?.hash !== b.hash) orphaned.add(b.hash);
+    for (const [n, hashes] of this.options.findingBlocks?.(from + 1) ?? new Map<number, string[]>()) {
+      for (const h of hashes) if (canonical.get(n)?.hash !== h) orphaned.add(h);
+    }
+    const message = `reorg deeper than the window (${this.options.window} blocks) at block ${err.branchStart.number}: the window is not trusted; findings re-verified from block ${from}, ${orphaned.size} orphaned block(s)`;
+    this.log.fatal({ oldest: err.oldest.number, tip: err.tip.number, branch_start: err.branchStart.number, reverify_from: from, orphaned: [...orphaned] }, `critical: ${message}`);
+    if (this.options.health) this.options.health.critical = [...(this.options.health.critical ?? []), message];
+    this.options.metrics.headEvents.inc({ chain: String(this.options.chainId), kind: "reorg_beyond_window" });
+    const held = this.tracker.window().filter((b) => b.number > from);
+    await handler([
+      {
+        kind: "reorg",
+        reorg: {
+          chainId: this.options.chainId,
+          depth: err.tip.number - from,
+          commonAncestor: ancestor,
+          orphaned: held,
+          added: [],
+          orphanedBlockHashes: [...orphaned],
+          beyondWindow: true,
+        },
+      },
+    ]);
   }
 
   private async deliver(events: ChainEvent[], handler: ChainEventHandler): Promise<void> {

@@ -1,5 +1,34 @@
 import type { BlockRef, ChainEvent, ReorgEvent } from "./types";
 
+/**
+ * The new branch does not meet the held window: the reorg is deeper than the window, so the tracker cannot name the
+ * common ancestor, and findings below the window may be orphaned too. The follower re-verifies from further back.
+ */
+export class ReorgBeyondWindowError extends Error {
+  constructor(
+    readonly oldest: BlockRef,
+    readonly tip: BlockRef,
+    readonly branchStart: BlockRef,
+  ) {
+    super(`reorg deeper than the window: the new branch at block ${branchStart.number} does not meet the held blocks ${oldest.number}-${tip.number}`);
+    this.name = "ReorgBeyondWindowError";
+  }
+}
+
+/**
+ * A header whose parent hash names a block at another height than number - 1: the node lies (or serves a broken
+ * chain). Taken as a reorg it would "orphan" the skipped blocks and retract their findings for good.
+ */
+export class HeaderLinkError extends Error {
+  constructor(
+    readonly block: BlockRef,
+    readonly parent: BlockRef,
+  ) {
+    super(`block ${block.number} (${block.hash}) names parent ${block.parentHash}, which is block ${parent.number}, not ${block.number - 1}`);
+    this.name = "HeaderLinkError";
+  }
+}
+
 export interface ReorgTrackerOptions {
   chainId: number;
   /** How many recent blocks stay linked; a reorg can be resolved up to this depth. */
@@ -65,17 +94,16 @@ export class ReorgTracker {
         break;
       }
       if (cursor.number - 1 < oldest.number) break;
-      cursor = await fetchByHash(cursor.parentHash);
+      const parent = await fetchByHash(cursor.parentHash);
+      // Every link of the new branch must step down exactly one height, or the branch is not a chain.
+      if (parent.number !== cursor.number - 1 || parent.hash !== cursor.parentHash) throw new HeaderLinkError(cursor, parent);
+      cursor = parent;
       branch.unshift(cursor);
     }
-    // Deeper than the window: the true ancestor is older than anything held. Report the deepest point we
-    // can name; `depth` is then a lower bound.
-    const commonAncestor: BlockRef = ancestor ?? {
-      number: branch[0].number - 1,
-      hash: branch[0].parentHash,
-      parentHash: "",
-      timestamp: 0,
-    };
+    // Deeper than the window: the true ancestor is older than anything held, and guessing it would leave
+    // orphaned findings below the window standing. The follower re-verifies from further back.
+    if (!ancestor) throw new ReorgBeyondWindowError(oldest, tip, branch[0]);
+    const commonAncestor: BlockRef = ancestor;
     const orphaned = this.blocks.filter((b) => b.number > commonAncestor.number);
     const reorg: ReorgEvent = {
       chainId: this.options.chainId,

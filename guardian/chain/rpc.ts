@@ -8,6 +8,8 @@ import {
   RpcNetworkError,
   RpcResponseError,
   RpcTimeoutError,
+  RpcWrongChainError,
+  RpcNoTrustedEndpointError,
   isRetryable,
 } from "./errors";
 
@@ -27,6 +29,14 @@ export interface HttpRpcClientOptions {
   backoffMaxMs?: number;
   logger?: Logger;
   metrics?: GuardianMetrics;
+  /**
+   * Check each URL's chain id (and genesis block hash) before it serves its first request: a failover URL that
+   * serves another chain is refused for good instead of being followed. The genesis is the first verified URL's
+   * unless given.
+   */
+  verifyChain?: boolean | { genesisHash?: string };
+  /** Told once per URL that is refused (the guardian logs it as critical and shows it on /healthz). */
+  onEndpointRejected?: (url: string, reason: string) => void;
 }
 
 /** Strips credentials that providers embed in URL paths and queries (`/v3/<key>`), so logs never carry them. */
@@ -64,6 +74,11 @@ export class HttpRpcClient implements RpcClient {
   /** Unknown until the first batch; nodes that reject arrays get individual requests instead. */
   private batchSupported: boolean | undefined;
   private readonly queue: { call: RpcCall; resolve: (value: unknown) => void; reject: (err: unknown) => void }[] = [];
+  private readonly verifyChain: boolean;
+  private genesisHash?: string;
+  private readonly verified = new Set<string>();
+  /** URL -> why it was refused (serves another chain). */
+  readonly rejected = new Map<string, string>();
 
   constructor(options: HttpRpcClientOptions) {
     if (options.urls.length === 0) throw new Error("HttpRpcClient needs at least one URL");
@@ -75,6 +90,62 @@ export class HttpRpcClient implements RpcClient {
     this.backoffMaxMs = options.backoffMaxMs ?? 5_000;
     this.logger = options.logger;
     this.metrics = options.metrics;
+    this.verifyChain = options.verifyChain !== undefined && options.verifyChain !== false;
+    if (typeof options.verifyChain === "object" && options.verifyChain.genesisHash) this.genesisHash = options.verifyChain.genesisHash.toLowerCase();
+    this.onEndpointRejected = options.onEndpointRejected;
+  }
+
+  private readonly onEndpointRejected?: (url: string, reason: string) => void;
+
+  /** Moves to the next URL now (the current one served data that did not hold together); returns it, redacted. */
+  failover(): string | undefined {
+    if (this.urls.length < 2) return undefined;
+    do this.current = (this.current + 1) % this.urls.length;
+    while (this.rejected.has(this.urls[this.current]) && this.rejected.size < this.urls.length);
+    return redactUrl(this.urls[this.current]);
+  }
+
+  /** The URL requests go to now, redacted. */
+  get currentUrl(): string {
+    return redactUrl(this.urls[this.current]);
+  }
+
+  /** The genesis hash every URL is checked against (after the first verification). */
+  get genesis(): string | undefined {
+    return this.genesisHash;
+  }
+
+  /**
+   * Before a URL serves anything: its chain id and genesis block must be the chain's. Network failures here are
+   * retryable like any other; a wrong chain refuses the URL for good.
+   */
+  private async verify(url: string): Promise<void> {
+    if (!this.verifyChain || this.verified.has(url)) return;
+    const safeUrl = redactUrl(url);
+    const [chainIdHex, genesis] = await this.send(url, [
+      { method: "eth_chainId", params: [] },
+      { method: "eth_getBlockByNumber", params: ["0x0", false] },
+    ], true).catch((err: unknown) => {
+      // A node without batch support answers the two calls one by one.
+      if (err instanceof BatchUnsupportedError) {
+        return Promise.all([this.send(url, [{ method: "eth_chainId", params: [] }], false), this.send(url, [{ method: "eth_getBlockByNumber", params: ["0x0", false] }], false)]).then((r) => r.flat());
+      }
+      throw err;
+    });
+    if (chainIdHex instanceof RpcResponseError) throw chainIdHex;
+    const chainId = Number(chainIdHex);
+    const hash = (genesis as { hash?: string } | null)?.hash?.toLowerCase();
+    let reason: string | undefined;
+    if (chainId !== this.chainId) reason = `chain ${chainId}`;
+    else if (hash && this.genesisHash && hash !== this.genesisHash) reason = `chain ${chainId} with genesis ${hash}`;
+    if (reason) {
+      const expected = `chain ${this.chainId}${this.genesisHash ? ` with genesis ${this.genesisHash}` : ""}`;
+      this.rejected.set(url, reason);
+      this.onEndpointRejected?.(safeUrl, `${safeUrl} serves ${reason}, not ${expected}`);
+      throw new RpcWrongChainError({ url: safeUrl, method: "eth_chainId", expected, actual: reason });
+    }
+    if (hash && !this.genesisHash) this.genesisHash = hash;
+    this.verified.add(url);
   }
 
   /**
@@ -153,8 +224,14 @@ export class HttpRpcClient implements RpcClient {
   private async withRetry(method: string, attempt: (url: string) => Promise<unknown[]>): Promise<unknown[]> {
     let lastError: unknown;
     for (let n = 1; n <= this.maxAttempts; n++) {
+      if (this.rejected.size > 0) {
+        // Refused URLs never serve again; with none left, nothing can be trusted.
+        if (this.rejected.size >= this.urls.length) throw new RpcNoTrustedEndpointError({ url: redactUrl(this.urls[this.current]), method, rejected: [...this.rejected.entries()].map(([u, r]) => `${redactUrl(u)} serves ${r}`) });
+        while (this.rejected.has(this.urls[this.current])) this.current = (this.current + 1) % this.urls.length;
+      }
       const url = this.urls[this.current];
       try {
+        await this.verify(url);
         return await attempt(url);
       } catch (err) {
         lastError = err;

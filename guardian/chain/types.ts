@@ -16,6 +16,14 @@ export interface ReorgEvent {
   commonAncestor: BlockRef;
   orphaned: BlockRef[];
   added: BlockRef[];
+  /**
+   * Set for a reorg deeper than the window, re-verified from further back: only findings seen in these blocks
+   * (hashes the canonical chain no longer has) are retracted; findings above the ancestor whose blocks are still
+   * canonical stand and are found again, with the same ids, as the range is processed again.
+   */
+  orphanedBlockHashes?: string[];
+  /** Set with `orphanedBlockHashes`: the reorg went past the window and was re-verified from `commonAncestor`. */
+  beyondWindow?: boolean;
 }
 
 /** What the chain source emits, in order, for the pipeline to process. */

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config";
 import { openDatabase } from "../state/database";
+import { acquireStoreLock } from "../state/store-lock";
+import { DecisionSink } from "../decisions/decision-sink";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
 import { startHealthServer } from "../ops/health-server";
@@ -19,7 +21,15 @@ export function register(program: Command): void {
       const { config } = loaded;
       const { logger, flush } = createLogger(config.logging);
       const metrics = new GuardianMetrics({ defaultMetrics: true });
-      const db = openDatabase(config.store.path);
+      // One guardian per store: a second process (a dry-run copy, a duplicate unit) is refused before it opens it.
+      const lock = config.store.path === ":memory:" ? undefined : acquireStoreLock(config.store.path);
+      let db: ReturnType<typeof openDatabase>;
+      try {
+        db = openDatabase(config.store.path);
+      } catch (err) {
+        lock?.release();
+        throw err;
+      }
       let server: Awaited<ReturnType<typeof startHealthServer>> | undefined;
       let sinks: FindingSink[] = [];
       let guardian: RunningGuardian | undefined;
@@ -33,14 +43,24 @@ export function register(program: Command): void {
             metrics,
             health: () => guardian?.health ?? [],
             staleAfterMs: Math.max(60_000, slowestPoll * 10),
+            maxLagBlocks: config.metrics.maxLagBlocks,
+            errorWindowMs: config.metrics.errorWindowMs,
+            problems: () => [
+              ...(guardian?.store.identity?.problem() ? [guardian.store.identity.problem() as string] : []),
+              ...sinks.flatMap((s) => (s instanceof DecisionSink ? s.problems() : [])),
+            ],
           });
+          if (config.metrics.exposePublicly) logger.warn({ stage: "ops", host: config.metrics.host }, "metrics and health are exposed beyond this host (metrics.exposePublicly)");
           logger.info({ stage: "ops", url: server.url }, "metrics on /metrics, health on /healthz");
         }
         sinks = await createSinks({ loaded, db, logger, metrics });
         const running = await startGuardian({ loaded, db, logger, metrics, sinks });
         guardian = running;
-        const removeHandlers = onShutdownSignal(logger, () => running.stop());
+        let stopping: Promise<void> | undefined;
+        const removeHandlers = onShutdownSignal(logger, () => (stopping ??= running.stop()));
         await running.done;
+        // The chain loops end first; the sinks (trips in flight, their outcomes) finish before the store closes.
+        await (stopping ??= running.stop());
         removeHandlers();
         logger.info({ stage: "ops" }, "guardian stopped");
       } catch (err) {
@@ -50,6 +70,7 @@ export function register(program: Command): void {
       } finally {
         await server?.close();
         db.close();
+        lock?.release();
         flush();
       }
     });

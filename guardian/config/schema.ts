@@ -59,6 +59,11 @@ export const chainSchema = z
     rpcTimeoutMs: z.number().int().min(100).default(10_000),
     rpcMaxAttempts: z.number().int().min(1).max(50).default(8),
     /**
+     * The wall clock is checked against each head block's timestamp: a difference over this many seconds is an
+     * alert (signed webhooks, timelock readiness and incident times all depend on the clock).
+     */
+    maxClockSkewSeconds: z.number().int().min(1).default(120),
+    /**
      * `callTracer` (debug_trace*, every client) or `parity` (trace_block: reth, erigon, nethermind, anvil;
      * much faster on anvil). Falls back to callTracer when the node lacks trace_block.
      */
@@ -112,6 +117,12 @@ export const configSchema = z
         /** Metrics and health stay on loopback unless an operator deliberately exposes them. */
         host: z.string().default("127.0.0.1"),
         port: z.number().int().min(0).max(65_535).default(9464),
+        /** Required (true) to bind anything but loopback: /metrics and /healthz then reach the network. */
+        exposePublicly: z.boolean().default(false),
+        /** /healthz is unhealthy when a chain is more than this many blocks behind the node's head. */
+        maxLagBlocks: z.number().int().min(1).default(50),
+        /** /healthz is unhealthy while the last error of a chain is more recent than this. */
+        errorWindowMs: z.number().int().min(0).default(60_000),
       })
       .strict()
       .default({}),
@@ -132,6 +143,9 @@ export const configSchema = z
   })
   .strict()
   .superRefine((cfg, ctx) => {
+    if (cfg.metrics.enabled && !isLoopback(cfg.metrics.host) && !cfg.metrics.exposePublicly) {
+      ctx.addIssue({ code: "custom", path: ["metrics", "host"], message: `"${cfg.metrics.host}" is not a loopback address; set metrics.exposePublicly: true to serve /metrics and /healthz beyond this host` });
+    }
     const chainIds = new Set<number>();
     cfg.chains.forEach((chain, i) => {
       if (chainIds.has(chain.id)) ctx.addIssue({ code: "custom", path: ["chains", i, "id"], message: `chain ${chain.id} is configured twice` });
@@ -219,4 +233,10 @@ function checkPlugins(
     const parsed = def.params.safeParse(params);
     if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: [section, name, ...issue.path] });
   }
+}
+
+/** 127.0.0.0/8, ::1 and localhost: reachable from this host only. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
 }

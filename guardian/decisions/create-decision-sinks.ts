@@ -26,6 +26,8 @@ export class PolicyConfigError extends Error {
 export interface TripPath {
   breakers: ResolvedBreaker[];
   recorder: IncidentRecorder;
+  /** Sets who hears that incident report files cannot be written. */
+  onReportError(hook: (err: Error, files: string[]) => void): void;
   isTripped(chainId: number, breaker: string): Promise<boolean>;
   checkTrip(chainId: number, breaker: string, txHash: string): Promise<TripCheck>;
 }
@@ -104,6 +106,8 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
   }
   await Promise.all([...instances.values()].map((r) => r.start?.()));
 
+  // Report-write failures become an alert once the decision sink (and its alert stage) exist.
+  let onReportError: ((err: Error, files: string[]) => void) | undefined;
   const recorder = new IncidentRecorder({
     store: new IncidentStore(db),
     dir: path.resolve(policy.incidentReports),
@@ -114,11 +118,23 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
       return b ? { name: b.contractName, ...(b.timelock ? { timelock: b.timelock } : {}) } : {};
     },
     ratifyForSeconds: config.governance.ratifyForSeconds,
+    onReportError: (err, files) => {
+      log.error({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, files }, "could not write incident report files; the store has the record and the write is retried");
+      onReportError?.(err, files);
+    },
   });
+  const recovered = recorder.recoverFromReports();
+  if (recovered.length > 0) {
+    log.fatal(
+      { incidents: recovered.map((r) => ({ id: r.id, status: r.status })), dir: path.resolve(policy.incidentReports) },
+      "the store lacked incidents that the reports folder has: the store was deleted or replaced; incidents recovered from their report files",
+    );
+  }
   log.info({ breakers: breakers.map((b) => ({ contract: b.contractName, breaker: b.breaker, responder: b.responder.name })), dry_run: policy.dryRun }, "trip path ready");
   return {
     breakers,
     recorder,
+    onReportError: (hook) => (onReportError = hook),
     isTripped: (chainId, breaker) => CircuitBreaker__factory.connect(breaker, providerFor(chainId)).isTripped(),
     checkTrip: (chainId, breaker, txHash) => checkTrip(providerFor(chainId), breaker, txHash),
   };
@@ -128,5 +144,9 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
 export async function createDecisionSinks(deps: SinkDeps): Promise<FindingSink[]> {
   const tripPath = await createTripPath(deps);
   const policy = deps.loaded.config.policy;
-  return [new DecisionSink({ policy, ...tripPath, metrics: new TripMetrics(deps.metrics.registry), logger: deps.logger.child({ stage: "decisions" }) as Logger })];
+  const sink = new DecisionSink({ policy, ...tripPath, metrics: new TripMetrics(deps.metrics.registry), logger: deps.logger.child({ stage: "decisions" }) as Logger });
+  tripPath.onReportError((err, files) => sink.alertReportFailure(err, files));
+  // Trips a stopped process left in flight are checked on-chain and finished, in the background: a start never waits on it.
+  sink.resume().catch((err: unknown) => deps.logger.error({ err }, "could not resume trips left in flight"));
+  return [sink];
 }

@@ -5,7 +5,7 @@ import type { BlockContext } from "../context/types";
 import type { Finding } from "../detectors/types";
 import type { IncidentAlert } from "../notifiers/dispatcher";
 import type { IncidentRecord, IncidentRecorder } from "../reports/incident-record";
-import type { TripRequest, TripResponder } from "../responders/types";
+import type { TripProgress, TripRequest, TripResponder } from "../responders/types";
 import { decide } from "./policy";
 import type { PolicyConfig } from "./policy-config";
 import { tripInForce, type TripCheck } from "./trip-check";
@@ -15,6 +15,8 @@ import type { FindingSink } from "./types";
 /** The alert stage, told of each trip as it lands. */
 export interface TripAlerts {
   alertTrip(incident: IncidentAlert): void;
+  /** The alert stage's intake for the guardian's own findings (report files not written, ...). */
+  onFindings?(findings: Finding[], block: BlockContext): Promise<void>;
 }
 
 /** A policy breaker entry resolved against the config: where it lives and who trips it. */
@@ -29,7 +31,7 @@ export interface ResolvedBreaker {
 }
 
 export interface DecisionSinkDeps {
-  policy: Pick<PolicyConfig, "dryRun" | "rules" | "tripSeverity">;
+  policy: Pick<PolicyConfig, "dryRun" | "rules" | "tripSeverity"> & Partial<Pick<PolicyConfig, "shutdownGraceMs">>;
   breakers: ResolvedBreaker[];
   recorder: IncidentRecorder;
   /** Reads whether a breaker is tripped now (to attach later findings to the incident that tripped it). */
@@ -64,6 +66,8 @@ export class DecisionSink implements FindingSink {
   private readonly log: Logger;
   private readonly now: () => number;
   private alerts?: TripAlerts;
+  private closed = false;
+  private resumeTimer?: NodeJS.Timeout;
 
   constructor(private readonly deps: DecisionSinkDeps) {
     this.log = deps.logger;
@@ -185,15 +189,131 @@ export class DecisionSink implements FindingSink {
     }
   }
 
+  /**
+   * Incident report files cannot be written (disk full, folder not writable): a critical `guardian-ops` finding to
+   * the alert stage, once per episode. The trip never waited on the files; the store has every record.
+   */
+  alertReportFailure(err: Error, files: string[]): void {
+    const records = this.deps.recorder.list();
+    const latest = records[records.length - 1];
+    const chainId = latest?.chainId ?? this.deps.breakers[0]?.chainId ?? 0;
+    const anchor = latest?.findings[0];
+    const at = this.now();
+    const finding: Finding = {
+      id: keccak256(toUtf8Bytes(`guardian-ops:report-write:${at}`)),
+      detectorId: "guardian-ops",
+      severity: "critical",
+      title: `Incident report files cannot be written (${(err as NodeJS.ErrnoException).code ?? err.message}); the store has the records and the write is retried`,
+      chainId,
+      blockNumber: anchor?.blockNumber ?? 0,
+      blockHash: anchor?.blockHash ?? ZERO_TX,
+      evidence: { kind: "report-write-failed", code: (err as NodeJS.ErrnoException).code ?? null, files: files.slice(0, 4), incidents: records.filter((r) => files.includes(r.files.json)).map((r) => r.id) },
+    };
+    const block: BlockContext = { chainId, number: finding.blockNumber, hash: finding.blockHash, parentHash: "", timestamp: Math.floor(at / 1000), transactions: [] };
+    this.alerts?.onFindings?.([finding], block).catch((e: unknown) => this.log.error({ err: e }, "could not hand the report-write alert to the alert stage"));
+  }
+
+  /** What /healthz must show about the trip path: incident reports that could not be written. */
+  problems(): string[] {
+    const unwritten = this.deps.recorder.unwrittenReports;
+    return unwritten > 0 ? [`${unwritten} incident report(s) could not be written (the store has them; retrying)`] : [];
+  }
+
   /** Resolves when every trip started so far has settled and been recorded. */
   async settled(): Promise<void> {
     while (this.active.size > 0) await Promise.allSettled([...this.active.values()].map((a) => a.done));
   }
 
+  /**
+   * Shutdown: trips in flight get `policy.shutdownGraceMs` to land; then the responders stop resubmitting without
+   * cancelling anything (the trips stay `sent` and the next start resumes them). Resolves once every outcome is
+   * committed, so the caller may close the store after it.
+   */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    const grace = this.deps.policy.shutdownGraceMs ?? 0;
+    if (this.active.size > 0 && grace > 0) {
+      this.log.info({ in_flight: [...this.active.values()].map((a) => a.incidentId), grace_ms: grace }, "shutdown: waiting for trips in flight to land");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.settled(), new Promise<void>((resolve) => (timer = setTimeout(resolve, grace)))]);
+      clearTimeout(timer);
+    }
     const responders = new Set(this.deps.breakers.map((b) => b.responder));
     await Promise.all([...responders].map((r) => r.close?.()));
     await this.settled();
+    this.deps.recorder.close();
+  }
+
+  /**
+   * On start: every incident whose trip was in flight when the last process stopped (status `tripping`) is checked
+   * on-chain (the breaker and each trip transaction it signed) and then recorded as included, superseded or
+   * aborted, or sent again with the same incident id. A failed check is retried, never dropped.
+   */
+  async resume(): Promise<void> {
+    const open = this.deps.recorder.list().filter((r) => r.status === "tripping" && !r.dryRun);
+    let failed = false;
+    for (const record of open) {
+      if (this.closed) return;
+      if ([...this.active.values()].some((a) => a.incidentId === record.id)) continue;
+      try {
+        await this.resumeOne(record);
+      } catch (err) {
+        failed = true;
+        this.log.error({ err, incident_id: record.id }, "could not check an interrupted trip on-chain; retrying");
+      }
+    }
+    if (failed && !this.closed) {
+      this.resumeTimer = setTimeout(() => void this.resume(), 2_000);
+      this.resumeTimer.unref();
+    }
+  }
+
+  private async resumeOne(record: IncidentRecord): Promise<void> {
+    const target = this.deps.breakers.find((b) => b.chainId === record.chainId && b.breaker === record.breaker);
+    const known = record.tripState?.txHashes ?? [];
+    const key = keyOf(record.chainId, record.breaker);
+    // The breaker's state and each signed version's receipt, at one head each.
+    let landed: { check: TripCheck; txHash: string } | undefined;
+    let lastCheck: TripCheck | undefined;
+    for (const txHash of known) {
+      const check = await this.deps.checkTrip(record.chainId, record.breaker, txHash);
+      lastCheck = check;
+      if (check.inclusion?.succeeded && tripInForce(check, record.id)) {
+        landed = { check, txHash };
+        break;
+      }
+    }
+    if (!lastCheck) lastCheck = await this.deps.checkTrip(record.chainId, record.breaker, ZERO_TX);
+    const phase = record.tripState?.phase ?? "decided";
+    if (landed) {
+      const updated = this.deps.recorder.recordResume(record.id, { check: landed.check, txHash: landed.txHash, verdict: "included" });
+      this.log.warn({ incident_id: record.id, phase, tx_hash: landed.txHash, block_number: landed.check.inclusion?.blockNumber }, "resumed trip: it landed while the guardian was down");
+      this.lastTripped.set(key, record.id);
+      this.alerts?.alertTrip({ incidentId: record.id, chainId: record.chainId, breaker: record.breaker, ...(target && target.contract !== target.breaker ? { contract: target.contract } : {}), findings: updated.findings, txHash: landed.txHash, blockNumber: landed.check.inclusion?.blockNumber });
+      return;
+    }
+    if (lastCheck.breakerTripped && !tripInForce(lastCheck, record.id)) {
+      this.deps.recorder.recordResume(record.id, { check: lastCheck, verdict: "superseded", trippedBy: { incidentId: lastCheck.breakerIncident, guardian: "" } });
+      this.log.warn({ incident_id: record.id, phase, breaker_incident: lastCheck.breakerIncident }, "resumed trip: the breaker was tripped for another incident meanwhile");
+      return;
+    }
+    const allRetracted = record.findings.length > 0 && record.findings.every((f) => f.retracted);
+    if (allRetracted || !target) {
+      this.deps.recorder.recordResume(record.id, { check: lastCheck, verdict: "aborted" });
+      this.log.warn({ incident_id: record.id, phase, all_retracted: allRetracted, breaker_configured: target !== undefined }, "resumed trip: aborted");
+      return;
+    }
+    if (tripInForce(lastCheck, record.id)) {
+      // Tripped for this incident by a version whose receipt the node no longer serves: the trip stands.
+      this.deps.recorder.recordResume(record.id, { check: lastCheck, txHash: known[known.length - 1], verdict: "included" });
+      this.lastTripped.set(key, record.id);
+      return;
+    }
+    this.deps.recorder.recordResume(record.id, { check: lastCheck, ...(known.length > 0 ? { txHash: known[known.length - 1] } : {}), verdict: "resend" });
+    this.log.warn({ incident_id: record.id, phase, known_txs: known.length }, "resumed trip: nothing landed while the guardian was down; sending it again");
+    const detectedAt = Date.parse(record.timeline[0]?.at ?? record.openedAt);
+    this.launch(target, { incidentId: record.id, breaker: target.breaker, detectedAt, detectedBlock: record.findings[0]?.blockNumber, dryRun: false, knownTxHashes: known }, true);
   }
 
   /** A lift seen on chain closes the incident it names (and ours that it beat), whoever executed it. */
@@ -219,7 +339,15 @@ export class DecisionSink implements FindingSink {
     }
 
     const incidentId = keccak256(toUtf8Bytes(`failsafe:${target.chainId}:${target.breaker}:${findings[0].id}`));
-    this.deps.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings, dryRun: this.deps.policy.dryRun });
+    const existing = this.deps.recorder.get(incidentId);
+    if (existing && existing.status !== "tripping" && existing.status !== "aborted" && existing.status !== "failed") {
+      // The same finding seen again (a store rebuilt from the reports, a replay): the incident's outcome stands.
+      this.deps.recorder.addFindings(incidentId, findings);
+      this.log.warn({ incident_id: incidentId, status: existing.status }, "finding of an incident already decided; findings added, no second trip");
+      return;
+    }
+    // Committed ("decided") before the trip is launched; the report files are written after it.
+    this.deps.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings, dryRun: this.deps.policy.dryRun }, { deferFiles: true });
     this.launch(target, {
       incidentId,
       breaker: target.breaker,
@@ -235,7 +363,15 @@ export class DecisionSink implements FindingSink {
     const key = keyOf(target.chainId, target.breaker);
     const { incidentId } = trip;
     const controller = new AbortController();
-    const request: TripRequest = { ...trip, signal: controller.signal };
+    const journal = (progress: TripProgress) => {
+      try {
+        this.deps.recorder.recordTripProgress(incidentId, progress, { resumed });
+      } catch (err) {
+        // The trip goes on: losing the journal costs a resume after a crash, stopping would cost the funds.
+        this.log.fatal({ err, incident_id: incidentId, phase: progress.phase, tx_hash: progress.txHash }, "could not commit the trip's progress to the store; the trip continues");
+      }
+    };
+    const request: TripRequest = { ...trip, signal: controller.signal, ...(trip.dryRun ? {} : { journal }) };
     const done = target.responder
       .trip(request)
       .then(async (outcome) => {
@@ -265,6 +401,9 @@ function liftedEvent(f: Finding): { incidentId: string; liftedBy?: string } | un
   if (typeof args.incidentId !== "string") return undefined;
   return { incidentId: args.incidentId.toLowerCase(), ...(typeof args.liftedBy === "string" ? { liftedBy: args.liftedBy } : {}) };
 }
+
+/** A hash no transaction has: checkTrip then reads only the breaker. */
+const ZERO_TX = `0x${"00".repeat(32)}`;
 
 function keyOf(chainId: number, breaker: string): string {
   return `${chainId}:${breaker.toLowerCase()}`;

@@ -48,6 +48,11 @@ export const policyConfigSchema = z
     breakers: z.array(policyBreakerSchema).default([]),
     /** Folder for incident-<id>.json and .md, relative to the working directory. */
     incidentReports: z.string().min(1).default("reports/incidents"),
+    /**
+     * On SIGTERM, how long in-flight trips may still land before the process exits. Bundles are never cancelled
+     * by a shutdown: a trip still waiting after this is left at the relays and resumed on the next start.
+     */
+    shutdownGraceMs: z.number().int().min(0).max(600_000).default(15_000),
   })
   .strict();
 

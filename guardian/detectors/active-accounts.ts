@@ -28,6 +28,12 @@ const params = z
     severity: severitySchema.default("medium"),
     /** Blocks kept beyond the window so a reorg this deep can be rewound exactly. */
     reorgDepth: z.number().int().nonnegative().default(64),
+    /**
+     * Memory bound: at most this many account baselines are kept (about 200 bytes each in memory and in the store).
+     * Baselines below `baselineFloor` per window are dropped first (lossless: the floor applies to them anyway);
+     * past the bound the lowest rates go (those accounts then count from the floor: more sensitive, never less).
+     */
+    maxAccounts: z.number().int().positive().default(20_000),
   })
   .strict();
 
@@ -176,6 +182,28 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
       return rateAt(b, block) / (1 - Math.pow(decay, block - firstBlock + 1));
     };
 
+    /** Keeps per-account state bounded (see `maxAccounts`); every drop is in the block's undo, so rewinds stay exact. */
+    const evict = (entry: BlockEntry, feedTo: number, block: number): void => {
+      for (const [account, b] of baselines) {
+        if (correctedRateAt(b, feedTo) * p.windowBlocks >= p.baselineFloor) continue;
+        entry.undo.baselines.push([account, b]);
+        setBaseline(account, null);
+      }
+      if (baselines.size > p.maxAccounts) {
+        const lowest = [...baselines].sort((x, y) => rateAt(x[1], feedTo) - rateAt(y[1], feedTo)).slice(0, baselines.size - p.maxAccounts);
+        for (const [account, b] of lowest) {
+          entry.undo.baselines.push([account, b]);
+          setBaseline(account, null);
+        }
+      }
+      // A last finding older than the window no longer holds anything back.
+      for (const [account, n] of lastFired) {
+        if (n > block - p.windowBlocks) continue;
+        entry.undo.lastFired.push([account, n]);
+        setFired(account, null);
+      }
+    };
+
     const rewind = (blockNumber: number): void => {
       for (let i = blocks.length - 1; i >= 0 && blocks[i].block > blockNumber; i--) {
         const e = blocks[i];
@@ -211,6 +239,7 @@ export const activeAccountsDetector: DetectorDefinition<ActiveAccountsParams> = 
           }
         }
         fedThrough = Math.max(fedThrough, feedTo);
+        if (ctx.number % p.windowBlocks === 0 || baselines.size > p.maxAccounts) evict(entry, feedTo, ctx.number);
         blocks.push(entry);
         observed += 1;
         changed.touch(BLOCK + entry.block);

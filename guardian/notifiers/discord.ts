@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Severity } from "../detectors/types";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
+import { markdownText, stripControl } from "./neutralise";
 import { envSecretMatching } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
 
@@ -45,8 +46,10 @@ class DiscordNotifier implements Notifier {
         allowed_mentions: { parse: [] },
         embeds: [
           {
-            title: truncate(alertSubject(message), 256),
-            description: truncate(alertText(message), 4096),
+            // The description renders Markdown, links included: attacker text is escaped to show as typed. Titles
+            // render no links; they only lose control characters.
+            title: truncate(stripControl(alertSubject(message)), 256),
+            description: truncate(markdownText(alertText(message)), 4096),
             color: message.resolves ? RESOLVED_COLOR : COLORS[message.severity],
             timestamp: message.createdAt,
           },

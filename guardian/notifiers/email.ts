@@ -1,6 +1,7 @@
 import nodemailer from "nodemailer";
 import { z } from "zod";
 import { DeliveryError } from "./delivery-error";
+import { stripControl } from "./neutralise";
 import { alertSubject, alertText } from "./format";
 import { envSecret } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
@@ -33,7 +34,8 @@ function classify(err: unknown): DeliveryError {
     (e.responseCode !== undefined && e.responseCode >= 400 && e.responseCode < 500) ||
     (e.responseCode === undefined && ["ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ECONNRESET"].includes(e.code ?? ""));
   const what = e.responseCode !== undefined ? `SMTP ${e.responseCode}` : (e.code ?? "error");
-  return new DeliveryError(`email: ${what}`, { retryable: transient, cause: err });
+  // The server's reply text is not kept: it may quote the credentials or the message back.
+  return new DeliveryError(`email: ${what}`, { retryable: transient, details: e.code ?? "" });
 }
 
 function messageId(alertId: string): string {
@@ -78,8 +80,8 @@ class EmailNotifier implements Notifier {
       await this.#transport.sendMail({
         from: this.params.from,
         to: recipient,
-        subject: alertSubject(message),
-        text: alertText(message),
+        subject: stripControl(alertSubject(message)),
+        text: stripControl(alertText(message)),
         messageId: messageId(message.id),
         ...(message.id === message.incidentKey ? {} : { inReplyTo, references }),
         headers: {

@@ -1,4 +1,4 @@
-import { DeliveryError, isRetryableStatus } from "./delivery-error";
+import { DeliveryError, describeResponseBody, isRetryableStatus } from "./delivery-error";
 
 export interface HttpResponse {
   status: number;
@@ -54,7 +54,8 @@ export async function httpPost(request: HttpPost): Promise<HttpResponse> {
     status: response.status,
     retryable: isRetryableStatus(response.status),
     retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
-    details: text.slice(0, 300) || undefined,
+    details: describeResponseBody(text),
+    responseBody: text,
   });
 }
 

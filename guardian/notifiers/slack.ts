@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
+import { slackText, stripControl } from "./neutralise";
 import { envSecretMatching } from "./secret";
 import type { AlertMessage, Notifier, NotifierDefinition } from "./types";
 
@@ -17,10 +18,11 @@ type SlackParams = z.infer<typeof params>;
 /** Slack caps a section block's text at 3000 characters and a header at 150. */
 function slackBody(message: AlertMessage): string {
   return JSON.stringify({
-    text: `${alertSubject(message)}\n${message.summary}`,
+    // `text` is mrkdwn (notifications and previews): escaped, so `<!channel>` or `<https://…|label>` stays text.
+    text: slackText(`${alertSubject(message)}\n${message.summary}`),
     blocks: [
-      { type: "header", text: { type: "plain_text", text: truncate(alertSubject(message), 150) } },
-      { type: "section", text: { type: "plain_text", text: truncate(alertText(message), 3000) } },
+      { type: "header", text: { type: "plain_text", text: truncate(stripControl(alertSubject(message)), 150) } },
+      { type: "section", text: { type: "plain_text", text: truncate(stripControl(alertText(message)), 3000) } },
     ],
   });
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { DeliveryError } from "./delivery-error";
+import { stripControl } from "./neutralise";
+import { DeliveryError, describeResponseBody } from "./delivery-error";
 import { alertSubject, alertText, truncate } from "./format";
 import { DEFAULT_TIMEOUT_MS, httpPost } from "./http";
 import { envSecretMatching, type Secret } from "./secret";
@@ -25,9 +26,9 @@ type TelegramParams = z.infer<typeof params>;
 function withRetryAfter(err: unknown): unknown {
   if (!(err instanceof DeliveryError) || err.status !== 429 || err.retryAfterMs !== undefined) return err;
   try {
-    const seconds = (JSON.parse(err.details ?? "") as { parameters?: { retry_after?: number } }).parameters?.retry_after;
+    const seconds = (JSON.parse(err.responseBody ?? "") as { parameters?: { retry_after?: number } }).parameters?.retry_after;
     if (typeof seconds !== "number") return err;
-    return new DeliveryError(err.shortMessage, { retryable: true, status: 429, retryAfterMs: seconds * 1000, details: err.details });
+    return new DeliveryError(err.shortMessage, { retryable: true, status: 429, retryAfterMs: seconds * 1000, details: err.details, responseBody: err.responseBody });
   } catch {
     return err;
   }
@@ -62,7 +63,7 @@ class TelegramNotifier implements Notifier {
         // titles and reverts, and a rejected alert is worse than an unformatted one.
         body: JSON.stringify({
           chat_id: recipient,
-          text: truncate(`${alertSubject(message)}\n\n${alertText(message)}`, MAX_TEXT),
+          text: truncate(stripControl(`${alertSubject(message)}\n\n${alertText(message)}`), MAX_TEXT),
           disable_web_page_preview: true,
         }),
         timeoutMs: this.params.timeoutMs,
@@ -77,7 +78,7 @@ class TelegramNotifier implements Notifier {
     } catch {
       ok = false;
     }
-    if (!ok) throw new DeliveryError("telegram: sendMessage did not answer ok", { retryable: true, details: text.slice(0, 300) });
+    if (!ok) throw new DeliveryError("telegram: sendMessage did not answer ok", { retryable: true, details: describeResponseBody(text), responseBody: text });
   }
 }
 

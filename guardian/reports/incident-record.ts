@@ -1,10 +1,12 @@
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Provider } from "ethers";
 import { CircuitBreaker__factory, TimelockController__factory } from "../../typechain-types";
 import type { Finding } from "../detectors/types";
-import type { TimelineEntry, TripOutcome } from "../responders/types";
+import type { TimelineEntry, TripOutcome, TripProgress } from "../responders/types";
+import { IncidentFileWriter, preserveOtherIncarnation, type RenderedFile } from "./incident-files";
+import { fenceFor, markdownInline, stripControl } from "../notifiers/neutralise";
 import type { IncidentStore } from "../state/incident-store";
 import { describeTripCheck, tripInForce, type TripCheck } from "../decisions/trip-check";
 import { buildGovernancePayload, ratifyExpiry, type GovernanceDecision, type GovernancePayload } from "./governance-payloads";
@@ -27,6 +29,21 @@ export interface GovernanceLogEntry {
   readyAt?: number;
 }
 
+/**
+ * The trip as a persisted state machine: decided -> signed -> sent -> included | superseded | aborted. Each
+ * transition is committed to the store before the side effect that follows it (signing, sending), so after any
+ * stop the next start knows whether a transaction may be out there and checks the chain before doing anything.
+ */
+export type TripPhase = "decided" | "signed" | "sent" | "included" | "superseded" | "aborted";
+
+export interface TripState {
+  phase: TripPhase;
+  /** Every trip transaction signed for this incident (every fee version): any of them may land. */
+  txHashes: string[];
+  nonce?: number;
+  updatedAt: string;
+}
+
 export interface IncidentFinding extends Finding {
   /** Set when a reorg orphaned the block the finding was seen in. */
   retracted?: { at: string; reorgDepth: number; commonAncestor: number };
@@ -41,6 +58,8 @@ export interface IncidentRecord {
   breakerName?: string;
   status: IncidentStatus;
   dryRun: boolean;
+  /** Where the trip is in its state machine (live trips only). */
+  tripState?: TripState;
   openedAt: string;
   updatedAt: string;
   findings: IncidentFinding[];
@@ -76,6 +95,8 @@ export interface IncidentRecorderDeps {
   breakerInfo(chainId: number, breaker: string): { name?: string; timelock?: string };
   /** How long the recorded ratification payload extends the trip (default 7 days, at most 30). */
   ratifyForSeconds?: number;
+  /** Told when report files cannot be written (they are retried; the store keeps the record). Logs when unset. */
+  onReportError?(err: Error, files: string[]): void;
 }
 
 const STATUS_OF: Record<TripOutcome["status"], IncidentStatus> = {
@@ -84,6 +105,15 @@ const STATUS_OF: Record<TripOutcome["status"], IncidentStatus> = {
   "dry-run": "dry-run",
   failed: "failed",
   aborted: "aborted",
+  // Shutdown while the trip waited: still in flight, resumed on the next start.
+  interrupted: "tripping",
+};
+
+const PHASE_OF: Partial<Record<TripOutcome["status"], TripPhase>> = {
+  included: "included",
+  "already-tripped": "superseded",
+  failed: "aborted",
+  aborted: "aborted",
 };
 
 /**
@@ -91,7 +121,55 @@ const STATUS_OF: Record<TripOutcome["status"], IncidentStatus> = {
  * and Markdown on every change (atomically, so a reader never sees half a file).
  */
 export class IncidentRecorder {
-  constructor(private readonly deps: IncidentRecorderDeps) {}
+  readonly #files: IncidentFileWriter;
+
+  constructor(private readonly deps: IncidentRecorderDeps) {
+    this.#files = new IncidentFileWriter({
+      onError: (err, files) => {
+        if (deps.onReportError) deps.onReportError(err, files);
+        else deps.logger.error({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code }, files }, "could not write incident report files; the store has the record and the write is retried");
+      },
+      onRecovered: () => deps.logger.info({ dir: deps.dir }, "incident report files written again"),
+    });
+  }
+
+  /** Incidents whose report files are not written yet (the folder is not writable). */
+  get unwrittenReports(): number {
+    return this.#files.pending;
+  }
+
+  /** Tries the pending report writes now; true when every report is on disk. */
+  flushReports(): boolean {
+    return this.#files.flush();
+  }
+
+  close(): void {
+    this.#files.flush();
+    this.#files.close();
+  }
+
+  /**
+   * Imports incident records found in the reports folder that the store does not have: the store was deleted or
+   * replaced, and the report files are the only evidence left. Returns the recovered records.
+   */
+  recoverFromReports(): IncidentRecord[] {
+    if (!existsSync(this.deps.dir)) return [];
+    const recovered: IncidentRecord[] = [];
+    for (const name of readdirSync(this.deps.dir)) {
+      if (!/^incident-[0-9a-f]{12}\.json$/.test(name)) continue;
+      let record: IncidentRecord;
+      try {
+        record = JSON.parse(readFileSync(path.join(this.deps.dir, name), "utf8")) as IncidentRecord;
+      } catch {
+        continue;
+      }
+      if (typeof record.id !== "string" || this.deps.store.get(record.id)) continue;
+      record.notes = [...(record.notes ?? []), `Recovered from ${name} at ${new Date().toISOString()}: the guardian's store did not have this incident (deleted or replaced).`];
+      this.deps.store.save(record);
+      recovered.push(record);
+    }
+    return recovered;
+  }
 
   get(id: string): IncidentRecord | undefined {
     return this.deps.store.get(id);
@@ -101,7 +179,8 @@ export class IncidentRecorder {
     return this.deps.store.list();
   }
 
-  open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }): IncidentRecord {
+  /** `deferFiles`: the report files are written after the current task (the trip path launches the trip first). */
+  open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }, options: { deferFiles?: boolean } = {}): IncidentRecord {
     const existing = this.deps.store.get(input.id);
     if (existing) return this.addFindings(input.id, input.findings);
     const now = new Date().toISOString();
@@ -114,6 +193,7 @@ export class IncidentRecorder {
       ...(info.name ? { breakerName: info.name } : {}),
       status: "tripping",
       dryRun: input.dryRun,
+      ...(input.dryRun ? {} : { tripState: { phase: "decided" as const, txHashes: [], updatedAt: now } }),
       openedAt: now,
       updatedAt: now,
       findings: dedupe([], input.findings),
@@ -123,7 +203,7 @@ export class IncidentRecorder {
       notes: input.notes ?? [],
       files: { json: `${base}.json`, markdown: `${base}.md` },
     };
-    this.write(record);
+    this.deps.store.atomically(() => this.write(record, options.deferFiles));
     this.deps.logger.info({ incident_id: record.id, breaker: record.breaker, findings: record.findings.map((f) => f.id), file: record.files.markdown }, "incident opened");
     return record;
   }
@@ -142,8 +222,11 @@ export class IncidentRecorder {
     const governance = outcome.status === "included" || outcome.status === "already-tripped" ? await this.readGovernance(id, outcome) : undefined;
     return this.update(id, (r) => {
       r.status = STATUS_OF[outcome.status];
-      r.timeline = options.resumed ? [...r.timeline, ...outcome.timeline.filter((e) => e.step !== "detected")] : outcome.timeline;
-      r.bundleHashes = options.resumed ? [...new Set([...r.bundleHashes, ...outcome.bundleHashes])] : outcome.bundleHashes;
+      r.timeline = options.resumed ? mergeTimeline(r.timeline, outcome.timeline) : outcome.timeline;
+      r.bundleHashes = [...new Set([...r.bundleHashes, ...outcome.bundleHashes])];
+      const phase = PHASE_OF[outcome.status];
+      if (r.tripState && phase) r.tripState = { ...r.tripState, phase, txHashes: addHash(r.tripState.txHashes, outcome.txHash), updatedAt: new Date().toISOString() };
+      if (outcome.status === "interrupted") r.notes.push(`Shutdown at ${new Date().toISOString()} while the trip waited for inclusion: its bundles were left at the relays and the next start resumes it.`);
       if (outcome.txHash && outcome.blockNumber !== undefined && outcome.blockHash && outcome.via) {
         r.trip = { txHash: outcome.txHash, blockNumber: outcome.blockNumber, blockHash: outcome.blockHash, via: outcome.via };
       }
@@ -154,6 +237,49 @@ export class IncidentRecorder {
       if (governance) r.governance = governance;
       if (r.findings.length > 0 && r.findings.every((f) => f.retracted) && r.status === "tripped") {
         r.notes.push(`The trip was included in block ${r.trip?.blockNumber} although every finding behind it was retracted by a reorg; governance should review and lift it.`);
+      }
+    });
+  }
+
+  /**
+   * Commits a trip's progress (`signed` before the transaction leaves the process, `sent` once relays have it).
+   * Store only: the report files follow after, so the trip never waits on the disk of the reports folder.
+   */
+  recordTripProgress(id: string, progress: TripProgress, options: { resumed?: boolean } = {}): IncidentRecord {
+    return this.update(id, (r) => {
+      const now = new Date().toISOString();
+      const state = r.tripState ?? { phase: "decided" as const, txHashes: [], updatedAt: now };
+      r.tripState = { phase: progress.phase, txHashes: addHash(state.txHashes, progress.txHash), nonce: progress.nonce, updatedAt: now };
+      r.timeline = options.resumed ? mergeTimeline(r.timeline, progress.timeline) : progress.timeline;
+      r.bundleHashes = [...new Set([...r.bundleHashes, ...progress.bundleHashes])];
+    }, true);
+  }
+
+  /**
+   * On start, for an incident whose trip was in flight when the last process stopped: what the chain shows and what
+   * the guardian does (`included`: a known trip transaction landed; `superseded`: another incident tripped the
+   * breaker; `aborted`: every finding was retracted; `resend`: nothing landed, the trip goes out again).
+   */
+  recordResume(id: string, input: { check?: TripCheck; txHash?: string; verdict: "included" | "superseded" | "aborted" | "resend"; trippedBy?: { incidentId: string; guardian: string } }): IncidentRecord {
+    return this.update(id, (r) => {
+      const now = new Date().toISOString();
+      const since = r.timeline[0] ? Date.now() - Date.parse(r.timeline[0].at) : 0;
+      const checked = input.check && input.txHash ? describeTripCheck(input.check, r.id, input.txHash) : input.check ? `checked on-chain at block ${input.check.head.number}: no trip transaction of this incident was signed` : "";
+      r.timeline.push({ step: "resumed", at: now, ms: since, ...(input.check ? { blockNumber: input.check.head.number } : {}), detail: `restart found the trip ${r.tripState?.phase ?? "decided"}: ${input.verdict}` });
+      r.notes.push(`Resumed after a restart with the trip ${r.tripState?.phase ?? "decided"}; ${checked || "nothing could be read"}; verdict: ${input.verdict}.`);
+      const state = r.tripState ?? { phase: "decided" as const, txHashes: [], updatedAt: now };
+      if (input.verdict === "included" && input.check?.inclusion && input.txHash) {
+        r.status = "tripped";
+        r.trip = { txHash: input.txHash, blockNumber: input.check.inclusion.blockNumber, blockHash: input.check.inclusion.blockHash, via: "bundle" };
+        r.timeline.push({ step: "included", at: now, ms: since, blockNumber: input.check.inclusion.blockNumber, blockHash: input.check.inclusion.blockHash, txHash: input.txHash, detail: "found included after the restart" });
+        r.tripState = { ...state, phase: "included", updatedAt: now };
+      } else if (input.verdict === "superseded") {
+        r.status = "already-tripped";
+        if (input.trippedBy) r.trippedBy = input.trippedBy;
+        r.tripState = { ...state, phase: "superseded", updatedAt: now };
+      } else if (input.verdict === "aborted") {
+        r.status = "aborted";
+        r.tripState = { ...state, phase: "aborted", updatedAt: now };
       }
     });
   }
@@ -218,29 +344,41 @@ export class IncidentRecorder {
     });
   }
 
-  private update(id: string, change: (r: IncidentRecord) => void): IncidentRecord {
-    return this.updateIf(id, change)!;
+  private update(id: string, change: (r: IncidentRecord) => void, deferFiles = false): IncidentRecord {
+    return this.updateIf(id, change, deferFiles)!;
   }
 
   /** Reads, changes and saves one record atomically; `change` returns false to leave it as it is. */
-  private updateIf(id: string, change: (r: IncidentRecord) => boolean | void): IncidentRecord | undefined {
+  private updateIf(id: string, change: (r: IncidentRecord) => boolean | void, deferFiles = false): IncidentRecord | undefined {
     return this.deps.store.atomically(() => {
       const r = this.deps.store.get(id);
       if (!r) throw new Error(`no incident ${id}`);
       if (change(r) === false) return undefined;
       r.updatedAt = new Date().toISOString();
-      // Rendered under the same lock, so the files always show the latest committed state.
-      this.write(r);
+      this.write(r, deferFiles);
       return r;
     });
   }
 
-  private write(record: IncidentRecord): void {
+  /**
+   * Commits the record to the store, then renders its files. A file that cannot be written never fails the
+   * commit (nor the trip behind it): the writer retries it and reports the failure. Rendered under the store's
+   * lock, so the files follow the order of the commits.
+   */
+  private write(record: IncidentRecord, deferFiles = false): void {
     this.deps.store.save(record);
-    // Created on the first incident, so a guardian that never trips leaves no empty folder behind.
-    mkdirSync(this.deps.dir, { recursive: true });
-    writeAtomically(record.files.json, `${JSON.stringify(record, null, 2)}\n`);
-    writeAtomically(record.files.markdown, renderIncidentMarkdown(record));
+    const files: RenderedFile[] = [
+      { file: record.files.json, content: `${JSON.stringify(record, null, 2)}\n` },
+      { file: record.files.markdown, content: renderIncidentMarkdown(record) },
+    ];
+    try {
+      const moved = preserveOtherIncarnation(record.files.json, record.files.markdown, record.openedAt);
+      if (moved.length > 0) this.deps.logger.warn({ incident_id: record.id, moved }, "an earlier report of this incident id (another record) was kept under a new name, not overwritten");
+    } catch {
+      // unreadable folder: the write below fails and is retried
+    }
+    if (deferFiles) this.#files.writeSoon(record.id, files);
+    else this.#files.write(record.id, files);
   }
 
   private async readGovernance(id: string, outcome: TripOutcome): Promise<GovernancePayload[] | undefined> {
@@ -319,17 +457,24 @@ function dedupe(existing: IncidentFinding[], added: Finding[]): IncidentFinding[
   return [...existing, ...added.filter((f) => !seen.has(f.id) && seen.add(f.id))];
 }
 
-function writeAtomically(file: string, content: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
+function addHash(hashes: string[], hash: string | undefined): string[] {
+  return hash && !hashes.includes(hash) ? [...hashes, hash] : hashes;
 }
 
-const cell = (value: unknown) => (value === undefined || value === null || value === "" ? "" : String(value).replace(/\|/g, "\\|").replace(/\n/g, " "));
+/** The incident's timeline with a trip run's steps after it (the run's own `detected` is the incident's first step). */
+function mergeTimeline(existing: TimelineEntry[], run: TimelineEntry[]): TimelineEntry[] {
+  const key = (e: TimelineEntry) => `${e.step}|${e.at}|${e.txHash ?? ""}`;
+  const seen = new Set(existing.map(key));
+  return [...existing, ...run.filter((e) => e.step !== "detected" && !seen.has(key(e)))];
+}
+
+// Cells, headings and notes quote attacker text (token names, revert reasons): escaped so no link, heading or
+// terminal escape reaches whoever renders or cats the report.
+const cell = (value: unknown) => (value === undefined || value === null || value === "" ? "" : markdownInline(String(value)));
 
 export function renderIncidentMarkdown(r: IncidentRecord): string {
   const lines: string[] = [];
-  const breaker = r.breakerName ? `${r.breakerName} (\`${r.breaker}\`)` : `\`${r.breaker}\``;
+  const breaker = r.breakerName ? `${markdownInline(r.breakerName)} (\`${r.breaker}\`)` : `\`${r.breaker}\``;
   lines.push(`# Incident ${r.id}`, "");
   lines.push("| | |", "|---|---|");
   lines.push(`| Status | **${r.status}**${r.dryRun ? " (dry run: nothing was sent)" : ""} |`);
@@ -346,21 +491,23 @@ export function renderIncidentMarkdown(r: IncidentRecord): string {
 
   if (r.notes.length > 0) {
     lines.push("## Notes", "");
-    for (const n of r.notes) lines.push(`- ${n}`);
+    for (const n of r.notes) lines.push(`- ${markdownInline(n)}`);
     lines.push("");
   }
 
   lines.push(`## Findings (${r.findings.length})`, "");
   if (r.findings.length === 0) lines.push("None: the trip was not caused by a detector finding (see the notes).", "");
   for (const f of r.findings) {
-    lines.push(`### ${f.severity.toUpperCase()} · ${f.title}${f.retracted ? " (retracted by a reorg)" : ""}`, "");
+    lines.push(`### ${f.severity.toUpperCase()} · ${markdownInline(f.title)}${f.retracted ? " (retracted by a reorg)" : ""}`, "");
     lines.push(`- Detector: \`${f.detectorId}\``);
     lines.push(`- Finding id: \`${f.id}\``);
     lines.push(`- Block: ${f.blockNumber} (\`${f.blockHash}\`)`);
     if (f.txHash) lines.push(`- Transaction: \`${f.txHash}\``);
     if (f.contract) lines.push(`- Contract: \`${f.contract}\``);
     if (f.retracted) lines.push(`- Retracted at ${f.retracted.at}: ${f.retracted.reorgDepth}-block reorg back to block ${f.retracted.commonAncestor}`);
-    lines.push("", "```json", JSON.stringify(f.evidence, null, 2), "```", "");
+    const evidence = stripControl(JSON.stringify(f.evidence, null, 2));
+    const fence = fenceFor(evidence);
+    lines.push("", `${fence}json`, evidence, fence, "");
   }
 
   lines.push("## Timeline", "");

@@ -56,8 +56,8 @@ interface Relay {
 
 interface SentVersion {
   hash: string;
-  raw: string;
-  fees: Fees;
+  /** Unset for a version an earlier process sent (known only by hash). */
+  fees?: Fees;
 }
 
 /**
@@ -179,7 +179,7 @@ export class FlashbotsTripResponder implements TripResponder {
     const breaker = CircuitBreaker__factory.connect(breakerAddress, this.provider);
     const dryRun = this.params.dryRun || request.dryRun === true;
     const signal = request.signal ? AbortSignal.any([this.closing.signal, request.signal]) : this.closing.signal;
-    const versions: SentVersion[] = [];
+    const versions: SentVersion[] = (request.knownTxHashes ?? []).map((hash) => ({ hash }));
     const uuids = new Set<string>();
     let lease: NonceLease | undefined;
 
@@ -260,15 +260,18 @@ export class FlashbotsTripResponder implements TripResponder {
             mark("dry-run", { blockNumber: current.number, txHash, priorityFeePerGas: blockFees.maxPriorityFeePerGas.toString(), detail: `would send to ${relays.length} relay(s) for blocks ${targets.join(", ")}` });
             return finish("dry-run", { txHash });
           }
-          versions.push({ hash: txHash, raw, fees: blockFees });
+          versions.push({ hash: txHash, fees: blockFees });
+          // Committed before the transaction leaves the process: a restart then knows it may land.
+          request.journal?.({ phase: "signed", txHash, nonce, timeline: [...timeline], bundleHashes: [...bundleHashes] });
           const bundleHash = await this.sendBundles(relays, raw, targets, request.incidentId, signer.address, uuids, log);
           if (bundleHash && !bundleHashes.includes(bundleHash)) bundleHashes.push(bundleHash);
-          mark(waited === 0 ? "sent" : "resubmitted", {
+          mark(waited === 0 && !request.knownTxHashes?.length ? "sent" : "resubmitted", {
             blockNumber: current.number,
             txHash,
             priorityFeePerGas: blockFees.maxPriorityFeePerGas.toString(),
             ...(bundleHash ? { bundleHashes: [bundleHash] } : { detail: "no relay accepted the bundle" }),
           });
+          request.journal?.({ phase: "sent", txHash, nonce, timeline: [...timeline], bundleHashes: [...bundleHashes] });
           if (this.params.publicFallbackAfterBlocks !== undefined && waited >= this.params.publicFallbackAfterBlocks) {
             await this.broadcastPublicly(raw, txHash, log);
             mark("public-fallback", { blockNumber: current.number, txHash, priorityFeePerGas: blockFees.maxPriorityFeePerGas.toString() });
@@ -277,8 +280,13 @@ export class FlashbotsTripResponder implements TripResponder {
 
         const next = await this.nextBlock(current.number, signal);
         if (!next) {
+          if (this.closing.signal.aborted && !request.signal?.aborted) {
+            // A shutdown, not a decision to stop: the bundles stay at the relays and the next start resumes the trip.
+            mark("interrupted", { detail: "responder closing (shutdown); bundles left pending, resumed on the next start" });
+            return finish("interrupted");
+          }
           await this.cancelBundles(relays, uuids);
-          mark("aborted", { detail: this.closing.signal.aborted ? "responder closing" : "request aborted" });
+          mark("aborted", { detail: "request aborted" });
           return finish("aborted");
         }
         current = next;
@@ -296,7 +304,7 @@ export class FlashbotsTripResponder implements TripResponder {
         }
         if (landed) {
           const verified = await this.verifyInclusion(landed.receipt, request.incidentId, breakerAddress);
-          const extra = { blockNumber: landed.receipt.blockNumber, blockHash: landed.receipt.blockHash, txHash: landed.version.hash, priorityFeePerGas: landed.version.fees.maxPriorityFeePerGas.toString() };
+          const extra = { blockNumber: landed.receipt.blockNumber, blockHash: landed.receipt.blockHash, txHash: landed.version.hash, ...(landed.version.fees ? { priorityFeePerGas: landed.version.fees.maxPriorityFeePerGas.toString() } : {}) };
           const via = this.sentPublicly.has(landed.version.hash) ? "public" : "bundle";
           if (!verified.ok) {
             mark("failed", { ...extra, detail: verified.reason });

@@ -8,7 +8,7 @@ export interface Responder {
   readonly type: string;
   /** Loads keys and checks endpoints so that misconfiguration fails at startup, not during an incident. */
   start?(): Promise<void>;
-  /** Stops resubmitting and releases resources; in-flight trips settle as aborted. */
+  /** Stops resubmitting and releases resources; in-flight trips settle as interrupted, their bundles left pending. */
   close?(): Promise<void>;
 }
 
@@ -34,7 +34,7 @@ export interface ResponderDefinition<P = unknown, R extends Responder = Responde
 
 /** One step of an incident's response, for the incident timeline. */
 export interface TimelineEntry {
-  step: "detected" | "simulated" | "sent" | "resubmitted" | "public-fallback" | "included" | "reorged-out" | "already-tripped" | "dry-run" | "failed" | "aborted";
+  step: "detected" | "simulated" | "sent" | "resubmitted" | "public-fallback" | "included" | "reorged-out" | "already-tripped" | "dry-run" | "failed" | "aborted" | "interrupted" | "resumed";
   /** ISO-8601 wall-clock time. */
   at: string;
   /** Milliseconds since detection. */
@@ -66,10 +66,29 @@ export interface TripRequest {
   signal?: AbortSignal;
   /** Forces dry-run for this request even when the responder is live. */
   dryRun?: boolean;
+  /**
+   * Told of each step that has a side effect, synchronously and before it: `signed` before a signed version is
+   * sent anywhere, `sent` once relays have it. The trip path commits these to the store, so a restart knows which
+   * transactions may land and resumes instead of losing the trip.
+   */
+  journal?: (progress: TripProgress) => void;
+  /** Trip transactions sent for this incident before (by an earlier process): inclusion of any of them ends the trip. */
+  knownTxHashes?: string[];
+}
+
+/** A trip's progress as committed before its next side effect. */
+export interface TripProgress {
+  phase: "signed" | "sent";
+  txHash: string;
+  nonce: number;
+  /** The timeline so far, including the step this progress announces. */
+  timeline: TimelineEntry[];
+  bundleHashes: string[];
 }
 
 export interface TripOutcome {
-  status: "included" | "already-tripped" | "dry-run" | "failed" | "aborted";
+  /** `interrupted`: the responder closed (shutdown) while the trip waited for inclusion; its bundles stay at the relays. */
+  status: "included" | "already-tripped" | "dry-run" | "failed" | "aborted" | "interrupted";
   incidentId: string;
   breaker: string;
   /** How the trip landed. */

@@ -1,6 +1,7 @@
 import type { Db } from "./database";
 import type { BlockRef, ReorgEvent } from "../chain/types";
 import type { Finding, StateChanges } from "../detectors/types";
+import { StoreIdentity } from "./store-identity";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS guardian_cursor (
@@ -107,9 +108,12 @@ export function toJson(value: unknown): string {
  */
 export class GuardianStore {
   private readonly stmts;
+  /** The file opened; every commit checks the path still names it (see StoreIdentity). */
+  readonly identity?: StoreIdentity;
 
   constructor(private readonly db: Db) {
     db.exec(SCHEMA);
+    this.identity = db.memory ? undefined : StoreIdentity.of(db.name);
     this.stmts = {
       cursor: db.prepare<[number], { number: number; hash: string }>("SELECT number, hash FROM guardian_cursor WHERE chain_id = ?"),
       setCursor: db.prepare(
@@ -186,6 +190,7 @@ export class GuardianStore {
 
   /** Applies one processed block. Returns the findings that are new (not seen before under the same id). */
   commitBlock(chainId: number, commit: BlockCommit): Finding[] {
+    this.identity?.check();
     return this.db.transaction(() => {
       const { block } = commit;
       this.stmts.putBlock.run(chainId, block.number, block.hash, block.parentHash, block.timestamp);
@@ -202,25 +207,49 @@ export class GuardianStore {
    * to the common ancestor, and records the detectors' reorg findings. Returns [retracted, fresh].
    */
   commitReorg(chainId: number, commit: ReorgCommit): { retracted: Finding[]; fresh: Finding[] } {
+    this.identity?.check();
     return this.db.transaction(() => {
       const { reorg } = commit;
       const ancestor = reorg.commonAncestor;
       const now = Date.now();
       const retracted: Finding[] = [];
       // Every block above the common ancestor left the chain, so every finding seen in one goes.
+      const only = reorg.orphanedBlockHashes ? new Set(reorg.orphanedBlockHashes.map((h) => h.toLowerCase())) : undefined;
       for (const row of this.stmts.orphanedFindings.all(chainId, ancestor.number)) {
         const finding = JSON.parse(row.finding) as Finding;
+        if (only && !only.has(finding.blockHash.toLowerCase())) continue;
         this.stmts.retract.run(now, finding.id);
         this.stmts.logRetraction.run(finding.id, chainId, reorg.depth, ancestor.hash, now);
         retracted.push(finding);
       }
       this.stmts.dropBlocksAbove.run(chainId, ancestor.number);
+      // The ancestor anchors the window a restart (or the follower's fresh tracker) resumes from, even when it is
+      // older than the blocks held (a reorg re-verified from beyond the window).
+      if (ancestor.hash && ancestor.parentHash) this.stmts.putBlock.run(chainId, ancestor.number, ancestor.hash, ancestor.parentHash, ancestor.timestamp);
       const cursor = this.stmts.cursor.get(chainId);
       if (cursor && cursor.number > ancestor.number) this.stmts.setCursor.run(chainId, ancestor.number, ancestor.hash, now);
       const fresh = this.insertFindings(commit.findings);
       this.saveStates(chainId, commit.detectorStates, commit.detectorChanges);
       return { retracted, fresh };
     })();
+  }
+
+  /** Findings that belong to no block commit (the guardian's own, about its node); returns the new ones. */
+  recordFindings(findings: readonly Finding[]): Finding[] {
+    this.identity?.check();
+    return this.db.transaction(() => this.insertFindings(findings))();
+  }
+
+  /** The blocks (by number) that hold live findings from `from` on: what a deep reorg is re-verified against. */
+  findingBlocksFrom(chainId: number, from: number): Map<number, string[]> {
+    const rows = this.db
+      .prepare<[number, number], { block_number: number; block_hash: string }>(
+        "SELECT DISTINCT block_number, block_hash FROM guardian_findings WHERE chain_id = ? AND block_number >= ? AND retracted_at IS NULL",
+      )
+      .all(chainId, from);
+    const out = new Map<number, string[]>();
+    for (const r of rows) out.set(r.block_number, [...(out.get(r.block_number) ?? []), r.block_hash]);
+    return out;
   }
 
   /** Sinks have seen these; a restart will not deliver them again. */

@@ -11,6 +11,7 @@
  * (where the raw fetch or the guardian runs) and of anvil, read from /proc: the machine is shared, and
  * CPU time says what each side costs whatever else is running. Prints a table, then one JSON line.
  * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (7).
+ * `--soak` runs the soak instead: RSS and store size under 100k distinct senders (scripts/bench/guardian-soak.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -25,6 +26,7 @@ import { GuardianMetrics } from "../../guardian/ops/metrics";
 import { startGuardian } from "../../guardian/guardian";
 import { DEFAULT_PREFETCH, type BlockTiming } from "../../guardian/pipeline";
 import { LookAhead } from "../../guardian/context/look-ahead";
+import { soak } from "./guardian-soak";
 import { GuardedERC4626Vault__factory, MockERC20__factory, VulnerableBank__factory } from "../../typechain-types";
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
@@ -342,7 +344,8 @@ function round(x: number, digits = 1): number {
   return Math.round(x * f) / f;
 }
 
-main().catch((err: unknown) => {
+// `--soak`: per-account state under 100k distinct senders instead (see guardian-soak.ts).
+(process.argv.includes("--soak") ? soak() : main()).catch((err: unknown) => {
   process.stderr.write(`bench:guardian failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

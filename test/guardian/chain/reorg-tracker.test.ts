@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ReorgTracker } from "../../../guardian/chain/reorg-tracker";
+import { HeaderLinkError, ReorgBeyondWindowError, ReorgTracker } from "../../../guardian/chain/reorg-tracker";
 import type { BlockRef, ChainEvent } from "../../../guardian/chain/types";
 
 /** A toy chain of BlockRefs: `branch` tags the hashes so two forks at one height differ. */
@@ -78,14 +78,26 @@ describe("ReorgTracker", () => {
       expect(t.tip()).to.deep.equal(b[0]);
     });
 
-    it("reports a reorg deeper than the window with the deepest ancestor it can name", async () => {
+    it("refuses to guess the ancestor of a reorg deeper than the window (the follower re-verifies from further back)", async () => {
       const a = chain(1, 20, "a");
       const t = new ReorgTracker({ ...options, window: 4 }, a.slice(-4));
       const b = chain(3, 20, "b", a[1]);
-      const events = await t.add(b[b.length - 1], byHashFrom(a, b));
-      const reorg = (events[0] as { reorg: { depth: number; commonAncestor: BlockRef } }).reorg;
-      expect(reorg.depth).to.equal(4);
-      expect(reorg.commonAncestor.number).to.equal(16);
+      let error: unknown;
+      await t.add(b[b.length - 1], byHashFrom(a, b)).catch((e: unknown) => (error = e));
+      expect(error).to.be.instanceOf(ReorgBeyondWindowError);
+      expect((error as ReorgBeyondWindowError).oldest.number).to.equal(17);
+      expect(t.tip(), "the window is left as it was").to.deep.equal(a[a.length - 1]);
+    });
+
+    it("refuses a branch whose parent link skips a height (a lying header)", async () => {
+      const a = chain(1, 10, "a");
+      const t = new ReorgTracker(options, a);
+      // Block 11 claims block 9 as its parent: taken as a reorg, block 10 would be orphaned for good.
+      const liar: BlockRef = { number: 11, hash: "0xliar", parentHash: a[8].hash, timestamp: 0 };
+      let error: unknown;
+      await t.add(liar, byHashFrom(a)).catch((e: unknown) => (error = e));
+      expect(error).to.be.instanceOf(HeaderLinkError);
+      expect(t.tip()).to.deep.equal(a[a.length - 1]);
     });
 
     it("refuses a block that skips heights (the follower must backfill)", async () => {

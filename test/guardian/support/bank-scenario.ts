@@ -64,6 +64,9 @@ export function writeGuardianConfig(options: {
   pollIntervalMs?: number;
   metricsPort?: number;
   reorgMaxDepth?: number;
+  /** The chain's window (maxReorgDepth, default 32) and confirmations (default 5). */
+  window?: number;
+  confirmations?: number;
   rpcTimeoutMs?: number;
   /** Extra YAML lines under the bank's `detectors:` (indented by 6 spaces). */
   bankDetectors?: string;
@@ -75,8 +78,8 @@ export function writeGuardianConfig(options: {
   - id: 31337
     rpc:
 ${rpc}
-${options.ws && options.anvil.wsUrl ? `    ws: ${options.anvil.wsUrl}\n` : ""}    confirmations: 5
-    maxReorgDepth: 32
+${options.ws && options.anvil.wsUrl ? `    ws: ${options.anvil.wsUrl}\n` : ""}    confirmations: ${options.confirmations ?? 5}
+    maxReorgDepth: ${options.window ?? 32}
     pollIntervalMs: ${options.pollIntervalMs ?? 100}
     rpcTimeoutMs: ${options.rpcTimeoutMs ?? 2000}
     rpcMaxAttempts: 10

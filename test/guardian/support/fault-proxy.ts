@@ -10,7 +10,9 @@ export type Fault =
   /** 200 with a body cut in half: not JSON. */
   | { kind: "malformed" }
   /** Answer with this body instead of asking the node. */
-  | { kind: "respond"; status: number; body: string };
+  | { kind: "respond"; status: number; body: string }
+  /** Ask the node, then answer with `rewrite(its body)`: a node that lies about what it returns. */
+  | { kind: "rewrite"; rewrite: (body: string) => string };
 
 export interface FaultProxy {
   url: string;
@@ -28,10 +30,10 @@ export async function startFaultProxy(target: string, plan: (n: number, body: st
   const upstream = new URL(target);
   let current = plan;
   let n = 0;
-  const counts: FaultProxy["counts"] = { pass: 0, delay: 0, drop: 0, status: 0, malformed: 0, respond: 0 };
+  const counts: FaultProxy["counts"] = { pass: 0, delay: 0, drop: 0, status: 0, malformed: 0, respond: 0, rewrite: 0 };
   const sockets = new Set<Socket>();
 
-  const forward = (body: Buffer, res: ServerResponse, mangle: boolean) => {
+  const forward = (body: Buffer, res: ServerResponse, mangle: boolean, rewrite?: (body: string) => string) => {
     const req = httpRequest(
       { host: upstream.hostname, port: upstream.port, path: "/", method: "POST", headers: { "content-type": "application/json", "content-length": body.length } },
       (up: IncomingMessage) => {
@@ -39,7 +41,7 @@ export async function startFaultProxy(target: string, plan: (n: number, body: st
         up.on("data", (c: Buffer) => chunks.push(c));
         up.on("end", () => {
           const full = Buffer.concat(chunks);
-          const out = mangle ? full.subarray(0, Math.max(1, Math.floor(full.length / 2))) : full;
+          const out = rewrite ? Buffer.from(rewrite(full.toString())) : mangle ? full.subarray(0, Math.max(1, Math.floor(full.length / 2))) : full;
           res.writeHead(up.statusCode ?? 502, { "content-type": "application/json" }).end(out);
         });
       },
@@ -70,6 +72,9 @@ export async function startFaultProxy(target: string, plan: (n: number, body: st
           return;
         case "respond":
           res.writeHead(fault.status, { "content-type": "application/json" }).end(fault.body);
+          return;
+        case "rewrite":
+          forward(body, res, false, fault.rewrite);
           return;
         default:
           forward(body, res, false);
