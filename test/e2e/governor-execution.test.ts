@@ -127,7 +127,7 @@ describe("governor payloads executed on anvil by a real Governor and a real Safe
         outflowBps: 0,
         outflowWindow: 0,
         outflowAction: 0,
-        claimDelay: 3_600,
+        claimDelay: 7_200, // above the timelock delay + the vault's 30-minute claim-order margin
       })
     ).waitForDeployment();
     vaultAddress = (await vault.getAddress()).toLowerCase();

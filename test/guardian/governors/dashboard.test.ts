@@ -76,7 +76,7 @@ describe("failsafe dashboard", function () {
         outflowBps: 0,
         outflowWindow: 0,
         outflowAction: 0,
-        claimDelay: 3_600,
+        claimDelay: 7_200, // above the timelock delay + the vault's 30-minute claim-order margin
       })
     ).waitForDeployment();
     const vaultAddress = (await vault.getAddress()).toLowerCase();

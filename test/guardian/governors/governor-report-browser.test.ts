@@ -52,7 +52,7 @@ describe("governor report in a real browser", function () {
         outflowBps: 2_000,
         outflowWindow: 3_600,
         outflowAction: 0,
-        claimDelay: 3_600,
+        claimDelay: 7_200, // above the timelock delay + the vault's 30-minute claim-order margin
       })
     ).waitForDeployment();
     const vaultAddress = (await vault.getAddress()).toLowerCase();

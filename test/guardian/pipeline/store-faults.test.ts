@@ -24,10 +24,8 @@ describe("failsafe guard: store and reports faults (anvil + local relay + CLI)",
     await lab?.stop();
   });
   beforeEach(async () => {
-    // Each case needs an untripped bank: governance (the deployer here) lifts the previous case's trip.
-    if (!(await lab.bank.isTripped())) return;
-    await lab.bank.lift((await lab.bank.incident()).incidentId);
-    await lab.mine();
+    // Each case needs a bank a guardian can trip: the previous case's trip lifted and the cooldown waited out.
+    await lab.resetBreaker();
   });
 
   const incident = (files: GuardFiles): IncidentRecord | undefined => readGuardStore(files.dbFile).incidents.find((r) => r.breaker === lab.bankAddress);

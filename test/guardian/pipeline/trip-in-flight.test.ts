@@ -21,7 +21,7 @@ describe("failsafe guard: a trip in flight survives kill -9 and SIGTERM (anvil +
     await lab?.stop();
   });
 
-  // Each case needs an untripped bank: governance (the deployer here) lifts the previous case's trip.
+  // Each case needs a bank a guardian can trip: the previous case's trip lifted and the cooldown waited out.
   beforeEach(async () => {
     await resetBreaker();
   });
@@ -62,10 +62,7 @@ describe("failsafe guard: a trip in flight survives kill -9 and SIGTERM (anvil +
   }
 
   async function resetBreaker(): Promise<void> {
-    // The next case needs an untripped bank: governance (the deployer here) lifts the trip.
-    if (!(await lab.bank.isTripped())) return;
-    await lab.bank.lift((await lab.bank.incident()).incidentId);
-    await lab.mine();
+    await lab.resetBreaker();
     expect(await lab.bank.isTripped(), "lifted").to.equal(false);
   }
 

@@ -49,6 +49,11 @@ export interface TripLab {
   mine(): Promise<number>;
   /** Mines `n` blocks straight on anvil, past the relay: pending bundles are never included (a builder that dropped them). */
   mineWithoutBundles(n: number): Promise<number>;
+  /**
+   * Governance (the deployer here) lifts the bank's trip, if any, and the chain waits out the breaker's trip
+   * cooldown, so the next case starts with a bank a guardian can trip.
+   */
+  resetBreaker(): Promise<void>;
   head(): Promise<number>;
   writeConfig(options?: { reports?: string; dbFile?: string; policy?: Record<string, unknown>; metricsPort?: number; startBlock?: number; rpc?: string[]; extra?: Record<string, unknown> }): Promise<GuardFiles>;
   guard(configFile: string, logFile?: string): GuardProcess;
@@ -91,6 +96,17 @@ export async function startTripLab(): Promise<TripLab> {
     async mineWithoutBundles(n) {
       await provider.send("anvil_mine", [`0x${n.toString(16)}`]);
       return provider.getBlockNumber();
+    },
+    async resetBreaker() {
+      if (await bank.isTripped()) {
+        await bank.lift((await bank.incident()).incidentId);
+        await relay.buildBlock();
+      }
+      const wait = Number(await bank.nextTripAt()) - (await provider.getBlock("latest"))!.timestamp;
+      if (wait > 0) {
+        await provider.send("evm_increaseTime", [wait]);
+        await provider.send("anvil_mine", ["0x1"]);
+      }
     },
     head: () => provider.getBlockNumber(),
     async writeConfig(options = {}) {
