@@ -16,7 +16,7 @@ import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { stageLogger } from "./ops/logger";
 import { Pipeline, type BlockTiming, type DetectorInstance } from "./pipeline";
-import { createReportIndexer } from "./reports/indexer";
+import { createReportIndexer } from "./ledger/indexer";
 
 /**
  * Builds the configured detector instances of one chain. Chain-level entries get the chain's protected

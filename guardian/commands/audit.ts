@@ -1,8 +1,8 @@
 import type { Command } from "commander";
 import path from "node:path";
 import { HttpRpcClient } from "../chain/rpc";
-import { exportFromStore, renderExport, writeExport } from "../reports/audit-export";
-import { AuditExportError, readManifest, verifyExport } from "../reports/audit-verify";
+import { exportFromStore, renderExport, writeExport } from "../ledger/audit-export";
+import { AuditExportError, readManifest, verifyExport } from "../ledger/audit-verify";
 import { asUsage, openReporting } from "./report";
 import { UsageError } from "./usage-error";
 

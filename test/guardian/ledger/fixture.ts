@@ -11,10 +11,10 @@ import pino from "pino";
 import { reportingConfigSchema } from "../../../guardian/config/reporting";
 import { startAnvil, anvilKey, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { openDatabase, type Db } from "../../../guardian/state/database";
-import { IndexStore } from "../../../guardian/state/index-store";
-import { Indexer } from "../../../guardian/reports/indexer";
-import { ReportingScope } from "../../../guardian/reports/reporting-scope";
-import type { ReportDeps } from "../../../guardian/reports/report-context";
+import { IndexStore } from "../../../guardian/ledger/index-store";
+import { Indexer } from "../../../guardian/ledger/indexer";
+import { ReportingScope } from "../../../guardian/ledger/reporting-scope";
+import type { ReportDeps } from "../../../guardian/ledger/report-context";
 import { ReportPayoutGame__factory, ReportToken__factory, type ReportPayoutGame, type ReportToken } from "../../../typechain-types";
 
 /**

@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { Database } from "better-sqlite3";
 import type { BlockRef, ChainEvent, ReorgEvent, RpcClient } from "../chain/types";
 import { reportingChainId, type ReportingConfig } from "../config/reporting";
-import { ChainLinkError, IndexStore } from "../state/index-store";
+import { ChainLinkError, IndexStore } from "./index-store";
 import { blockByHash, blockByNumber, hex, readBlock, transferLogs, type BlockMovements } from "./chain-reader";
 import { compareMovements } from "./movement";
 import { ReportingScope } from "./reporting-scope";

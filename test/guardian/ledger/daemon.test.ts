@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { parseEther } from "ethers";
-import { capTableReport } from "../../../guardian/reports/cap-table";
-import { failedChecks, isAmount } from "../../../guardian/reports/report";
+import { capTableReport } from "../../../guardian/ledger/cap-table";
+import { failedChecks, isAmount } from "../../../guardian/ledger/report";
 import { startHarness, waitFor, type Harness } from "../support/guardian-harness";
 import { reportsFixture, type ReportsFixture } from "./fixture";
 

@@ -1,5 +1,5 @@
 import type { BlockRef } from "../chain/types";
-import type { StoredMovement } from "../state/index-store";
+import type { StoredMovement } from "./index-store";
 import { balanceTokenId, ETHER } from "./movement";
 import { anchorOf, check, isoTime, type Cell, type Report } from "./report";
 import { resolveRange, type ReportDeps } from "./report-context";

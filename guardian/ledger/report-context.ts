@@ -1,5 +1,5 @@
 import type { BlockRef, RpcClient } from "../chain/types";
-import type { IndexStore } from "../state/index-store";
+import type { IndexStore } from "./index-store";
 import { blockByNumber } from "./chain-reader";
 import { ReportArgumentError, type ReportingScope } from "./reporting-scope";
 

@@ -4,7 +4,7 @@ import type { ReportingToken } from "../config/reporting";
 import { anchorOf, check, percent, type Report } from "./report";
 import { resolveBlock, sampleHolders, type ReportDeps } from "./report-context";
 import { balanceOfAt, totalSupplyAt } from "./onchain";
-import type { Holding } from "../state/index-store";
+import type { Holding } from "./index-store";
 
 export interface CapTableOptions {
   token: string;

@@ -1,13 +1,13 @@
 import { expect } from "chai";
 import { parseEther } from "ethers";
-import { capTableReport } from "../../../guardian/reports/cap-table";
-import { flowsReport } from "../../../guardian/reports/flows";
-import { groupReport } from "../../../guardian/reports/group";
-import { holdingsReport } from "../../../guardian/reports/holdings";
-import { statementReport } from "../../../guardian/reports/statement";
-import { failedChecks, isAmount, type Report } from "../../../guardian/reports/report";
-import { ReportArgumentError } from "../../../guardian/reports/reporting-scope";
-import { ETHER } from "../../../guardian/reports/movement";
+import { capTableReport } from "../../../guardian/ledger/cap-table";
+import { flowsReport } from "../../../guardian/ledger/flows";
+import { groupReport } from "../../../guardian/ledger/group";
+import { holdingsReport } from "../../../guardian/ledger/holdings";
+import { statementReport } from "../../../guardian/ledger/statement";
+import { failedChecks, isAmount, type Report } from "../../../guardian/ledger/report";
+import { ReportArgumentError } from "../../../guardian/ledger/reporting-scope";
+import { ETHER } from "../../../guardian/ledger/movement";
 import { reportsFixture, type ReportsFixture } from "./fixture";
 
 const amountIn = (report: Report, section: number, row: number, column: string): bigint => {

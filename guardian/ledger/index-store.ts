@@ -1,6 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { BlockRef } from "../chain/types";
-import { balanceTokenId, ETHER, ZERO_ADDRESS, type Movement, type MovementKind } from "../reports/movement";
+import { balanceTokenId, ETHER, ZERO_ADDRESS, type Movement, type MovementKind } from "./movement";
 
 /**
  * The reports' tables on the shared guardian database.
