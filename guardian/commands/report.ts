@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config";
-import { reportingChainId } from "../config/reporting";
+import { reportingChainId } from "../ledger/config";
 import { openDatabase, type Db } from "../state/database";
 import { IndexStore } from "../ledger/index-store";
 import { createLogger } from "../ops/logger";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BlockRef } from "../chain/types";
-import type { ReportingToken } from "../config/reporting";
+import type { ReportingToken } from "./config";
 import { balanceTokenId, compareMovements, ETHER, ZERO_ADDRESS, type Movement } from "./movement";
 import { resolveBlock, type ReportDeps } from "./report-context";
 

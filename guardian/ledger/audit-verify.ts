@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { RpcClient } from "../chain/types";
-import type { TokenStandard } from "../config/reporting";
+import type { TokenStandard } from "./config";
 import { blockByHash, blockByNumber, hex, readBlock } from "./chain-reader";
 import { ETHER, type Movement } from "./movement";
 import { etherBalanceAt } from "./onchain";

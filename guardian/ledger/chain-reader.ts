@@ -1,9 +1,9 @@
 import type { BlockRef, RpcClient } from "../chain/types";
 import { toBlockRef } from "../chain/head-follower";
 import { buildBlockContext } from "../context/build-block-context";
-import type { TokenStandard } from "../config/reporting";
+import type { TokenStandard } from "./config";
 import { compareMovements, type Movement } from "./movement";
-import { decodeTransferLogs, TRANSFER_TOPICS, type RpcLog } from "./transfer-logs";
+import { decodeTransferLogs, LEDGER_TOPICS, type RpcLog } from "./transfer-logs";
 import { etherMovements, type RpcWithdrawal } from "./ether-movements";
 
 /** What to read from the chain: the configured tokens and the accounts whose ether is followed. */
@@ -41,7 +41,7 @@ export async function blockByHash(rpc: RpcClient, hash: string): Promise<BlockRe
 export async function transferLogs(rpc: RpcClient, scope: ReadScope, filter: { blockHash: string } | { fromBlock: number; toBlock: number }): Promise<RpcLog[]> {
   if (scope.standards.size === 0) return [];
   const range = "blockHash" in filter ? { blockHash: filter.blockHash } : { fromBlock: hex(filter.fromBlock), toBlock: hex(filter.toBlock) };
-  return rpc.request<RpcLog[]>("eth_getLogs", [{ ...range, address: [...scope.standards.keys()], topics: [TRANSFER_TOPICS] }]);
+  return rpc.request<RpcLog[]>("eth_getLogs", [{ ...range, address: [...scope.standards.keys()], topics: [LEDGER_TOPICS] }]);
 }
 
 /**
@@ -49,7 +49,7 @@ export async function transferLogs(rpc: RpcClient, scope: ReadScope, filter: { b
  * mix two branches: the header (with withdrawals), transfer logs and, when accounts are followed, the
  * guardian's block context for them (transactions, receipts, call traces).
  */
-export async function readBlock(rpc: RpcClient, scope: ReadScope, blockHash: string): Promise<BlockMovements> {
+export async function readBlock(rpc: RpcClient, scope: ReadScope, blockHash: string, rejected?: Map<string, string>): Promise<BlockMovements> {
   const followEther = scope.accounts.size > 0;
   const [raw, logs, ctx] = await Promise.all([
     rpc.request<RpcHeader | null>("eth_getBlockByHash", [blockHash, false]),
@@ -57,7 +57,7 @@ export async function readBlock(rpc: RpcClient, scope: ReadScope, blockHash: str
     followEther ? buildBlockContext(rpc, blockHash, scope.accounts) : Promise.resolve(null),
   ]);
   if (!raw) throw new Error(`block ${blockHash} is not known to the node (reorged away?)`);
-  const movements = decodeTransferLogs(logs, scope.standards);
+  const movements = decodeTransferLogs(logs, scope.standards, rejected);
   if (ctx) movements.push(...etherMovements(ctx, raw.withdrawals ?? [], scope.accounts));
   movements.sort(compareMovements);
   return { block: toBlockRef(raw), movements };

@@ -3,7 +3,8 @@ import { anchorOf, check, percent, type Amount, type Check, type Report } from "
 import { resolveRange, type ReportDeps } from "./report-context";
 import { ReportArgumentError } from "./reporting-scope";
 import { balanceOfAt, etherBalanceAt } from "./onchain";
-import { etherNotFollowedNote } from "./holdings";
+import { etherNotFollowedNote, tokenNotes } from "./holdings";
+import { tokenView } from "./token-view";
 
 export interface FlowsOptions {
   contract: string;
@@ -40,10 +41,11 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
     let f = flows.get(token);
     if (!f) {
       const configured = token === ETHER ? undefined : deps.scope.token("token", token);
+      const view = configured && tokenView(deps.store, deps.scope, configured);
       f = {
         asset: configured ? configured.name : "ETH",
         token,
-        decimals: configured ? (configured.standard === "erc20" ? (configured.decimals ?? 18) : 0) : 18,
+        decimals: view ? view.decimals : 18,
         inflow: 0n,
         outflow: 0n,
         fees: 0n,
@@ -56,7 +58,8 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
     return f;
   };
   if (deps.scope.followsEther(contract.address)) flowOf(ETHER);
-  for (const t of deps.scope.tokens()) if (t.standard !== "erc1155") flowOf(t.address);
+  const aside = deps.store.unverifiable();
+  for (const t of deps.scope.tokens()) if (t.standard !== "erc1155" && !aside.has(t.address)) flowOf(t.address);
   for (const m of deps.store.movementsOf(contract.address, from.number, to.number)) {
     if (m.kind === "erc1155") continue; // ids do not add up to one asset; the statement lists them per id
     const f = flowOf(m.token);
@@ -116,6 +119,6 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
       { title: `counterparties (top ${top} per asset by volume)`, columns: ["asset", "counterparty", "name", "transfers", "in", "out"], rows: counterpartyRows },
     ],
     checks,
-    notes: etherNotFollowedNote(deps, contract),
+    notes: [...etherNotFollowedNote(deps, contract), ...tokenNotes(deps)],
   };
 }

@@ -1,11 +1,13 @@
 import { formatUnits } from "ethers";
+import { MAX_DECIMALS } from "./token-metadata";
 import { isAmount, isoTime, type Cell, type Report, type ReportAnchor } from "./report";
 
 export const REPORT_FORMATS = ["table", "csv", "json", "markdown"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** Human formats show amounts in token units; machine formats keep exact base units. */
-const human = (cell: Cell): string => (cell === null ? "" : isAmount(cell) ? formatUnits(cell.amount, cell.decimals) : String(cell));
+const human = (cell: Cell): string =>
+  cell === null ? "" : isAmount(cell) ? (cell.decimals <= MAX_DECIMALS ? formatUnits(cell.amount, cell.decimals) : cell.amount.toString()) : String(cell);
 const raw = (cell: Cell): string => (cell === null ? "" : isAmount(cell) ? cell.amount.toString() : String(cell));
 const anchorText = (a: ReportAnchor) => `block ${a.number} (${a.hash}, ${isoTime(a.timestamp)})`;
 const rightAligned = (cell: Cell) => typeof cell === "number" || isAmount(cell);
@@ -77,6 +79,12 @@ function renderCsv(report: Report): string {
   return out.join("\n") + "\n";
 }
 
+/** An amount in JSON: exact base units as a string, with the decimals and symbol to read it by. */
+function jsonCell(cell: Cell): unknown {
+  if (cell === null || typeof cell === "number" || typeof cell === "string") return cell;
+  return { amount: cell.amount.toString(), decimals: cell.decimals, ...(cell.symbol ? { symbol: cell.symbol } : {}) };
+}
+
 export function toJson(report: Report): unknown {
   return {
     kind: report.kind,
@@ -84,10 +92,10 @@ export function toJson(report: Report): unknown {
     chainId: report.chainId,
     ...(report.from ? { from: report.from } : {}),
     block: report.anchor,
-    summary: Object.fromEntries(report.summary.map(([k, v]) => [k, typeof v === "object" ? raw(v) : v])),
+    summary: Object.fromEntries(report.summary.map(([k, v]) => [k, jsonCell(v)])),
     sections: report.sections.map((s) => ({
       title: s.title,
-      rows: s.rows.map((row) => Object.fromEntries(s.columns.map((c, i) => [c, row[i] === null ? null : typeof row[i] === "number" ? row[i] : raw(row[i])]))),
+      rows: s.rows.map((row) => Object.fromEntries(s.columns.map((c, i) => [c, jsonCell(row[i])]))),
     })),
     checks: report.checks,
     notes: report.notes,

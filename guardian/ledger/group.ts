@@ -16,7 +16,7 @@ export async function groupReport(deps: ReportDeps, options: { group: string; bl
   const checks: Check[] = [];
   const notes: string[] = [];
   for (const member of group.members) {
-    const holdings = holdingsAt(deps, member.address, block);
+    const holdings = await holdingsAt(deps, member.address, block);
     for (const h of holdings) {
       memberRows.push([member.name, member.address, h.asset, h.tokenId, h.balance]);
       const key = h.token + "|" + h.tokenId;

@@ -41,9 +41,20 @@ CREATE TABLE IF NOT EXISTS idx_checkpoints (
   asset INTEGER NOT NULL, token_id TEXT NOT NULL, holder INTEGER NOT NULL, block_number INTEGER NOT NULL,
   balance TEXT NOT NULL,
   PRIMARY KEY (asset, token_id, holder, block_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_token_status (
+  token TEXT PRIMARY KEY, block_number INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_token_meta (
+  token TEXT PRIMARY KEY, decimals INTEGER, name TEXT, symbol TEXT, notes TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_verified (
+  token TEXT NOT NULL, token_id TEXT NOT NULL, block_number INTEGER NOT NULL, PRIMARY KEY (token, token_id, block_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_state_holders (
+  token TEXT NOT NULL, holder TEXT NOT NULL, first_block INTEGER NOT NULL, PRIMARY KEY (token, holder)) WITHOUT ROWID;
 `;
 
-const TABLES = ["idx_meta", "idx_blocks", "idx_addresses", "idx_movements", "idx_postings", "idx_balances", "idx_totals", "idx_checkpoints"];
+const TABLES = [
+  "idx_meta", "idx_blocks", "idx_addresses", "idx_movements", "idx_postings", "idx_balances", "idx_totals", "idx_checkpoints",
+  "idx_token_status", "idx_token_meta", "idx_state_holders", "idx_verified",
+];
 
 const encodeBalance = (value: bigint) => {
   const hex = value.toString(16);
@@ -68,8 +79,38 @@ export class IndexStoreError extends Error {
   }
 }
 
-/** A balance that would drop below zero means the index missed history, so stop instead of guessing. */
-export class NegativeBalanceError extends IndexStoreError {}
+/**
+ * A balance that would drop below zero means the index missed history or misreads the token, so stop
+ * instead of guessing. `token` says which asset: the indexer sets a token aside and goes on with the rest.
+ */
+export class NegativeBalanceError extends IndexStoreError {
+  constructor(message: string, readonly token: string, readonly blockNumber: number) {
+    super(message);
+  }
+}
+
+/** A token the index stopped folding: from `blockNumber` on its events did not add up, for `reason`. */
+export interface UnverifiableToken {
+  token: string;
+  blockNumber: number;
+  reason: string;
+}
+
+/** What the chain says about a token: each field null when the view reverted or answered nonsense. */
+export interface TokenMetadata {
+  decimals: number | null;
+  name: string | null;
+  symbol: string | null;
+  /** Why a field is null or was not used (e.g. "decimals() returned 255"). */
+  notes: string[];
+}
+
+export interface ApplyOptions {
+  /** Catching up from log ranges: only blocks with transfers (and the range's last block) are present. */
+  sparse?: boolean;
+  /** Tokens whose balances come from state (balanceOf at the block): movements are kept, not folded. */
+  stateTokens?: ReadonlySet<string>;
+}
 
 /** A block that does not extend the indexed chain: the stored tail is on another branch. */
 export class ChainLinkError extends IndexStoreError {}
@@ -141,6 +182,9 @@ export class IndexStore {
       deleteBlocks: p("DELETE FROM idx_blocks WHERE number > ?"),
       deleteCheckpointsAfter: p("DELETE FROM idx_checkpoints WHERE asset = ? AND token_id = ? AND holder = ? AND block_number > ?"),
       deletePostingsAfter: p("DELETE FROM idx_postings WHERE holder = ? AND block_number > ?"),
+      insertStateHolder: p("INSERT OR IGNORE INTO idx_state_holders (token, holder, first_block) VALUES (?, ?, ?)"),
+      stateHoldersAt: p("SELECT holder FROM idx_state_holders WHERE token = ? AND first_block <= ? ORDER BY holder").pluck(),
+      deleteStateHoldersAfter: p("DELETE FROM idx_state_holders WHERE first_block > ?"),
     };
   }
 
@@ -252,7 +296,7 @@ export class IndexStore {
    * returns false, applying nothing, if the cursor already moved past. `sparse` is for catching up from
    * log ranges, where only blocks with transfers (and the range's last block) are present.
    */
-  applyBlocks(batch: readonly { block: BlockRef; movements: readonly Movement[] }[], trackedEther: ReadonlySet<string>, opts: { sparse?: boolean } = {}): boolean {
+  applyBlocks(batch: readonly { block: BlockRef; movements: readonly Movement[] }[], trackedEther: ReadonlySet<string>, opts: ApplyOptions = {}): boolean {
     if (batch.length === 0) return true;
     return this.db.transaction(() => {
       const cursor = Number(this.meta("cursor"));
@@ -276,7 +320,12 @@ export class IndexStore {
         if (entry.value < 0n) {
           throw new NegativeBalanceError(
             `balance of ${holder} in ${token}${tokenId ? ` id ${tokenId}` : ""} would fall below zero at block ${m.blockNumber} (tx ${m.txHash}): ` +
-              `the index is missing earlier history; set reporting.fromBlock at or before the token's deployment`,
+              (token === ETHER
+                ? "the index is missing earlier history of this account"
+                : "its Transfer events do not add up (history before reporting.fromBlock, mints or burns logged in a non-standard shape, or balances that change without events); " +
+                  "set reporting.fromBlock at or before the token's deployment, or give the token `balances: state`"),
+            token,
+            m.blockNumber,
           );
         }
         if (entry.dirtyAt !== m.blockNumber) {
@@ -301,6 +350,13 @@ export class IndexStore {
             // Ether is only known for followed accounts; the other side is just a counterparty.
             if (trackedEther.has(m.from)) touch(ETHER, "", m.from, -m.amount, m);
             if (trackedEther.has(m.to)) touch(ETHER, "", m.to, m.amount, m);
+          } else if (opts.stateTokens?.has(m.token)) {
+            // Balances of this token come from balanceOf at the report's block; remember who holds it.
+            for (const holder of [m.from, m.to]) {
+              if (holder === ZERO_ADDRESS) continue;
+              this.stmt.insertStateHolder.run(m.token, holder, m.blockNumber);
+              postings.push({ holder: this.ref(holder), m });
+            }
           } else {
             const tokenId = balanceTokenId(m.kind, m.tokenId);
             if (m.from !== ZERO_ADDRESS) touch(m.token, tokenId, m.from, -m.amount, m);
@@ -353,11 +409,80 @@ export class IndexStore {
       }
       this.adjustTotals(changes);
       for (const holder of holders) this.stmt.deletePostingsAfter.run(holder, ancestor);
+      this.stmt.deleteStateHoldersAfter.run(ancestor);
+      this.db.prepare("DELETE FROM idx_verified WHERE block_number > ?").run(ancestor);
       this.stmt.deleteMovements.run(ancestor);
       this.stmt.deleteBlocks.run(ancestor);
+
       const cursor = Number(this.meta("cursor"));
       if (cursor > ancestor) this.setMeta("cursor", String(ancestor));
     })();
+  }
+
+  /**
+   * Sets a token aside: its rows go (movements, postings, balances, checkpoints, totals) and it is not
+   * read again, so one token the index cannot fold never stops the others. Only a reindex undoes it: its
+   * earlier rows are gone, so a rollback below `blockNumber` cannot bring it back.
+   */
+  markUnverifiable(token: string, blockNumber: number, reason: string): void {
+    this.db.transaction(() => {
+      this.db.prepare("INSERT OR REPLACE INTO idx_token_status (token, block_number, reason) VALUES (?, ?, ?)").run(token, blockNumber, reason);
+      const asset = this.knownRef(token);
+      this.db
+        .prepare(
+          `DELETE FROM idx_postings WHERE EXISTS (SELECT 1 FROM idx_movements m WHERE m.token = ? AND m.block_number = idx_postings.block_number
+             AND m.tx_index = idx_postings.tx_index AND m.ord = idx_postings.ord)`,
+        )
+        .run(token);
+      this.db.prepare("DELETE FROM idx_movements WHERE token = ?").run(token);
+      this.db.prepare("DELETE FROM idx_state_holders WHERE token = ?").run(token);
+      if (asset !== undefined) for (const table of ["idx_balances", "idx_checkpoints", "idx_totals"]) this.db.prepare(`DELETE FROM ${table} WHERE asset = ?`).run(asset);
+    })();
+  }
+
+  /** Tokens set aside, by address. */
+  unverifiable(): Map<string, UnverifiableToken> {
+    const rows = this.db.prepare("SELECT token, block_number AS blockNumber, reason FROM idx_token_status").all() as UnverifiableToken[];
+    return new Map(rows.map((r) => [r.token, r]));
+  }
+
+  tokenMetadata(token: string): TokenMetadata | undefined {
+    const row = this.db.prepare("SELECT decimals, name, symbol, notes FROM idx_token_meta WHERE token = ?").get(token) as
+      | { decimals: number | null; name: string | null; symbol: string | null; notes: string }
+      | undefined;
+    return row && { decimals: row.decimals, name: row.name, symbol: row.symbol, notes: JSON.parse(row.notes) as string[] };
+  }
+
+  setTokenMetadata(token: string, meta: TokenMetadata): void {
+    this.db.prepare("INSERT OR REPLACE INTO idx_token_meta (token, decimals, name, symbol, notes) VALUES (?, ?, ?, ?, ?)").run(token, meta.decimals, meta.name, meta.symbol, JSON.stringify(meta.notes));
+  }
+
+  /** The highest block at or below `block` at which a report checked every changed holder and passed. */
+  lastVerified(token: string, tokenId: string, block: number): number | undefined {
+    return this.db.prepare("SELECT max(block_number) FROM idx_verified WHERE token = ? AND token_id = ? AND block_number <= ?").pluck().get(token, tokenId, block) as number | undefined ?? undefined;
+  }
+
+  markVerified(token: string, tokenId: string, block: number): void {
+    this.db.prepare("INSERT OR IGNORE INTO idx_verified (token, token_id, block_number) VALUES (?, ?, ?)").run(token, tokenId, block);
+  }
+
+  /** Holders whose balance of a token changed in blocks (after, upTo], with their balance at `upTo`. */
+  changedHolders(token: string, tokenId: string, after: number, upTo: number): Holding[] {
+    const asset = this.knownRef(token);
+    if (asset === undefined) return [];
+    const ids = this.db
+      .prepare("SELECT DISTINCT holder FROM idx_checkpoints WHERE asset = ? AND token_id = ? AND block_number > ? AND block_number <= ?")
+      .pluck()
+      .all(asset, tokenId, after, upTo) as number[];
+    return ids.map((id) => {
+      const text = this.stmt.balanceAt.get(asset, tokenId, id, upTo) as string | undefined;
+      return { holder: this.addressOf(id), balance: text ? decodeBalance(text) : 0n };
+    });
+  }
+
+  /** Holders a state-mode token's events revealed up to `block`, by address. */
+  stateHolders(token: string, block: number): string[] {
+    return this.stmt.stateHoldersAt.all(token, block) as string[];
   }
 
   /**

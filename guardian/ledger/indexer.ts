@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
 import type { Database } from "better-sqlite3";
 import type { BlockRef, ChainEvent, ReorgEvent, RpcClient } from "../chain/types";
-import { reportingChainId, type ReportingConfig } from "../config/reporting";
-import { ChainLinkError, IndexStore } from "./index-store";
-import { blockByHash, blockByNumber, hex, readBlock, transferLogs, type BlockMovements } from "./chain-reader";
-import { compareMovements } from "./movement";
+import { reportingChainId, type ReportingConfig } from "./config";
+import { ChainLinkError, IndexStore, NegativeBalanceError } from "./index-store";
+import { blockByNumber, hex, readBlock, transferLogs, type BlockMovements, type ReadScope } from "./chain-reader";
+import { compareMovements, ETHER } from "./movement";
+import { readTokenMetadata } from "./token-metadata";
 import { ReportingScope } from "./reporting-scope";
 import { decodeTransferLogs, type RpcLog } from "./transfer-logs";
 
@@ -32,9 +33,17 @@ export const INGEST_BATCH_LOGS = 100_000;
  * transaction. `headers` has every block a log points at; `end` is the range's last block, which
  * becomes the cursor even when it has no transfers. The benchmark drives exactly this function.
  */
-export function ingestLogRange(store: IndexStore, scope: ReportingScope, logs: readonly RpcLog[], headers: ReadonlyMap<string, BlockRef>, end: BlockRef): void {
+export function ingestLogRange(
+  store: IndexStore,
+  scope: ReportingScope,
+  logs: readonly RpcLog[],
+  headers: ReadonlyMap<string, BlockRef>,
+  end: BlockRef,
+  isolate?: (batch: BlockMovements[], sparse: boolean) => void,
+  rejected?: Map<string, string>,
+): void {
   const blocks = new Map<number, BlockMovements>();
-  for (const m of decodeTransferLogs(logs, scope.standards)) {
+  for (const m of decodeTransferLogs(logs, scope.standards, rejected)) {
     let entry = blocks.get(m.blockNumber);
     if (!entry) {
       const block = headers.get(m.blockHash);
@@ -47,8 +56,15 @@ export function ingestLogRange(store: IndexStore, scope: ReportingScope, logs: r
   if (!blocks.has(end.number)) blocks.set(end.number, { block: end, movements: [] });
   const batch = [...blocks.values()].sort((a, b) => a.block.number - b.block.number);
   for (const b of batch) b.movements.sort(compareMovements);
-  store.applyBlocks(batch, scope.accounts, { sparse: true });
+  if (isolate) isolate(batch, true);
+  else store.applyBlocks(batch, scope.accounts, { sparse: true, stateTokens: scope.stateTokens });
 }
+
+/** The chain source's events, and "check": confirm the cursor is still on the node's chain. */
+export type IndexerEvent = ChainEvent | { kind: "check" };
+
+/** Thrown inside a catch-up when the node's chain moved under it; the indexer reconciles and retries. */
+class ChainMovedError extends Error {}
 
 /**
  * The daemon's report indexer for `chainId`, or undefined when the reports are about another chain (or
@@ -79,7 +95,7 @@ export class Indexer {
   constructor(private readonly deps: IndexerDeps) {}
 
   /** Serialises events so that a reorg never interleaves with the block it replaces. */
-  handle(event: ChainEvent): Promise<void> {
+  handle(event: IndexerEvent): Promise<void> {
     const next = this.queue.then(() => this.process(event));
     this.queue = next.catch(() => undefined);
     return next;
@@ -104,14 +120,74 @@ export class Indexer {
   async syncToHead(): Promise<BlockRef> {
     const head = await blockByNumber(this.deps.rpc, "latest");
     if (!head) throw new IndexerError("the node returned no latest block");
+    // Without a chain source there is no reorg event: whatever happened since the last run shows only as
+    // a cursor block the node no longer has, even when the next blocks have no logs to link them.
+    await this.handle({ kind: "check" });
     await this.handle({ kind: "block", block: head });
     return this.deps.store.cursor()!;
   }
 
-  private async process(event: ChainEvent): Promise<void> {
+  /** Tokens the index set aside, with why; every report names them. */
+  unverifiable() {
+    return this.deps.store.unverifiable();
+  }
+
+  private async process(event: IndexerEvent): Promise<void> {
     await this.ensureInitialised();
-    if (event.kind === "block") await this.onBlock(event.block);
-    else if (event.kind === "reorg") await this.onReorg(event.reorg);
+    if (event.kind === "check") await this.ensureCanonicalCursor();
+    else if (event.kind === "block") {
+      await this.onBlock(event.block);
+      await this.ensureMetadata(event.block.number);
+    } else if (event.kind === "reorg") await this.onReorg(event.reorg);
+  }
+
+  /** The scope actually read: the configured tokens less those set aside. */
+  private readScope(): ReadScope {
+    const aside = this.deps.store.unverifiable();
+    if (aside.size === 0) return this.deps.scope;
+    return { standards: new Map([...this.deps.scope.standards].filter(([t]) => !aside.has(t))), accounts: this.deps.scope.accounts };
+  }
+
+  /** Rolls back to the node's chain if the cursor block is no longer on it. */
+  private async ensureCanonicalCursor(): Promise<void> {
+    const cursor = this.deps.store.cursor()!;
+    const onNode = await blockByNumber(this.deps.rpc, cursor.number);
+    if (onNode?.hash !== cursor.hash) await this.reconcile();
+  }
+
+  /** Reads decimals, name and symbol once per token, from the chain, when the token has code. */
+  private async ensureMetadata(block: number): Promise<void> {
+    const { store, scope, rpc } = this.deps;
+    for (const token of scope.tokens()) {
+      if (store.tokenMetadata(token.address)) continue;
+      if ((await rpc.request<string>("eth_getCode", [token.address, hex(block)])) === "0x") continue;
+      store.setTokenMetadata(token.address, await readTokenMetadata(rpc, token, block));
+    }
+  }
+
+  /**
+   * Applies blocks, setting aside any token whose events cannot be folded (a shape error found while
+   * decoding, or a balance that would go negative) and applying the rest: one odd token never stops
+   * the others. Ether of a followed account going negative is not a token's fault and still stops.
+   */
+  private applyIsolated(batch: BlockMovements[], sparse: boolean, rejected?: Map<string, string>): void {
+    const { store, scope, logger } = this.deps;
+    const first = batch[0]?.block.number ?? 0;
+    for (const [token, reason] of rejected ?? []) {
+      store.markUnverifiable(token, first, reason);
+      logger?.warn({ token, reason }, "token set aside as unverifiable");
+    }
+    for (;;) {
+      try {
+        store.applyBlocks(batch, scope.accounts, { sparse, stateTokens: scope.stateTokens });
+        return;
+      } catch (err) {
+        if (!(err instanceof NegativeBalanceError) || err.token === ETHER) throw err;
+        store.markUnverifiable(err.token, err.blockNumber, err.message);
+        logger?.warn({ token: err.token, reason: err.message }, "token set aside as unverifiable");
+        for (const b of batch) b.movements = b.movements.filter((m) => m.token !== err.token);
+      }
+    }
   }
 
   private async ensureInitialised(): Promise<void> {
@@ -141,9 +217,10 @@ export class Indexer {
       if (store.cursor()!.number >= block.number) return;
     }
     if (block.number > store.cursor()!.number + 1) await this.catchUp(block.number - 1);
-    const data = await readBlock(this.deps.rpc, this.deps.scope, block.hash);
+    const rejected = new Map<string, string>();
+    const data = await readBlock(this.deps.rpc, this.readScope(), block.hash, rejected);
     try {
-      store.applyBlocks([data], this.deps.scope.accounts);
+      this.applyIsolated([data], false, rejected);
     } catch (err) {
       // The parent we hold is not this block's parent: our tail is on a dead branch.
       if (!(err instanceof ChainLinkError) || retried) throw err;
@@ -188,20 +265,42 @@ export class Indexer {
     throw new IndexerError("no indexed block is on the node's chain any more (a reorg below the index's first block); run `failsafe report reindex`");
   }
 
-  /** Fills the store up to and including block `target`. */
+  /**
+   * Fills the store up to and including block `target`. The node's chain may move while this runs (or
+   * may have moved since the last run): a block that does not link to the stored tail, or a log whose
+   * block is no longer the node's block at that height, rolls the store back to the node's chain and
+   * the catch-up goes on from there.
+   */
   private async catchUp(target: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.ensureCanonicalCursor();
+        await this.catchUpOnce(target);
+        return;
+      } catch (err) {
+        if (!(err instanceof ChainLinkError || err instanceof ChainMovedError) || attempt >= 8) throw err;
+        this.deps.logger?.warn({ reason: err.message }, "the chain moved while catching up; reconciling");
+        await this.reconcile();
+      }
+    }
+  }
+
+  private async catchUpOnce(target: number): Promise<void> {
     const { store, rpc, scope, logger } = this.deps;
     let from = store.cursor()!.number + 1;
+    if (from > target) return;
     logger?.info({ from_block: from, to_block: target }, "report index catching up");
     if (scope.accounts.size > 0) {
       while (from <= target) {
         const batch: BlockMovements[] = [];
+        const rejected = new Map<string, string>();
+        const read = this.readScope();
         for (let n = from; n <= Math.min(target, from + BLOCK_BATCH - 1); n++) {
           const header = await blockByNumber(rpc, n);
-          if (!header) throw new IndexerError(`block ${n} disappeared from the node while catching up`);
-          batch.push(await readBlock(rpc, scope, header.hash));
+          if (!header) throw new ChainMovedError(`block ${n} disappeared from the node while catching up`);
+          batch.push(await readBlock(rpc, read, header.hash, rejected));
         }
-        store.applyBlocks(batch, scope.accounts);
+        this.applyIsolated(batch, false, rejected);
         from += batch.length;
       }
       return;
@@ -212,20 +311,24 @@ export class Indexer {
     let headers = new Map<string, BlockRef>();
     while (from <= target) {
       const to = Math.min(target, from + scope.config.logChunkBlocks - 1);
-      const chunk = await transferLogs(rpc, scope, { fromBlock: from, toBlock: to });
-      const hashes = [...new Set(chunk.map((l) => l.blockHash.toLowerCase()))].filter((h) => !headers.has(h));
+      const chunk = await transferLogs(rpc, this.readScope(), { fromBlock: from, toBlock: to });
+      const numbers = new Map<number, string>();
+      for (const l of chunk) numbers.set(Number(l.blockNumber), l.blockHash.toLowerCase());
+      // Headers by number, not by the logs' hashes: a log from a block the node has since replaced
+      // must not be stored as if it were on the chain.
       await Promise.all(
-        hashes.map(async (hash) => {
-          const header = await blockByHash(rpc, hash);
-          if (!header) throw new IndexerError(`block ${hash} was reorged away while catching up; retry`);
+        [...numbers].map(async ([n, hash]) => {
+          const header = await blockByNumber(rpc, n);
+          if (header?.hash !== hash) throw new ChainMovedError(`block ${n} changed while its logs were read (log from ${hash}, node has ${header?.hash ?? "none"})`);
           headers.set(hash, header);
         }),
       );
       for (const log of chunk) logs.push(log);
       if (logs.length >= INGEST_BATCH_LOGS || to === target) {
         const end = await blockByNumber(rpc, to);
-        if (!end) throw new IndexerError(`block ${to} disappeared from the node while catching up`);
-        ingestLogRange(store, scope, logs, headers, end);
+        if (!end) throw new ChainMovedError(`block ${to} disappeared from the node while catching up`);
+        const rejected = new Map<string, string>();
+        ingestLogRange(store, scope, logs, headers, end, (batch, sparse) => this.applyIsolated(batch, sparse, rejected), rejected);
         logs = [];
         headers = new Map();
       }

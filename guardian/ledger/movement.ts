@@ -1,4 +1,4 @@
-import type { TokenStandard } from "../config/reporting";
+import type { TokenStandard } from "./config";
 
 /** The token key used for native ether in the store, beside token addresses. */
 export const ETHER = "ether";

@@ -1,6 +1,6 @@
 import { Interface } from "ethers";
 import type { RpcClient } from "../chain/types";
-import type { ReportingToken } from "../config/reporting";
+import type { ReportingToken } from "./config";
 import { RpcResponseError } from "../chain/errors";
 import { hex } from "./chain-reader";
 

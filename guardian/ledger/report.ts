@@ -16,6 +16,8 @@ export const anchorOf = (block: BlockRef): ReportAnchor => ({ number: block.numb
 export interface Amount {
   amount: bigint;
   decimals: number;
+  /** The token's symbol as the chain gave it; JSON carries it beside the amount. */
+  symbol?: string;
 }
 
 export type Cell = string | number | Amount | null;
@@ -47,6 +49,8 @@ export interface Report {
   sections: Section[];
   checks: Check[];
   notes: string[];
+  /** The symbol of the report's one token, carried beside amounts in JSON. */
+  symbol?: string;
 }
 
 export const isAmount = (cell: unknown): cell is Amount => typeof cell === "object" && cell !== null && "amount" in cell;

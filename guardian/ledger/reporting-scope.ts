@@ -1,5 +1,5 @@
 import { isAddress as isAddressGuard } from "ethers";
-import type { ReportingConfig, ReportingToken, TokenStandard } from "../config/reporting";
+import type { ReportingConfig, ReportingToken, TokenStandard } from "./config";
 import type { ReadScope } from "./chain-reader";
 
 const isAddress = (value: string): boolean => isAddressGuard(value);
@@ -25,11 +25,14 @@ export class ReportArgumentError extends Error {
 export class ReportingScope implements ReadScope {
   readonly standards: ReadonlyMap<string, TokenStandard>;
   readonly accounts: ReadonlySet<string>;
+  /** Tokens configured with `balances: state`: balanceOf at the block, for holders the events reveal. */
+  readonly stateTokens: ReadonlySet<string>;
   private readonly names = new Map<string, string>();
   private readonly labels = new Map<string, string>();
 
   constructor(readonly config: ReportingConfig) {
     this.standards = new Map(config.tokens.map((t) => [t.address, t.standard]));
+    this.stateTokens = new Set(config.tokens.filter((t) => t.balances === "state").map((t) => t.address));
     for (const t of config.tokens) this.remember(t.name, t.address);
     for (const a of config.accounts) this.remember(a.name, a.address);
     const accounts = new Set(config.accounts.map((a) => a.address));
@@ -106,6 +109,8 @@ export class ReportingScope implements ReadScope {
       fromBlock: this.config.fromBlock,
       tokens: [...this.standards.entries()].sort(),
       accounts: [...this.accounts].sort(),
+      // Only when used, so that indexes built before the mode existed stay valid.
+      ...(this.stateTokens.size > 0 ? { stateTokens: [...this.stateTokens].sort() } : {}),
     });
   }
 }

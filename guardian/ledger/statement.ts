@@ -5,7 +5,8 @@ import { anchorOf, check, isoTime, type Cell, type Report } from "./report";
 import { resolveRange, type ReportDeps } from "./report-context";
 import type { NamedAddress } from "./reporting-scope";
 import { balanceOfAt, etherBalanceAt } from "./onchain";
-import { etherNotFollowedNote } from "./holdings";
+import { etherNotFollowedNote, tokenNotes } from "./holdings";
+import { tokenView } from "./token-view";
 
 export interface StatementOptions {
   account: string;
@@ -23,6 +24,9 @@ export interface Ledger {
   running: bigint;
   /** The index's balance at the end of the range. */
   closing: bigint;
+  symbol?: string;
+  /** A `balances: state` token: balances are read from the node, so rebases show as adjustment rows. */
+  state: boolean;
   lines: StoredMovement[];
 }
 
@@ -40,17 +44,21 @@ export function buildStatement(
   const { store, scope } = index;
   const before = from.number - 1;
   const byAsset = new Map<string, Ledger>();
+  const aside = store.unverifiable();
   const ledger = (token: string, tokenId: string): Ledger => {
     const key = token + "|" + tokenId;
     let l = byAsset.get(key);
     if (!l) {
       const configured = token === ETHER ? undefined : scope.token("token", token);
+      const view = configured && tokenView(store, scope, configured, aside);
       const opening = store.balance(token, tokenId, account.address, before);
       l = {
         asset: configured ? configured.name + (tokenId ? ` #${tokenId}` : "") : "ETH",
         token,
         tokenId,
-        decimals: configured ? (configured.standard === "erc20" ? (configured.decimals ?? 18) : 0) : 18,
+        decimals: view ? view.decimals : 18,
+        symbol: view ? (view.symbol ?? undefined) : "ETH",
+        state: view?.mode === "state",
         opening,
         running: opening,
         closing: store.balance(token, tokenId, account.address, to.number),
@@ -63,6 +71,7 @@ export function buildStatement(
   // Assets with a balance but no movement still get a (quiet) statement.
   if (scope.followsEther(account.address)) ledger(ETHER, "");
   for (const t of scope.tokens()) {
+    if (aside.has(t.address)) continue;
     if (t.standard === "erc1155") for (const { tokenId } of store.idsOf(t.address, account.address, before)) ledger(t.address, tokenId);
     else ledger(t.address, "");
   }
@@ -81,7 +90,7 @@ export function buildStatement(
     notes: [],
   };
   for (const l of ledgers) {
-    const amount = (value: bigint) => ({ amount: value, decimals: l.decimals });
+    const amount = (value: bigint) => ({ amount: value, decimals: l.decimals, symbol: l.symbol });
     let totalIn = 0n;
     let totalOut = 0n;
     const rows: Cell[][] = [[before, "", "", "opening balance", "", "", null, null, amount(l.opening)]];
@@ -115,10 +124,60 @@ export async function statementReport(deps: ReportDeps, options: StatementOption
   for (const l of ledgers) {
     const onChain = (block: number) =>
       l.token === ETHER ? etherBalanceAt(deps.rpc, account.address, block) : balanceOfAt(deps.rpc, deps.scope.token("token", l.token), account.address, l.tokenId, block);
+    if (l.state) {
+      await stateLedger(report, l, account.address, onChain, before, to);
+      continue;
+    }
     report.checks.push(check(`${l.asset}: opening + in - out = closing balance`, l.closing, l.running));
     report.checks.push(check(`${l.asset}: opening balance = node's balance at block ${before}`, await onChain(before), l.opening));
     report.checks.push(check(`${l.asset}: closing balance = node's balance at block ${to.number}`, await onChain(to.number), l.closing));
   }
-  report.notes.push(...etherNotFollowedNote(deps, account));
+  report.notes.push(...etherNotFollowedNote(deps, account), ...tokenNotes(deps));
   return report;
+}
+
+/**
+ * A `balances: state` token's statement: opening and closing balances and the balance after every block
+ * with a movement come from balanceOf; what the movements do not explain (a rebase, share accounting) is
+ * its own "adjustment" row before the block's movements, so each row's balance is the node's.
+ */
+async function stateLedger(report: Report, l: Ledger, account: string, onChain: (block: number) => Promise<bigint>, before: number, to: BlockRef): Promise<void> {
+  const section = report.sections.find((s) => s.title === l.asset)!;
+  const amount = (value: bigint) => ({ amount: value, decimals: l.decimals, symbol: l.symbol });
+  let running = await onChain(before);
+  l.opening = running;
+  const rows: Cell[][] = [[before, "", "", "opening balance", "", "", null, null, amount(running)]];
+  const byBlock = new Map<number, StoredMovement[]>();
+  for (const m of l.lines) byBlock.set(m.blockNumber, [...(byBlock.get(m.blockNumber) ?? []), m]);
+  let totalIn = 0n;
+  let totalOut = 0n;
+  const adjust = (block: number, time: string, actual: bigint) => {
+    if (actual === running) return;
+    const delta = actual - running;
+    rows.push([block, time, "", "adjustment (rebase or share accounting)", "", "", delta > 0n ? amount(delta) : null, delta < 0n ? amount(-delta) : null, amount(actual)]);
+    if (delta > 0n) totalIn += delta;
+    else totalOut -= delta;
+    running = actual;
+  };
+  for (const [block, moves] of byBlock) {
+    const net = moves.reduce((n, m) => n + (m.to === account ? m.amount : 0n) - (m.from === account ? m.amount : 0n), 0n);
+    const after = await onChain(block);
+    adjust(block, isoTime(moves[0].timestamp), after - net);
+    for (const m of moves) {
+      const incoming = m.to === account ? m.amount : 0n;
+      const outgoing = m.from === account ? m.amount : 0n;
+      running += incoming - outgoing;
+      totalIn += incoming;
+      totalOut += outgoing;
+      const counterparty = m.from === account ? m.to : m.from;
+      rows.push([m.blockNumber, isoTime(m.timestamp), m.txHash, m.kind, counterparty, "", incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(running)]);
+    }
+  }
+  adjust(to.number, isoTime(to.timestamp), await onChain(to.number));
+  l.closing = running;
+  rows.push([to.number, isoTime(to.timestamp), "", "closing balance", "", "", amount(totalIn), amount(totalOut), amount(running)]);
+  section.rows = rows;
+  report.summary = report.summary.map(([k, v]) => (k === `${l.asset} net change` ? [k, amount(totalIn - totalOut)] : [k, v]));
+  report.notes.push(`${l.asset}: balances from state (balanceOf after each block with a movement); adjustment rows are changes no Transfer explains`);
+  report.checks.push(check(`${l.asset}: closing balance = node's balance at block ${to.number}`, await onChain(to.number), running));
 }

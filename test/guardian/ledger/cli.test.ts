@@ -46,7 +46,7 @@ describe("failsafe report and audit commands", function () {
     const report = JSON.parse(run.stdout);
     const head = await f.provider.getBlock("latest");
     expect(report.block).to.deep.equal({ number: head!.number, hash: head!.hash, timestamp: head!.timestamp });
-    expect(report.sections[0].rows.map((r: { balance: string }) => r.balance)).to.deep.equal([parseEther("90"), parseEther("35"), parseEther("10")].map(String));
+    expect(report.sections[0].rows.map((r: { balance: { amount: string } }) => r.balance.amount)).to.deep.equal([parseEther("90"), parseEther("35"), parseEther("10")].map(String));
     expect(report.checks.every((c: { ok: boolean }) => c.ok)).to.equal(true);
   });
 

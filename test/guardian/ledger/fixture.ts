@@ -8,7 +8,7 @@ import { HeadFollower } from "../../../guardian/chain/head-follower";
 import type { ChainEvent, RpcClient } from "../../../guardian/chain/types";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
 import pino from "pino";
-import { reportingConfigSchema } from "../../../guardian/config/reporting";
+import { reportingConfigSchema } from "../../../guardian/ledger/config";
 import { startAnvil, anvilKey, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { openDatabase, type Db } from "../../../guardian/state/database";
 import { IndexStore } from "../../../guardian/ledger/index-store";

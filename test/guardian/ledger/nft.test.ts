@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
-import { reportingConfigSchema } from "../../../guardian/config/reporting";
+import { reportingConfigSchema } from "../../../guardian/ledger/config";
 import { anvilKey, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { openDatabase, type Db } from "../../../guardian/state/database";
 import { IndexStore } from "../../../guardian/ledger/index-store";
