@@ -298,6 +298,19 @@ export class IndexStore {
    */
   applyBlocks(batch: readonly { block: BlockRef; movements: readonly Movement[] }[], trackedEther: ReadonlySet<string>, opts: ApplyOptions = {}): boolean {
     if (batch.length === 0) return true;
+    try {
+      return this.applyInTransaction(batch, trackedEther, opts);
+    } catch (err) {
+      // Address ids handed out inside the rolled-back transaction are gone from idx_addresses: forget them
+      // too, or the next batch would give two addresses the same id.
+      this.refs.clear();
+      this.addresses.clear();
+      this.addressesLoaded = 0;
+      throw err;
+    }
+  }
+
+  private applyInTransaction(batch: readonly { block: BlockRef; movements: readonly Movement[] }[], trackedEther: ReadonlySet<string>, opts: ApplyOptions): boolean {
     return this.db.transaction(() => {
       const cursor = Number(this.meta("cursor"));
       if (batch[0].block.number <= cursor) return false;
