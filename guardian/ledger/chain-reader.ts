@@ -4,7 +4,7 @@ import { buildBlockContext } from "../context/build-block-context";
 import type { TokenStandard } from "./config";
 import { compareMovements, type Movement } from "./movement";
 import { decodeTransferLogs, LEDGER_TOPICS, type RpcLog } from "./transfer-logs";
-import { etherMovements, type RpcWithdrawal } from "./ether-movements";
+import { etherMovements, type EtherHeader, type EtherReceipt } from "./ether-movements";
 
 /** What to read from the chain: the configured tokens and the accounts whose ether is followed. */
 export interface ReadScope {
@@ -15,14 +15,15 @@ export interface ReadScope {
 export interface BlockMovements {
   block: BlockRef;
   movements: Movement[];
+  /** Status (1 success, 0 reverted) of each transaction that moved a followed account's ether. */
+  statuses?: Map<string, 0 | 1>;
 }
 
-interface RpcHeader {
+interface RpcHeader extends EtherHeader {
   number: string;
   hash: string;
   parentHash: string;
   timestamp: string;
-  withdrawals?: RpcWithdrawal[];
 }
 
 export const hex = (n: number) => "0x" + n.toString(16);
@@ -51,14 +52,17 @@ export async function transferLogs(rpc: RpcClient, scope: ReadScope, filter: { b
  */
 export async function readBlock(rpc: RpcClient, scope: ReadScope, blockHash: string, rejected?: Map<string, string>): Promise<BlockMovements> {
   const followEther = scope.accounts.size > 0;
-  const [raw, logs, ctx] = await Promise.all([
+  const [raw, logs, ctx, receipts] = await Promise.all([
     rpc.request<RpcHeader | null>("eth_getBlockByHash", [blockHash, false]),
     transferLogs(rpc, scope, { blockHash }),
     followEther ? buildBlockContext(rpc, blockHash, scope.accounts) : Promise.resolve(null),
+    followEther ? rpc.request<EtherReceipt[] | null>("eth_getBlockReceipts", [blockHash]) : Promise.resolve([]),
   ]);
   if (!raw) throw new Error(`block ${blockHash} is not known to the node (reorged away?)`);
+  if (!receipts) throw new Error(`the node has no receipts for block ${blockHash} (reorged away?)`);
   const movements = decodeTransferLogs(logs, scope.standards, rejected);
-  if (ctx) movements.push(...etherMovements(ctx, raw.withdrawals ?? [], scope.accounts));
+  const statuses = new Map<string, 0 | 1>();
+  if (ctx) movements.push(...etherMovements(ctx, raw, receipts, scope.accounts, statuses));
   movements.sort(compareMovements);
-  return { block: toBlockRef(raw), movements };
+  return { block: toBlockRef(raw), movements, statuses };
 }

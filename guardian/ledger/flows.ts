@@ -1,4 +1,4 @@
-import { ETHER } from "./movement";
+import { ETHER, isFee } from "./movement";
 import { anchorOf, check, percent, type Amount, type Check, type Report } from "./report";
 import { resolveRange, type ReportDeps } from "./report-context";
 import { ReportArgumentError } from "./reporting-scope";
@@ -63,9 +63,9 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
   for (const m of deps.store.movementsOf(contract.address, from.number, to.number)) {
     if (m.kind === "erc1155") continue; // ids do not add up to one asset; the statement lists them per id
     const f = flowOf(m.token);
-    if (m.kind === "fee") {
-      f.fees += m.amount;
-      continue;
+    if (isFee(m.kind) && m.from === contract.address) {
+      f.fees += m.amount; // a tip the contract paid to itself as fee recipient comes back as inflow below
+      if (m.to !== contract.address) continue;
     }
     const incoming = m.to === contract.address;
     const counterparty = incoming ? m.from : m.to;

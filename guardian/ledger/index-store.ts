@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS idx_token_status (
   token TEXT PRIMARY KEY, block_number INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idx_token_meta (
   token TEXT PRIMARY KEY, decimals INTEGER, name TEXT, symbol TEXT, notes TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_tx_status (
+  tx_hash TEXT PRIMARY KEY, block_number INTEGER NOT NULL, status INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idx_verified (
   token TEXT NOT NULL, token_id TEXT NOT NULL, block_number INTEGER NOT NULL, PRIMARY KEY (token, token_id, block_number)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idx_state_holders (
@@ -53,7 +55,7 @@ CREATE TABLE IF NOT EXISTS idx_state_holders (
 
 const TABLES = [
   "idx_meta", "idx_blocks", "idx_addresses", "idx_movements", "idx_postings", "idx_balances", "idx_totals", "idx_checkpoints",
-  "idx_token_status", "idx_token_meta", "idx_state_holders", "idx_verified",
+  "idx_token_status", "idx_token_meta", "idx_state_holders", "idx_verified", "idx_tx_status",
 ];
 
 const encodeBalance = (value: bigint) => {
@@ -103,6 +105,12 @@ export interface TokenMetadata {
   symbol: string | null;
   /** Why a field is null or was not used (e.g. "decimals() returned 255"). */
   notes: string[];
+}
+
+export interface AppliedBlock {
+  block: BlockRef;
+  movements: readonly Movement[];
+  statuses?: ReadonlyMap<string, 0 | 1>;
 }
 
 export interface ApplyOptions {
@@ -296,7 +304,7 @@ export class IndexStore {
    * returns false, applying nothing, if the cursor already moved past. `sparse` is for catching up from
    * log ranges, where only blocks with transfers (and the range's last block) are present.
    */
-  applyBlocks(batch: readonly { block: BlockRef; movements: readonly Movement[] }[], trackedEther: ReadonlySet<string>, opts: ApplyOptions = {}): boolean {
+  applyBlocks(batch: readonly AppliedBlock[], trackedEther: ReadonlySet<string>, opts: ApplyOptions = {}): boolean {
     if (batch.length === 0) return true;
     try {
       return this.applyInTransaction(batch, trackedEther, opts);
@@ -310,7 +318,7 @@ export class IndexStore {
     }
   }
 
-  private applyInTransaction(batch: readonly { block: BlockRef; movements: readonly Movement[] }[], trackedEther: ReadonlySet<string>, opts: ApplyOptions): boolean {
+  private applyInTransaction(batch: readonly AppliedBlock[], trackedEther: ReadonlySet<string>, opts: ApplyOptions): boolean {
     return this.db.transaction(() => {
       const cursor = Number(this.meta("cursor"));
       if (batch[0].block.number <= cursor) return false;
@@ -349,7 +357,8 @@ export class IndexStore {
       };
       let previous = cursor;
       let expectedParent = this.block(cursor)?.hash;
-      for (const { block, movements } of batch) {
+      for (const { block, movements, statuses } of batch) {
+        if (statuses) for (const [hash, status] of statuses) this.db.prepare("INSERT OR REPLACE INTO idx_tx_status VALUES (?, ?, ?)").run(hash, block.number, status);
         if (block.number !== previous + 1 && !opts.sparse) {
           throw new ChainLinkError(`block ${block.number} does not follow the indexed block ${previous}`);
         }
@@ -424,6 +433,7 @@ export class IndexStore {
       for (const holder of holders) this.stmt.deletePostingsAfter.run(holder, ancestor);
       this.stmt.deleteStateHoldersAfter.run(ancestor);
       this.db.prepare("DELETE FROM idx_verified WHERE block_number > ?").run(ancestor);
+      this.db.prepare("DELETE FROM idx_tx_status WHERE block_number > ?").run(ancestor);
       this.stmt.deleteMovements.run(ancestor);
       this.stmt.deleteBlocks.run(ancestor);
 
@@ -468,6 +478,17 @@ export class IndexStore {
 
   setTokenMetadata(token: string, meta: TokenMetadata): void {
     this.db.prepare("INSERT OR REPLACE INTO idx_token_meta (token, decimals, name, symbol, notes) VALUES (?, ?, ?, ?, ?)").run(token, meta.decimals, meta.name, meta.symbol, JSON.stringify(meta.notes));
+  }
+
+  /** Status (1 success, 0 reverted) of transactions that moved followed ether, by hash. */
+  txStatuses(hashes: readonly string[]): Map<string, 0 | 1> {
+    const get = this.db.prepare("SELECT status FROM idx_tx_status WHERE tx_hash = ?").pluck();
+    const out = new Map<string, 0 | 1>();
+    for (const h of hashes) {
+      const s = get.get(h) as 0 | 1 | undefined;
+      if (s !== undefined) out.set(h, s);
+    }
+    return out;
   }
 
   /** The highest block at or below `block` at which a report checked every changed holder and passed. */

@@ -4,7 +4,25 @@ import type { TokenStandard } from "./config";
 export const ETHER = "ether";
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 
-export type MovementKind = TokenStandard | "ether" | "fee" | "withdrawal";
+/**
+ * Ether movements carry their sub-type: a transaction's own value (top-level), a value call inside it
+ * (internal), value sent to a new contract (create), a selfdestruct's balance (selfdestruct), the fee
+ * split into the burnt base fee, the priority fee (tip) and a blob fee, a fee recipient's tips
+ * (coinbase), and beacon-chain withdrawals.
+ */
+export type EtherKind =
+  | "ether:top-level"
+  | "ether:internal"
+  | "ether:create"
+  | "ether:selfdestruct"
+  | "fee:base"
+  | "fee:tip"
+  | "fee:blob"
+  | "coinbase"
+  | "withdrawal";
+export type MovementKind = TokenStandard | EtherKind;
+
+export const isFee = (kind: MovementKind) => kind.startsWith("fee:");
 
 /**
  * One value movement, the unit every report and the audit export are built from. `ord` orders

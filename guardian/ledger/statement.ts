@@ -76,6 +76,8 @@ export function buildStatement(
     else ledger(t.address, "");
   }
   for (const m of store.movementsOf(account.address, from.number, to.number)) ledger(m.token, balanceTokenId(m.kind, m.tokenId)).lines.push(m);
+  const etherLines = byAsset.get(ETHER + "|")?.lines ?? [];
+  const statuses = store.txStatuses([...new Set(etherLines.map((m) => m.txHash))]);
 
   const ledgers = [...byAsset.values()].sort((a, b) => (a.token === ETHER ? -1 : b.token === ETHER ? 1 : a.asset < b.asset ? -1 : 1));
   const report: Report = {
@@ -101,8 +103,10 @@ export function buildStatement(
       totalIn += incoming;
       totalOut += outgoing;
       const counterparty = m.from === account.address ? m.to : m.from;
-      const name = m.kind === "fee" ? "gas fee" : m.kind === "withdrawal" ? "beacon withdrawal" : scope.label(counterparty);
-      const movement = m.kind === "erc721" ? `erc721 #${m.tokenId}` : m.kind;
+      const name = describe(m, account.address) ?? scope.label(counterparty);
+      const kind = m.kind === "fee:tip" && m.to === account.address && m.from !== account.address ? "coinbase" : m.kind;
+      const failed = l.token === ETHER && statuses.get(m.txHash) === 0 ? " (reverted tx)" : "";
+      const movement = (m.kind === "erc721" ? `erc721 #${m.tokenId}` : kind) + failed;
       rows.push([m.blockNumber, isoTime(m.timestamp), m.txHash, movement, counterparty, name === counterparty ? "" : name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(l.running)]);
     }
     rows.push([to.number, isoTime(to.timestamp), "", "closing balance", "", "", amount(totalIn), amount(totalOut), amount(l.closing)]);
@@ -110,6 +114,53 @@ export function buildStatement(
     report.summary.push([`${l.asset} net change`, amount(totalIn - totalOut)]);
   }
   return { report, ledgers };
+}
+
+/**
+ * Per-row reconciliation of an ether ledger: the running balance after the last row of a block must be
+ * eth_getBalance at that block, which catches any movement the index missed (a fee, a tip, a
+ * withdrawal) at the block where it happened. Every block with a movement is checked up to
+ * `reporting.reconcileRows`; beyond it an even spread (first and last included), and the summary says
+ * how many of how many.
+ */
+async function reconcileRows(deps: ReportDeps, report: Report, l: Ledger, account: string): Promise<void> {
+  const section = report.sections.find((s) => s.title === l.asset)!;
+  const afterBlock = new Map<number, bigint>();
+  for (const row of section.rows.slice(1, -1)) {
+    const balance = row[8];
+    if (typeof row[0] === "number" && balance && typeof balance === "object") afterBlock.set(row[0], balance.amount);
+  }
+  const blocks = [...afterBlock.keys()];
+  const limit = deps.scope.config.reconcileRows;
+  let picked = blocks;
+  if (blocks.length > limit) {
+    const step = (blocks.length - 1) / Math.max(limit - 1, 1);
+    picked = limit === 0 ? [] : [...new Set(Array.from({ length: limit }, (_, i) => blocks[Math.round(i * step)]))];
+  }
+  const onNode = await Promise.all(picked.map((b) => etherBalanceAt(deps.rpc, account, b)));
+  picked.forEach((b, i) => report.checks.push(check(`${l.asset}: running balance after block ${b} = eth_getBalance at block ${b}`, onNode[i], afterBlock.get(b)!)));
+  report.summary.push([
+    `${l.asset} rows reconciled`,
+    `${picked.length} of ${blocks.length} blocks with movements checked against eth_getBalance${picked.length < blocks.length ? ` (an even sample; reporting.reconcileRows is ${limit})` : ""}`,
+  ]);
+}
+
+/** What a row is, where the counterparty alone does not say it. */
+function describe(m: StoredMovement, account: string): string | undefined {
+  switch (m.kind) {
+    case "fee:base":
+      return "base fee (burnt)";
+    case "fee:blob":
+      return "blob fee (burnt)";
+    case "fee:tip":
+      return m.to === account && m.from !== account ? "priority fee received as fee recipient" : "priority fee to the fee recipient";
+    case "coinbase":
+      return "priority fee received as fee recipient";
+    case "withdrawal":
+      return "beacon withdrawal";
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -128,6 +179,7 @@ export async function statementReport(deps: ReportDeps, options: StatementOption
       await stateLedger(report, l, account.address, onChain, before, to);
       continue;
     }
+    if (l.token === ETHER) await reconcileRows(deps, report, l, account.address);
     report.checks.push(check(`${l.asset}: opening + in - out = closing balance`, l.closing, l.running));
     report.checks.push(check(`${l.asset}: opening balance = node's balance at block ${before}`, await onChain(before), l.opening));
     report.checks.push(check(`${l.asset}: closing balance = node's balance at block ${to.number}`, await onChain(to.number), l.closing));

@@ -56,9 +56,11 @@ describe("failsafe report and audit commands", function () {
     const lines = csv.stdout.trim().split("\n");
     expect(lines[0]).to.equal("chain_id,block_number,block_hash,section,block,time,tx,movement,counterparty,name,in,out,balance");
     const rows = lines.slice(1).map((l) => l.split(","));
-    const payout = rows.find((r) => r[3] === "ETH" && r[7] === "ether" && r[10] === String(parseEther("2")));
+    const payout = rows.find((r) => r[3] === "ETH" && r[7] === "ether:internal" && r[10] === String(parseEther("2")));
     expect(payout?.[8]).to.equal((await f.game.getAddress()).toLowerCase());
-    expect(rows.filter((r) => r[3] === "ETH" && r[7] === "fee")).to.have.length(3);
+    // Three transactions from the treasury: each pays a burnt base fee and a tip to the fee recipient.
+    expect(rows.filter((r) => r[3] === "ETH" && r[7] === "fee:base")).to.have.length(3);
+    expect(rows.filter((r) => r[3] === "ETH" && r[7] === "fee:tip")).to.have.length(3);
     expect(rows.filter((r) => r[3] === "RPT").map((r) => r[7])).to.deep.equal(["opening balance", "erc20", "erc20", "closing balance"]);
     const md = await failsafe(["report", "flows", "--config", f.configFile, "--contract", await f.game.getAddress(), "--format", "markdown", "--no-sync"]);
     expect(md.code).to.equal(0);
@@ -113,7 +115,7 @@ describe("failsafe report and audit commands", function () {
     const exported = await failsafe(["audit", "export", "--config", f.configFile, "--contract", "treasury", "--to", dir, "--no-sync"]);
     expect(exported.code, exported.stderr).to.equal(0);
     const movements = JSON.parse(readFileSync(path.join(dir, "movements.json"), "utf8")) as { kind: string }[];
-    expect(movements.map((m) => m.kind)).to.include.members(["fee", "ether", "erc20"]);
+    expect(movements.map((m) => m.kind)).to.include.members(["fee:base", "fee:tip", "ether:top-level", "ether:internal", "erc20"]);
     const verified = await failsafe(["audit", "verify", dir, "--rpc", f.anvil.url]);
     expect(verified.code, verified.stdout).to.equal(0);
   });

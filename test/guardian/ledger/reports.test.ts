@@ -115,9 +115,13 @@ describe("reports on anvil", function () {
       expect(bal(last(eth)[8]) - bal(eth.rows[0][8])).to.equal((await f.provider.getBalance(treasury.address, to)) - ethBefore);
       expect(bal(last(rpt)[8]) - bal(rpt.rows[0][8])).to.equal((await f.token.balanceOf(treasury.address, { blockTag: to })) - rptBefore);
       const movements = eth.rows.slice(1, -1).map((r) => r[3]);
-      expect(movements.filter((m) => m === "fee")).to.have.length(4);
+      expect(movements.filter((m) => m === "fee:base")).to.have.length(4);
+      expect(movements.filter((m) => m === "fee:tip")).to.have.length(4);
+      expect(movements.filter((m) => m === "ether:top-level")).to.have.length(3);
+      // Every row's running balance was reconciled with eth_getBalance at its block.
+      expect(report.summary.find(([k]) => k === "ETH rows reconciled")?.[1]).to.match(/^4 of 4 blocks with movements checked/);
       // The 2 ETH payout is an internal call from the game, visible only in the trace.
-      const payout = eth.rows.find((r) => r[3] === "ether" && isAmount(r[6]) && r[6].amount === parseEther("2"));
+      const payout = eth.rows.find((r) => r[3] === "ether:internal" && isAmount(r[6]) && r[6].amount === parseEther("2"));
       expect(payout?.[4]).to.equal((await f.game.getAddress()).toLowerCase());
     });
 
