@@ -105,7 +105,7 @@ describe("failsafe report and audit commands", function () {
     const balances = path.join(dirA, "balances.csv");
     writeFileSync(balances, readFileSync(balances, "utf8").replace(String(parseEther("35")), String(parseEther("36"))));
     const tampered = await failsafe(["audit", "verify", dirA, "--rpc", f.anvil.url]);
-    expect(tampered.code).to.equal(1);
+    expect(tampered.code).to.equal(3);
     expect(tampered.stdout).to.match(/MISMATCH  balances\.csv matches its manifest hash: sha256 is [0-9a-f]{64}, manifest says [0-9a-f]{64}/);
     expect(tampered.stdout).to.match(/MISMATCH  balances\.csv equals the recomputation from the node: line \d+: node gives ".*35000000000000000000", file has ".*36000000000000000000"/);
   });
