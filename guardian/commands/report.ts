@@ -16,6 +16,7 @@ import { holdingsReport } from "../ledger/holdings";
 import { statementReport } from "../ledger/statement";
 import { groupReport } from "../ledger/group";
 import { flowsReport } from "../ledger/flows";
+import { payoutsReport } from "../ledger/payouts";
 import { UsageError } from "./usage-error";
 
 /** Exit code of a report whose self-check found the index and the node disagreeing. */
@@ -96,6 +97,10 @@ async function runReport(options: CommonOptions, build: (deps: ReportDeps) => Pr
       for (const c of failed) process.stderr.write(`self-check failed: ${c.name}: node says ${c.expected}, index says ${c.actual}\n`);
       process.exitCode = EXIT_CHECK_FAILED;
     }
+    if (report.flagged) {
+      process.stderr.write(`flagged: ${report.summary.find(([k]) => k === "verdict")?.[1]}\n`);
+      process.exitCode = EXIT_CHECK_FAILED;
+    }
   } finally {
     opened.close();
   }
@@ -144,6 +149,12 @@ export function register(program: Command): void {
     .option("--to <n>", "last block (default: the head)")
     .option("--top <k>", "counterparties listed per asset", "20")
     .action((o: CommonOptions & { contract: string; from?: string; to?: string; top?: string }) => runReport(o, (deps) => flowsReport(deps, o)));
+
+  common(report.command("payouts").description("Gambler Watch: a game's realised return to player from its own events, with a 95% interval, against its claim (exit 3 when it pays less)"))
+    .requiredOption("--game <game>", "configured game name or address (reporting.games)")
+    .option("--from <n>", "first block (default: the first indexed block)")
+    .option("--to <n>", "last block (default: the head)")
+    .action((o: CommonOptions & { game: string; from?: string; to?: string }) => runReport(o, (deps) => payoutsReport(deps, o)));
 
   report
     .command("reindex")

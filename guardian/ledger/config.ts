@@ -47,6 +47,35 @@ export const reportingGroupSchema = z
   })
   .strict();
 
+/** One of a game's events, by its ABI signature, and which of its fields are the bet id and the amount. */
+const gameEventSchema = z
+  .object({
+    /** e.g. "event BetPlaced(uint256 indexed betId, address indexed player, uint256 stake)" */
+    event: z.string().min(1),
+    id: z.string().min(1),
+    amount: z.string().min(1),
+  })
+  .strict();
+
+/**
+ * A game whose payouts the Gambler Watch audits from its own events: the bets it took, the payouts it
+ * logged, and the return to player it advertises (a number, or a view returning basis points).
+ */
+export const reportingGameSchema = z
+  .object({
+    name,
+    address,
+    bet: gameEventSchema,
+    payout: gameEventSchema,
+    claimedRtp: z.number().gt(0).lt(10).optional(),
+    /** A view without arguments returning the advertised return in basis points, e.g. "advertisedRtpBps()". */
+    claimedRtpBpsView: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\(\)$/).optional(),
+    /** Owner and bankroll addresses: their deposits and withdrawals are funding, not bets or payouts. */
+    bankroll: z.array(address).default([]),
+  })
+  .strict()
+  .refine((g) => g.claimedRtp !== undefined || g.claimedRtpBpsView !== undefined, { message: "give claimedRtp or claimedRtpBpsView" });
+
 export const reportingConfigSchema = z
   .object({
     /** The chain (one of `chains[].id`) the reports are about; defaults to the only configured chain. */
@@ -60,6 +89,7 @@ export const reportingConfigSchema = z
     tokens: z.array(reportingTokenSchema).default([]),
     accounts: z.array(reportingAccountSchema).default([]),
     groups: z.array(reportingGroupSchema).default([]),
+    games: z.array(reportingGameSchema).default([]),
     /** eth_getLogs range per request while catching up. */
     logChunkBlocks: z.number().int().min(1).max(100_000).default(2_000),
     /**
@@ -104,6 +134,7 @@ export const reportingConfigSchema = z
 
 export type ReportingConfig = z.infer<typeof reportingConfigSchema>;
 export type ReportingToken = z.infer<typeof reportingTokenSchema>;
+export type ReportingGame = z.infer<typeof reportingGameSchema>;
 
 /** The chain the reports are about: `reporting.chain`, or the only configured chain. */
 export function reportingChainId(config: { reporting?: ReportingConfig; chains: readonly { id: number }[] }): number | undefined {

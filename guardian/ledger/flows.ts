@@ -20,6 +20,9 @@ interface AssetFlow {
   inflow: bigint;
   outflow: bigint;
   fees: bigint;
+  /** Funding from and withdrawals to the game's configured bankroll: not play, so not in the ratio. */
+  bankrollIn: bigint;
+  bankrollOut: bigint;
   inCount: number;
   outCount: number;
   counterparties: Map<string, { inflow: bigint; outflow: bigint; count: number }>;
@@ -36,6 +39,8 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
   const top = options.top === undefined ? 20 : Number(options.top);
   if (!Number.isInteger(top) || top <= 0) throw new ReportArgumentError("--top", `"${options.top}" is not a positive whole number`);
 
+  const game = deps.scope.gameAt(contract.address);
+  const bankroll = new Set(game?.bankroll ?? []);
   const flows = new Map<string, AssetFlow>();
   const flowOf = (token: string): AssetFlow => {
     let f = flows.get(token);
@@ -49,6 +54,8 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
         inflow: 0n,
         outflow: 0n,
         fees: 0n,
+        bankrollIn: 0n,
+        bankrollOut: 0n,
         inCount: 0,
         outCount: 0,
         counterparties: new Map(),
@@ -69,6 +76,11 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
     }
     const incoming = m.to === contract.address;
     const counterparty = incoming ? m.from : m.to;
+    if (bankroll.has(counterparty)) {
+      if (incoming) f.bankrollIn += m.amount;
+      else f.bankrollOut += m.amount;
+      continue;
+    }
     const c = f.counterparties.get(counterparty) ?? { inflow: 0n, outflow: 0n, count: 0 };
     c.count++;
     if (incoming) {
@@ -90,7 +102,9 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
     const balanceAt = (block: number) =>
       f.token === ETHER ? etherBalanceAt(deps.rpc, contract.address, block) : balanceOfAt(deps.rpc, deps.scope.token("token", f.token), contract.address, "", block);
     const change = (await balanceAt(to.number)) - (await balanceAt(before));
-    checks.push(check(`${f.asset}: node's balance change over blocks ${from.number}-${to.number} = in - out - fees`, change, f.inflow - f.outflow - f.fees));
+    checks.push(
+      check(`${f.asset}: node's balance change over blocks ${from.number}-${to.number} = in - out + bankroll in - bankroll out - fees`, change, f.inflow - f.outflow + f.bankrollIn - f.bankrollOut - f.fees),
+    );
   }
   const counterpartyRows = ordered.flatMap((f) =>
     [...f.counterparties.entries()]
@@ -113,12 +127,30 @@ export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Prom
     sections: [
       {
         title: "flows",
-        columns: ["asset", "in", "out", "fees", "net", "transfers in", "transfers out", "counterparties", "payout ratio"],
-        rows: ordered.map((f) => [f.asset, amount(f, f.inflow), amount(f, f.outflow), amount(f, f.fees), amount(f, f.inflow - f.outflow - f.fees), f.inCount, f.outCount, f.counterparties.size, f.inflow === 0n ? "n/a" : percent(f.outflow, f.inflow)]),
+        columns: ["asset", "in", "out", "fees", "net", "transfers in", "transfers out", "counterparties", "payout ratio", "bankroll in", "bankroll out"],
+        rows: ordered.map((f) => [
+          f.asset,
+          amount(f, f.inflow),
+          amount(f, f.outflow),
+          amount(f, f.fees),
+          amount(f, f.inflow - f.outflow - f.fees),
+          f.inCount,
+          f.outCount,
+          f.counterparties.size,
+          f.inflow === 0n ? "n/a" : percent(f.outflow, f.inflow),
+          amount(f, f.bankrollIn),
+          amount(f, f.bankrollOut),
+        ]),
       },
       { title: `counterparties (top ${top} per asset by volume)`, columns: ["asset", "counterparty", "name", "transfers", "in", "out"], rows: counterpartyRows },
     ],
     checks,
-    notes: [...etherNotFollowedNote(deps, contract), ...tokenNotes(deps)],
+    notes: [
+      ...etherNotFollowedNote(deps, contract),
+      ...tokenNotes(deps),
+      game
+        ? `${game.name} is a configured game: transfers with its bankroll (${game.bankroll.join(", ") || "none configured"}) are funding, not play, and stay out of in, out and the payout ratio; \`report payouts --game ${game.name}\` audits its own events`
+        : "payout ratio = out / in over every counterparty; for a game, configure it under reporting.games with its bankroll so that funding and owner withdrawals are not counted as play",
+    ],
   };
 }

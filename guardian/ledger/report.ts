@@ -37,7 +37,7 @@ export interface Check {
 }
 
 export interface Report {
-  kind: "cap-table" | "holdings" | "statement" | "group" | "flows";
+  kind: "cap-table" | "holdings" | "statement" | "group" | "flows" | "payouts";
   title: string;
   chainId: number;
   /** The report's block; for a range, its last block. */
@@ -51,6 +51,8 @@ export interface Report {
   notes: string[];
   /** The symbol of the report's one token, carried beside amounts in JSON. */
   symbol?: string;
+  /** A payout audit that found a game paying less than it claims. */
+  flagged?: boolean;
 }
 
 export const isAmount = (cell: unknown): cell is Amount => typeof cell === "object" && cell !== null && "amount" in cell;

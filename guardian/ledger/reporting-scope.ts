@@ -1,5 +1,5 @@
 import { isAddress as isAddressGuard } from "ethers";
-import type { ReportingConfig, ReportingToken, TokenStandard } from "./config";
+import type { ReportingConfig, ReportingGame, ReportingToken, TokenStandard } from "./config";
 import type { ReadScope } from "./chain-reader";
 
 const isAddress = (value: string): boolean => isAddressGuard(value);
@@ -35,6 +35,7 @@ export class ReportingScope implements ReadScope {
     this.stateTokens = new Set(config.tokens.filter((t) => t.balances === "state").map((t) => t.address));
     for (const t of config.tokens) this.remember(t.name, t.address);
     for (const a of config.accounts) this.remember(a.name, a.address);
+    for (const g of config.games ?? []) if (!this.names.has(g.name.toLowerCase())) this.remember(g.name, g.address);
     const accounts = new Set(config.accounts.map((a) => a.address));
     for (const g of config.groups) for (const m of g.members) {
       const address = this.resolveMember(m);
@@ -80,6 +81,19 @@ export class ReportingScope implements ReadScope {
     if (!isAddress(value)) throw new ReportArgumentError(argument, `"${value}" is neither a configured name nor a valid address`);
     const address = value.toLowerCase();
     return { name: this.label(address), address };
+  }
+
+  /** `--game` names a configured game, by name or address. */
+  game(argument: string, value: string): ReportingGame {
+    const games = this.config.games ?? [];
+    const game = games.find((g) => g.name.toLowerCase() === value.toLowerCase() || g.address === value.toLowerCase());
+    if (!game) throw new ReportArgumentError(argument, `unknown game "${value}" (configured games: ${games.map((g) => g.name).join(", ") || "none configured"})`);
+    return game;
+  }
+
+  /** The configured game at `address`, if any. */
+  gameAt(address: string): ReportingGame | undefined {
+    return (this.config.games ?? []).find((g) => g.address === address);
   }
 
   /** Ether of an address is only known if the indexer follows it. */
