@@ -120,41 +120,45 @@ export function register(program: Command): void {
 
   common(report.command("cap-table").description("holders of a token and their balances at a block"))
     .requiredOption("--token <token>", "configured token name or address")
-    .option("--block <n>", "block number (default: the head)")
+    .option("--block <n|date>", "block number, or the last block of a UTC date (default: the head)")
     .option("--top <k>", "list only the K largest holders")
     .option("--id <id>", "ERC-1155 token id")
     .action((o: CommonOptions & { token: string; block?: string; top?: string; id?: string }) => runReport(o, (deps) => capTableReport(deps, o)));
 
   common(report.command("holdings").description("ether and configured tokens held by an account at a block"))
     .requiredOption("--account <account>", "configured name or address")
-    .option("--block <n>", "block number (default: the head)")
+    .option("--block <n|date>", "block number, or the last block of a UTC date (default: the head)")
     .action((o: CommonOptions & { account: string; block?: string }) => runReport(o, (deps) => holdingsReport(deps, o)));
 
   common(report.command("statement").description("every movement of an account over a block range with running balances"))
     .requiredOption("--account <account>", "configured name or address")
-    .option("--from <n>", "first block (default: the first indexed block)")
-    .option("--to <n>", "last block (default: the head)")
-    .action((o: CommonOptions & { account: string; from?: string; to?: string }) => runReport(o, (deps) => statementReport(deps, o)));
+    .option("--from <n|date>", "first block, or a UTC date YYYY-MM-DD (default: the first indexed block)")
+    .option("--to <n|date>", "last block, or a UTC date (default: the head)")
+    .option("--period <period>", "a quarter, month or year (2026-Q3, 2026-07, 2026) mapped to blocks by timestamp")
+    .action((o: CommonOptions & { account: string; from?: string; to?: string; period?: string }) => runReport(o, (deps) => statementReport(deps, o)));
 
   common(report.command("group").description("holdings of every member of a contract group (or industry) and the group's totals"))
     .requiredOption("--group <group>", "group name or industry label")
-    .option("--block <n>", "block number (default: the head)")
-    .option("--from <n>", "also each member's flows from this block")
-    .option("--to <n>", "... to this block (default: the head)")
-    .action((o: CommonOptions & { group: string; block?: string; from?: string; to?: string }) => runReport(o, (deps) => groupReport(deps, o)));
+    .option("--block <n|date>", "block number, or the last block of a UTC date (default: the head)")
+    .option("--from <n|date>", "also each member's flows from this block or UTC date")
+    .option("--to <n|date>", "... to this block or date (default: the head)")
+    .option("--period <period>", "... or over a quarter, month or year (2026-Q3)")
+    .action((o: CommonOptions & { group: string; block?: string; from?: string; to?: string; period?: string }) => runReport(o, (deps) => groupReport(deps, o)));
 
   common(report.command("flows").description("inflows, outflows, counterparties and payout ratio of a contract over a block range"))
     .requiredOption("--contract <contract>", "configured name or address")
-    .option("--from <n>", "first block (default: the first indexed block)")
-    .option("--to <n>", "last block (default: the head)")
+    .option("--from <n|date>", "first block, or a UTC date YYYY-MM-DD (default: the first indexed block)")
+    .option("--to <n|date>", "last block, or a UTC date (default: the head)")
+    .option("--period <period>", "a quarter, month or year (2026-Q3, 2026-07, 2026) mapped to blocks by timestamp")
     .option("--top <k>", "counterparties listed per asset", "20")
-    .action((o: CommonOptions & { contract: string; from?: string; to?: string; top?: string }) => runReport(o, (deps) => flowsReport(deps, o)));
+    .action((o: CommonOptions & { contract: string; from?: string; to?: string; period?: string; top?: string }) => runReport(o, (deps) => flowsReport(deps, o)));
 
   common(report.command("payouts").description("Gambler Watch: a game's realised return to player from its own events, with a 95% interval, against its claim (exit 3 when it pays less)"))
     .requiredOption("--game <game>", "configured game name or address (reporting.games)")
-    .option("--from <n>", "first block (default: the first indexed block)")
-    .option("--to <n>", "last block (default: the head)")
-    .action((o: CommonOptions & { game: string; from?: string; to?: string }) => runReport(o, (deps) => payoutsReport(deps, o)));
+    .option("--from <n|date>", "first block, or a UTC date YYYY-MM-DD (default: the first indexed block)")
+    .option("--to <n|date>", "last block, or a UTC date (default: the head)")
+    .option("--period <period>", "a quarter, month or year (2026-Q3, 2026-07, 2026) mapped to blocks by timestamp")
+    .action((o: CommonOptions & { game: string; from?: string; to?: string; period?: string }) => runReport(o, (deps) => payoutsReport(deps, o)));
 
   report
     .command("reindex")

@@ -10,6 +10,7 @@ export interface FlowsOptions {
   contract: string;
   from?: string;
   to?: string;
+  period?: string;
   top?: string | number;
 }
 
@@ -35,7 +36,7 @@ interface AssetFlow {
  */
 export async function flowsReport(deps: ReportDeps, options: FlowsOptions): Promise<Report> {
   const contract = deps.scope.address("--contract", options.contract);
-  const { from, to } = await resolveRange(deps, options.from, options.to);
+  const { from, to } = await resolveRange(deps, options.from, options.to, options.period);
   const top = options.top === undefined ? 20 : Number(options.top);
   if (!Number.isInteger(top) || top <= 0) throw new ReportArgumentError("--top", `"${options.top}" is not a positive whole number`);
 

@@ -8,7 +8,7 @@ import { flowsReport } from "./flows";
  * group's totals per asset, each member checked against the node like a single holdings report. With a
  * block range (`from`/`to`), each member's flows over it too, checked like a single flows report.
  */
-export async function groupReport(deps: ReportDeps, options: { group: string; block?: string; from?: string; to?: string }): Promise<Report> {
+export async function groupReport(deps: ReportDeps, options: { group: string; block?: string; from?: string; to?: string; period?: string }): Promise<Report> {
   const group = deps.scope.group("--group", options.group);
   const block = await resolveBlock(deps, "--block", options.block);
   const memberRows: Report["sections"][number]["rows"] = [];
@@ -31,11 +31,11 @@ export async function groupReport(deps: ReportDeps, options: { group: string; bl
     { title: "totals", columns: ["asset", "id", "balance"], rows: [...totals.values()].map((t) => [t.asset, t.tokenId, { amount: t.amount, decimals: t.decimals }]) },
     { title: "members", columns: ["member", "address", "asset", "id", "balance"], rows: memberRows },
   ];
-  if (options.from !== undefined || options.to !== undefined) {
+  if (options.from !== undefined || options.to !== undefined || options.period !== undefined) {
     const flowRows: Report["sections"][number]["rows"] = [];
     let columns: string[] = [];
     for (const member of group.members) {
-      const flows = await flowsReport(deps, { contract: member.address, from: options.from, to: options.to });
+      const flows = await flowsReport(deps, { contract: member.address, from: options.from, to: options.to, period: options.period });
       columns = ["member", ...flows.sections[0].columns];
       for (const row of flows.sections[0].rows) flowRows.push([member.name, ...row]);
       checks.push(...flows.checks.map((c) => ({ ...c, name: `${member.name}: ${c.name}` })));

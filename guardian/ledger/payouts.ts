@@ -88,11 +88,11 @@ async function claimedRtp(rpc: RpcClient, game: ReportingGame, block: number): P
  * 95% interval of its realised return lies below its claim; a claim inside the interval passes, and the
  * report says how many bets that rests on.
  */
-export async function payoutsReport(deps: ReportDeps, options: { game: string; from?: string; to?: string }): Promise<Report> {
+export async function payoutsReport(deps: ReportDeps, options: { game: string; from?: string; to?: string; period?: string }): Promise<Report> {
   const game = deps.scope.game("--game", options.game);
   const bet = eventOf("games.bet.event", game.bet.event, game.bet.amount, game.bet.id);
   const payout = eventOf("games.payout.event", game.payout.event, game.payout.amount, game.payout.id);
-  const { from, to } = await resolveRange(deps, options.from, options.to);
+  const { from, to } = await resolveRange(deps, options.from, options.to, options.period);
   const logs = await logsOf(deps.rpc, game.address, [bet.fragment.topicHash, payout.fragment.topicHash], from.number, to.number);
   const bets = new Map<string, { stake: bigint; payout: bigint; block: number }>();
   const orphanPayouts: string[] = [];

@@ -12,6 +12,8 @@ export interface StatementOptions {
   account: string;
   from?: string;
   to?: string;
+  /** 2026-Q3, 2026-07 or 2026: the blocks whose timestamps fall in it. */
+  period?: string;
 }
 
 export interface Ledger {
@@ -169,7 +171,7 @@ function describe(m: StoredMovement, account: string): string | undefined {
  */
 export async function statementReport(deps: ReportDeps, options: StatementOptions): Promise<Report> {
   const account = deps.scope.address("--account", options.account);
-  const { from, to } = await resolveRange(deps, options.from, options.to);
+  const { from, to } = await resolveRange(deps, options.from, options.to, options.period);
   const { report, ledgers } = buildStatement({ ...deps, chainId: deps.rpc.chainId }, account, from, to);
   const before = from.number - 1;
   for (const l of ledgers) {
