@@ -10,7 +10,9 @@ import { Indexer } from "../ledger/indexer";
 import { ReportArgumentError, ReportingScope } from "../ledger/reporting-scope";
 import type { ReportDeps } from "../ledger/report-context";
 import { failedChecks, type Report } from "../ledger/report";
-import { REPORT_FORMATS, renderReport, type ReportFormat } from "../ledger/format";
+import { REPORT_FORMATS, renderCsvTables, renderReport, type ReportFormat } from "../ledger/format";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { capTableReport } from "../ledger/cap-table";
 import { holdingsReport } from "../ledger/holdings";
 import { statementReport } from "../ledger/statement";
@@ -25,6 +27,7 @@ export const EXIT_CHECK_FAILED = 3;
 export interface OpenedReporting {
   deps: ReportDeps;
   indexer: Indexer;
+  db: Db;
   close(): void;
 }
 
@@ -32,7 +35,7 @@ export interface OpenedReporting {
  * Opens the report index on the guardian's database for the chain of the `reporting` section, and (unless
  * told not to) brings it to the node's head first: only the blocks since the last run are read.
  */
-export async function openReporting(configFile: string, options: { sync: boolean }): Promise<OpenedReporting> {
+export async function openReporting(configFile: string, options: { sync: boolean; allowEmpty?: boolean }): Promise<OpenedReporting> {
   const { config } = loadConfig(configFile);
   if (!config.reporting) throw new UsageError(`${configFile}: there is no \`reporting\` section (tokens, accounts, groups) to report on`);
   const reporting = config.reporting;
@@ -55,9 +58,9 @@ export async function openReporting(configFile: string, options: { sync: boolean
     const scope = new ReportingScope(reporting);
     const indexer = new Indexer({ rpc, store, scope, logger: logger.child({ stage: "reports" }) });
     if (options.sync) await indexer.syncToHead();
-    else if (!store.cursor()) throw new UsageError("--no-sync: the report index is empty; run once without --no-sync to build it");
+    else if (!store.cursor() && !options.allowEmpty) throw new UsageError("--no-sync: the report index is empty; run once without --no-sync to build it");
     const opened = db;
-    return { deps: { store, scope, rpc }, indexer, close: () => (opened.close(), flush()) };
+    return { deps: { store, scope, rpc }, indexer, db: opened, close: () => (opened.close(), flush()) };
   } catch (err) {
     db?.close();
     flush();
@@ -75,23 +78,23 @@ export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-interface CommonOptions {
+export interface CommonOptions {
   config: string;
   format: string;
   sync: boolean;
 }
 
-function parseFormat(format: string): ReportFormat {
+export function parseFormat(format: string): ReportFormat {
   if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: "${format}" is not one of ${REPORT_FORMATS.join(", ")}`);
   return format as ReportFormat;
 }
 
-async function runReport(options: CommonOptions, build: (deps: ReportDeps) => Promise<Report>): Promise<void> {
+export async function runReport(options: CommonOptions & { outDir?: string }, build: (deps: ReportDeps, opened: OpenedReporting) => Promise<Report>, open: { allowEmpty?: boolean } = {}): Promise<void> {
   const format = parseFormat(options.format);
-  const opened = await openReporting(options.config, { sync: options.sync });
+  const opened = await openReporting(options.config, { sync: options.sync, allowEmpty: open.allowEmpty });
   try {
-    const report = await asUsage(() => build(opened.deps));
-    process.stdout.write(renderReport(report, format));
+    const report = await asUsage(() => build(opened.deps, opened));
+    writeReport(report, format, options.outDir);
     const failed = failedChecks(report);
     if (failed.length > 0) {
       for (const c of failed) process.stderr.write(`self-check failed: ${c.name}: node says ${c.expected}, index says ${c.actual}\n`);
@@ -106,10 +109,35 @@ async function runReport(options: CommonOptions, build: (deps: ReportDeps) => Pr
   }
 }
 
-function common(command: Command): Command {
+/**
+ * CSV is one table per file: with --out-dir each section goes to its own file (named after the report
+ * and the section) and the paths are printed; to stdout only a report whose sections share one table.
+ */
+function writeReport(report: Report, format: ReportFormat, outDir?: string): void {
+  if (format !== "csv") {
+    if (outDir !== undefined) throw new UsageError("--out-dir: only for --format csv (one file per table)");
+    process.stdout.write(renderReport(report, format));
+    return;
+  }
+  const tables = renderCsvTables(report);
+  if (outDir === undefined) {
+    if (tables.length > 1) throw new UsageError(`--format csv: this ${report.kind} report has ${tables.length} tables (${tables.map((t) => t.name).join(", ")}); give --out-dir <dir> to write one file per table`);
+    process.stdout.write(tables[0]?.text ?? "");
+    return;
+  }
+  mkdirSync(outDir, { recursive: true });
+  for (const t of tables) {
+    const file = path.join(outDir, `${report.kind}-${t.name}.csv`);
+    writeFileSync(file, t.text);
+    process.stdout.write(`${file}\n`);
+  }
+}
+
+export function common(command: Command): Command {
   return command
     .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
     .option("-f, --format <format>", `output format: ${REPORT_FORMATS.join(" | ")}`, "table")
+    .option("--out-dir <dir>", "with --format csv: write one file per table into this directory")
     .option("--no-sync", "report from the index as it is, without reading new blocks first");
 }
 

@@ -90,6 +90,18 @@ export const reportingConfigSchema = z
     accounts: z.array(reportingAccountSchema).default([]),
     groups: z.array(reportingGroupSchema).default([]),
     games: z.array(reportingGameSchema).default([]),
+    /** Path of an edited copy of guardian/ledger/taxonomy.yaml (contract groups and their industries). */
+    taxonomy: z.string().min(1).optional(),
+    /** The system-wide index of every ERC-20/721 Transfer (`failsafe ledger index`). */
+    systemWide: z
+      .object({
+        fromBlock: z.number().int().min(0).default(0),
+        /** Blocks below the head the index stays, so that reorgs do not reach it. */
+        confirmations: z.number().int().min(0).default(12),
+        logChunkBlocks: z.number().int().min(1).max(100_000).default(2_000),
+      })
+      .strict()
+      .default({}),
     /** eth_getLogs range per request while catching up. */
     logChunkBlocks: z.number().int().min(1).max(100_000).default(2_000),
     /**

@@ -54,29 +54,34 @@ function renderTable(report: Report): string {
 }
 
 function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const safe = /^[=+\-@\t\r]/.test(value) && !/^-?\d/.test(value) ? "'" + value : value;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
 /**
- * One CSV table per run of sections that share columns; every row carries the block it is anchored to.
- * Checks are not rows: the command prints them to stderr and fails on a mismatch.
+ * CSV tables: sections that share columns (a statement's assets) form one table, each other section its
+ * own; every row carries the block it is anchored to. Checks are not rows: the command prints them to
+ * stderr and fails on a mismatch. Cells are quoted per RFC 4180, and a cell starting with = + - @ gets a
+ * leading quote so that a spreadsheet does not run token-controlled text as a formula.
  */
-function renderCsv(report: Report): string {
-  const out: string[] = [];
-  let columns: string | undefined;
+export function renderCsvTables(report: Report): { name: string; text: string }[] {
+  const tables: { name: string; head: string; lines: string[] }[] = [];
   for (const section of report.sections) {
-    const names = ["chain_id", "block_number", "block_hash", "section", ...section.columns.map((c) => c.replace(/ /g, "_"))];
-    const head = names.join(",");
-    if (head !== columns) {
-      if (columns !== undefined) out.push("");
-      out.push(head);
-      columns = head;
+    const head = ["chain_id", "block_number", "block_hash", "section", ...section.columns.map((c) => c.replace(/ /g, "_"))].join(",");
+    let table = tables.find((t) => t.head === head);
+    if (!table) {
+      table = { name: section.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "table", head, lines: [] };
+      tables.push(table);
     }
     for (const row of section.rows) {
-      out.push([String(report.chainId), String(report.anchor.number), report.anchor.hash, section.title, ...row.map(raw)].map(csvField).join(","));
+      table.lines.push([String(report.chainId), String(report.anchor.number), report.anchor.hash, section.title, ...row.map(raw)].map(csvField).join(","));
     }
   }
-  return out.join("\n") + "\n";
+  return tables.map((t) => ({ name: t.name, text: [t.head, ...t.lines].join("\n") + "\n" }));
+}
+
+function renderCsv(report: Report): string {
+  return renderCsvTables(report).map((t) => t.text).join("\n");
 }
 
 /** An amount in JSON: exact base units as a string, with the decimals and symbol to read it by. */

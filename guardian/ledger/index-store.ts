@@ -58,11 +58,11 @@ const TABLES = [
   "idx_token_status", "idx_token_meta", "idx_state_holders", "idx_verified", "idx_tx_status",
 ];
 
-const encodeBalance = (value: bigint) => {
+export const encodeBalance = (value: bigint) => {
   const hex = value.toString(16);
   return String.fromCharCode(48 + hex.length) + hex;
 };
-const decodeBalance = (text: string) => BigInt("0x" + text.slice(1));
+export const decodeBalance = (text: string) => BigInt("0x" + text.slice(1));
 const ZERO = encodeBalance(0n);
 
 export interface StoredMovement extends Movement {
