@@ -5,6 +5,7 @@ import * as replay from "./commands/replay";
 import * as configCommands from "./commands/config";
 import * as report from "./commands/report";
 import * as audit from "./commands/audit";
+import * as ledger from "./commands/ledger";
 import * as relay from "./commands/relay";
 import * as trip from "./commands/trip";
 import * as incident from "./commands/incident";
@@ -12,7 +13,7 @@ import * as governance from "./commands/governance";
 import { UsageError } from "./commands/usage-error";
 
 /** One line per command group; each module exports `register(program)`. */
-const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, relay, trip, incident, governance];
+const commandGroups: { register(program: Command): void }[] = [guard, replay, configCommands, report, audit, ledger, relay, trip, incident, governance];
 
 
 export function buildProgram(): Command {

@@ -111,6 +111,13 @@ export class Indexer {
     }
   }
 
+  /** Runs `work` between events, so that it reads the index while nothing moves it (the server's reports). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
   /** Resolves once every queued event is processed (before the database closes). */
   async drain(): Promise<void> {
     await this.queue;

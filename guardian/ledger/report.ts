@@ -37,7 +37,7 @@ export interface Check {
 }
 
 export interface Report {
-  kind: "cap-table" | "holdings" | "statement" | "group" | "flows" | "payouts" | "system-tokens" | "system-holdings" | "system-group";
+  kind: "cap-table" | "holdings" | "statement" | "group" | "flows" | "payouts" | "flows-over-time" | "system-tokens" | "system-holdings" | "system-group";
   title: string;
   chainId: number;
   /** The report's block; for a range, its last block. */
