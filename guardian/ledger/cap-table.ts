@@ -37,6 +37,7 @@ export function buildCapTable(
   const total = maintained?.total ?? listed;
   const count = maintained?.holders ?? holders.length;
   const decimals = view.decimals;
+  const symbol = view.symbol ?? undefined;
   const shown = top === undefined ? holders : holders.slice(0, top);
   const shownTotal = shown.reduce((sum, h) => sum + h.balance, 0n);
   const report: Report = {
@@ -51,14 +52,14 @@ export function buildCapTable(
       ["decimals", decimals],
       ["balances", modeText(view, block.number)],
       ["holders", count],
-      ["total held", { amount: total, decimals }],
+      ["total held", { amount: total, decimals, symbol }],
       ...(top === undefined ? [] : ([[`top ${top} hold`, percent(shownTotal, total)]] as [string, string][])),
     ],
     sections: [
       {
         title: "holders",
         columns: ["rank", "holder", "name", "balance", "share"],
-        rows: shown.map((h, i) => [i + 1, h.holder, scope.label(h.holder) === h.holder ? "" : scope.label(h.holder), { amount: h.balance, decimals }, percent(h.balance, total)]),
+        rows: shown.map((h, i) => [i + 1, h.holder, scope.label(h.holder) === h.holder ? "" : scope.label(h.holder), { amount: h.balance, decimals, symbol }, percent(h.balance, total)]),
       },
     ],
     checks: [],

@@ -61,12 +61,13 @@ function line(id, points, label) {
   const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, role: "img", "aria-label": label });
   const xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
-  const y1 = Math.max(1e-18, ...ys);
+  // A balance moves little against its size: the axis spans the balance's own range, labelled.
+  const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   const px = (x) => pad + ((w - pad * 2) * (x - x0)) / Math.max(1, x1 - x0);
-  const py = (y) => h - pad - ((h - pad * 2) * y) / y1;
+  const py = (y) => h - pad - ((h - pad * 2) * (y - y0)) / Math.max(1e-18, y1 - y0);
   svg.append(el("line", { x1: pad, y1: h - pad, x2: w - pad, y2: h - pad, class: "axis" }));
   svg.append(el("polyline", { points: points.map(([x, y]) => `${px(x)},${py(y)}`).join(" "), class: "line" }));
-  svg.append(el("text", { x: pad, y: 12 }, label), el("text", { x: pad, y: h - pad + 12 }, `block ${x0}`), el("text", { x: w - pad - 60, y: h - pad + 12 }, `block ${x1}`));
+  svg.append(el("text", { x: pad, y: 12 }, label), el("text", { x: pad, y: h - pad + 12 }, `block ${x0}`), el("text", { x: w - pad - 60, y: h - pad + 12 }, `block ${x1}`), el("text", { x: w - pad - 120, y: 12 }, `${y0.toPrecision(6)} to ${y1.toPrecision(6)}`));
   document.getElementById(id).replaceChildren(svg);
 }
 
