@@ -5,6 +5,8 @@ import type { BlockRef } from "../chain/types";
 import type { ReportingToken } from "./config";
 import { balanceTokenId, compareMovements, ETHER, ZERO_ADDRESS, type Movement } from "./movement";
 import { resolveBlock, type ReportDeps } from "./report-context";
+import { ReportArgumentError } from "./reporting-scope";
+import { unverifiableText } from "./token-view";
 
 export const EXPORT_FORMAT = "failsafe-audit-export/1";
 
@@ -151,18 +153,37 @@ export async function exportFromStore(deps: ReportDeps, options: { contract: str
   const anchorNumber = Number(store.meta("anchor"));
   const from: BlockRef = store.block(anchorNumber)!;
   const token = scope.tokens().find((t) => t.address === named.address);
+  // An export is history that folds into the final balances; two kinds of token cannot promise that.
+  const aside = store.unverifiable();
+  if (token) {
+    const t = token;
+    const u = aside.get(t.address);
+    if (u) throw new ReportArgumentError("--contract", unverifiableText(u, t.name));
+    if (scope.stateTokens.has(t.address)) {
+      throw new ReportArgumentError(
+        "--contract",
+        `${t.name} has balances: state (they move without Transfer events), so its transfers do not fold into its balances and cannot be exported for verification`,
+      );
+    }
+  }
   const atHead = to.number === store.cursor()!.number ? undefined : to.number;
+  const exportable = scope.tokens().filter((t) => !aside.has(t.address) && !scope.stateTokens.has(t.address));
+  const covered = new Set([ETHER, ...exportable.map((t) => t.address)]);
   const subject: ExportSubject = {
     chainId: deps.rpc.chainId,
     kind: token ? "token" : "account",
     address: named.address,
     name: named.name,
-    tokens: token ? [token] : [...scope.tokens()],
+    // An account's export leaves out tokens set aside and balances: state tokens; the verifier then names
+    // them as tokens the account moved that the export does not cover.
+    tokens: token ? [token] : exportable,
     ether: !token && scope.followsEther(named.address),
     from: { number: from.number, hash: from.hash },
     to: { number: to.number, hash: to.hash },
   };
-  const movements = token ? store.movementsOfToken(token.address, from.number + 1, to.number) : store.movementsOf(named.address, from.number + 1, to.number);
+  const movements = token
+    ? store.movementsOfToken(token.address, from.number + 1, to.number)
+    : store.movementsOf(named.address, from.number + 1, to.number).filter((m) => covered.has(m.token));
   const opening = subject.ether ? [{ token: ETHER, tokenId: "", holder: named.address, balance: store.balance(ETHER, "", named.address, from.number) }] : [];
   let balances: ExportBalance[];
   if (token) {
@@ -171,7 +192,7 @@ export async function exportFromStore(deps: ReportDeps, options: { contract: str
   } else {
     balances = [];
     if (subject.ether) balances.push({ token: ETHER, tokenId: "", holder: named.address, balance: store.balance(ETHER, "", named.address, atHead) });
-    for (const t of scope.tokens()) {
+    for (const t of exportable) {
       if (t.standard === "erc1155") {
         for (const { tokenId, balance } of store.idsOf(t.address, named.address, to.number)) balances.push({ token: t.address, tokenId, holder: named.address, balance });
       } else balances.push({ token: t.address, tokenId: "", holder: named.address, balance: store.balance(t.address, "", named.address, atHead) });

@@ -16,6 +16,7 @@ import { holdingsReport } from "../../../guardian/ledger/holdings";
 import { statementReport } from "../../../guardian/ledger/statement";
 import { failedChecks, isAmount, type Report } from "../../../guardian/ledger/report";
 import { REPORT_FORMATS, renderReport } from "../../../guardian/ledger/format";
+import { exportFromStore } from "../../../guardian/ledger/audit-export";
 import {
   LedgerBytes32Token__factory,
   LedgerIndexedValueToken__factory,
@@ -196,5 +197,23 @@ describe("odd tokens in the ledger", function () {
       ["erc20", 90n],
       ["closing balance", 90n],
     ]);
+  });
+
+  it("refuses to export history that cannot fold into balances, naming why", async () => {
+    const { deps } = runs[0];
+    const refusal = async (contract: string) => {
+      try {
+        await exportFromStore(deps, { contract });
+      } catch (err) {
+        expect(err).to.be.instanceOf(ReportArgumentError);
+        return (err as Error).message;
+      }
+      return expect.fail(`exported ${contract}`);
+    };
+    expect(await refusal("RBT")).to.match(/^--contract: RBT has balances: state .* cannot be exported for verification$/);
+    expect(await refusal("SLF")).to.match(/^--contract: SLF is unverifiable since block \d+/);
+    const alice = await exportFromStore(deps, { contract: "alice" });
+    expect(alice.subject.tokens.map((t) => t.name)).to.deep.equal(["RPT", "WETH", "MKR", "SILENT"]);
+    expect(alice.movements.every((m) => m.token !== addr.rebasing && m.token !== addr.selfMint)).to.equal(true);
   });
 });
