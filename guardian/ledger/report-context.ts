@@ -58,27 +58,6 @@ export async function resolveRange(deps: ReportDeps, from?: string, to?: string,
   return { from: first, to: last };
 }
 
-/** A deterministic sample: the largest holders, then others picked by a hash of the block and holder. */
-export function sampleHolders<T extends { holder: string }>(sortedDesc: readonly T[], count: number, seed: string): T[] {
-  const top = sortedDesc.slice(0, Math.ceil(count / 2));
-  const rest = sortedDesc
-    .slice(top.length)
-    .map((h) => ({ h, key: fnv1a(seed + h.holder) }))
-    .sort((a, b) => a.key - b.key)
-    .slice(0, count - top.length)
-    .map((x) => x.h);
-  return [...top, ...rest];
-}
-
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
-}
-
 /** Seconds at 00:00 UTC of a YYYY-MM-DD date; null for a malformed one, undefined for something else. */
 function parseDay(text: string): number | null | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
