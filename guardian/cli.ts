@@ -22,6 +22,7 @@ const COMMANDS: readonly { name: string; summary: string; load(): CommandModule 
   { name: "config", summary: "work with guardian config files", load: () => require("./commands/config") as CommandModule },
   { name: "report", summary: "reports from the maintained index, each checked against the node", load: () => require("./commands/report") as CommandModule },
   { name: "audit", summary: "exports auditors can verify against any node without trusting us", load: () => require("./commands/audit") as CommandModule },
+  { name: "ledger", summary: "system-wide index, contract groups by industry, and the live HTTP view", load: () => require("./commands/ledger") as CommandModule },
   { name: "relay", summary: "run the local Flashbots-compatible relay on top of anvil (development only)", load: () => require("./commands/relay") as CommandModule },
   { name: "trip", summary: "trip a configured breaker now, by hand, through the guardian's private-bundle path", load: () => require("./commands/trip") as CommandModule },
   { name: "incident", summary: "incidents the guardian opened: list them, or show the report for governors", load: () => require("./commands/incident") as CommandModule },

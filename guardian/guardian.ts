@@ -19,7 +19,7 @@ import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { stageLogger } from "./ops/logger";
 import { Pipeline, type BlockTiming, type DetectorInstance } from "./pipeline";
-import { createReportIndexer } from "./reports/indexer";
+import { createReportIndexer } from "./ledger/indexer";
 import { brokenLinkFinding } from "./chain/integrity-findings";
 
 /**

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import path from "node:path";
 import { HttpRpcClient } from "../chain/rpc";
-import { exportFromStore, renderExport, writeExport } from "../reports/audit-export";
-import { AuditExportError, readManifest, verifyExport } from "../reports/audit-verify";
-import { asUsage, openReporting } from "./report";
+import { exportFromStore, renderExport, writeExport } from "../ledger/audit-export";
+import { AuditExportError, readManifest, verifyExport } from "../ledger/audit-verify";
+import { asUsage, EXIT_CHECK_FAILED, openReporting } from "./report";
 import { UsageError } from "./usage-error";
 
 export function register(program: Command): void {
@@ -38,7 +38,7 @@ export function register(program: Command): void {
 
   audit
     .command("verify")
-    .description("recompute an export from a node (logs, traces, balances) and report every difference; exit 1 on any")
+    .description("recompute an export from a node with the verifier's own decoding, derive its scope from the chain, compare final balances at the anchor; exit 3 on any failed check")
     .argument("<dir>", "audit export directory")
     .requiredOption("--rpc <url>", "JSON-RPC URL of any node of the chain (archive with debug_traceBlockByHash for ether)")
     .action(async (dir: string, o: { rpc: string }) => {
@@ -55,6 +55,6 @@ export function register(program: Command): void {
       for (const f of findings) process.stdout.write(`${f.ok ? "ok      " : "MISMATCH"}  ${f.what}${f.detail ? `: ${f.detail}` : ""}\n`);
       const failed = findings.filter((f) => !f.ok).length;
       process.stdout.write(failed === 0 ? `verified: ${findings.length} checks passed\n` : `NOT verified: ${failed} of ${findings.length} checks failed\n`);
-      if (failed > 0) process.exitCode = 1;
+      if (failed > 0) process.exitCode = EXIT_CHECK_FAILED;
     });
 }

@@ -1,21 +1,24 @@
 import type { Command } from "commander";
 import { loadConfig } from "../config/load-config";
-import { reportingChainId } from "../config/reporting";
+import { reportingChainId } from "../ledger/config";
 import { openDatabase, type Db } from "../state/database";
-import { IndexStore } from "../state/index-store";
+import { IndexStore } from "../ledger/index-store";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
 import { checkChainId, createRpcClient } from "../guardian";
-import { Indexer } from "../reports/indexer";
-import { ReportArgumentError, ReportingScope } from "../reports/reporting-scope";
-import type { ReportDeps } from "../reports/report-context";
-import { failedChecks, type Report } from "../reports/report";
-import { REPORT_FORMATS, renderReport, type ReportFormat } from "../reports/format";
-import { capTableReport } from "../reports/cap-table";
-import { holdingsReport } from "../reports/holdings";
-import { statementReport } from "../reports/statement";
-import { groupReport } from "../reports/group";
-import { flowsReport } from "../reports/flows";
+import { Indexer } from "../ledger/indexer";
+import { ReportArgumentError, ReportingScope } from "../ledger/reporting-scope";
+import type { ReportDeps } from "../ledger/report-context";
+import { failedChecks, type Report } from "../ledger/report";
+import { REPORT_FORMATS, renderCsvTables, renderReport, type ReportFormat } from "../ledger/format";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { capTableReport } from "../ledger/cap-table";
+import { holdingsReport } from "../ledger/holdings";
+import { statementReport } from "../ledger/statement";
+import { groupReport } from "../ledger/group";
+import { flowsReport } from "../ledger/flows";
+import { payoutsReport } from "../ledger/payouts";
 import { UsageError } from "./usage-error";
 
 /** Exit code of a report whose self-check found the index and the node disagreeing. */
@@ -24,6 +27,7 @@ export const EXIT_CHECK_FAILED = 3;
 export interface OpenedReporting {
   deps: ReportDeps;
   indexer: Indexer;
+  db: Db;
   close(): void;
 }
 
@@ -31,7 +35,7 @@ export interface OpenedReporting {
  * Opens the report index on the guardian's database for the chain of the `reporting` section, and (unless
  * told not to) brings it to the node's head first: only the blocks since the last run are read.
  */
-export async function openReporting(configFile: string, options: { sync: boolean }): Promise<OpenedReporting> {
+export async function openReporting(configFile: string, options: { sync: boolean; allowEmpty?: boolean }): Promise<OpenedReporting> {
   const { config } = loadConfig(configFile);
   if (!config.reporting) throw new UsageError(`${configFile}: there is no \`reporting\` section (tokens, accounts, groups) to report on`);
   const reporting = config.reporting;
@@ -54,9 +58,9 @@ export async function openReporting(configFile: string, options: { sync: boolean
     const scope = new ReportingScope(reporting);
     const indexer = new Indexer({ rpc, store, scope, logger: logger.child({ stage: "reports" }) });
     if (options.sync) await indexer.syncToHead();
-    else if (!store.cursor()) throw new UsageError("--no-sync: the report index is empty; run once without --no-sync to build it");
+    else if (!store.cursor() && !options.allowEmpty) throw new UsageError("--no-sync: the report index is empty; run once without --no-sync to build it");
     const opened = db;
-    return { deps: { store, scope, rpc }, indexer, close: () => (opened.close(), flush()) };
+    return { deps: { store, scope, rpc }, indexer, db: opened, close: () => (opened.close(), flush()) };
   } catch (err) {
     db?.close();
     flush();
@@ -74,26 +78,30 @@ export async function asUsage<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-interface CommonOptions {
+export interface CommonOptions {
   config: string;
   format: string;
   sync: boolean;
 }
 
-function parseFormat(format: string): ReportFormat {
+export function parseFormat(format: string): ReportFormat {
   if (!(REPORT_FORMATS as readonly string[]).includes(format)) throw new UsageError(`--format: "${format}" is not one of ${REPORT_FORMATS.join(", ")}`);
   return format as ReportFormat;
 }
 
-async function runReport(options: CommonOptions, build: (deps: ReportDeps) => Promise<Report>): Promise<void> {
+export async function runReport(options: CommonOptions & { outDir?: string }, build: (deps: ReportDeps, opened: OpenedReporting) => Promise<Report>, open: { allowEmpty?: boolean } = {}): Promise<void> {
   const format = parseFormat(options.format);
-  const opened = await openReporting(options.config, { sync: options.sync });
+  const opened = await openReporting(options.config, { sync: options.sync, allowEmpty: open.allowEmpty });
   try {
-    const report = await asUsage(() => build(opened.deps));
-    process.stdout.write(renderReport(report, format));
+    const report = await asUsage(() => build(opened.deps, opened));
+    writeReport(report, format, options.outDir);
     const failed = failedChecks(report);
     if (failed.length > 0) {
       for (const c of failed) process.stderr.write(`self-check failed: ${c.name}: node says ${c.expected}, index says ${c.actual}\n`);
+      process.exitCode = EXIT_CHECK_FAILED;
+    }
+    if (report.flagged) {
+      process.stderr.write(`flagged: ${report.summary.find(([k]) => k === "verdict")?.[1]}\n`);
       process.exitCode = EXIT_CHECK_FAILED;
     }
   } finally {
@@ -101,10 +109,35 @@ async function runReport(options: CommonOptions, build: (deps: ReportDeps) => Pr
   }
 }
 
-function common(command: Command): Command {
+/**
+ * CSV is one table per file: with --out-dir each section goes to its own file (named after the report
+ * and the section) and the paths are printed; to stdout only a report whose sections share one table.
+ */
+function writeReport(report: Report, format: ReportFormat, outDir?: string): void {
+  if (format !== "csv") {
+    if (outDir !== undefined) throw new UsageError("--out-dir: only for --format csv (one file per table)");
+    process.stdout.write(renderReport(report, format));
+    return;
+  }
+  const tables = renderCsvTables(report);
+  if (outDir === undefined) {
+    if (tables.length > 1) throw new UsageError(`--format csv: this ${report.kind} report has ${tables.length} tables (${tables.map((t) => t.name).join(", ")}); give --out-dir <dir> to write one file per table`);
+    process.stdout.write(tables[0]?.text ?? "");
+    return;
+  }
+  mkdirSync(outDir, { recursive: true });
+  for (const t of tables) {
+    const file = path.join(outDir, `${report.kind}-${t.name}.csv`);
+    writeFileSync(file, t.text);
+    process.stdout.write(`${file}\n`);
+  }
+}
+
+export function common(command: Command): Command {
   return command
     .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
     .option("-f, --format <format>", `output format: ${REPORT_FORMATS.join(" | ")}`, "table")
+    .option("--out-dir <dir>", "with --format csv: write one file per table into this directory")
     .option("--no-sync", "report from the index as it is, without reading new blocks first");
 }
 
@@ -115,35 +148,45 @@ export function register(program: Command): void {
 
   common(report.command("cap-table").description("holders of a token and their balances at a block"))
     .requiredOption("--token <token>", "configured token name or address")
-    .option("--block <n>", "block number (default: the head)")
+    .option("--block <n|date>", "block number, or the last block of a UTC date (default: the head)")
     .option("--top <k>", "list only the K largest holders")
     .option("--id <id>", "ERC-1155 token id")
     .action((o: CommonOptions & { token: string; block?: string; top?: string; id?: string }) => runReport(o, (deps) => capTableReport(deps, o)));
 
   common(report.command("holdings").description("ether and configured tokens held by an account at a block"))
     .requiredOption("--account <account>", "configured name or address")
-    .option("--block <n>", "block number (default: the head)")
+    .option("--block <n|date>", "block number, or the last block of a UTC date (default: the head)")
     .action((o: CommonOptions & { account: string; block?: string }) => runReport(o, (deps) => holdingsReport(deps, o)));
 
   common(report.command("statement").description("every movement of an account over a block range with running balances"))
     .requiredOption("--account <account>", "configured name or address")
-    .option("--from <n>", "first block (default: the first indexed block)")
-    .option("--to <n>", "last block (default: the head)")
-    .action((o: CommonOptions & { account: string; from?: string; to?: string }) => runReport(o, (deps) => statementReport(deps, o)));
+    .option("--from <n|date>", "first block, or a UTC date YYYY-MM-DD (default: the first indexed block)")
+    .option("--to <n|date>", "last block, or a UTC date (default: the head)")
+    .option("--period <period>", "a quarter, month or year (2026-Q3, 2026-07, 2026) mapped to blocks by timestamp")
+    .action((o: CommonOptions & { account: string; from?: string; to?: string; period?: string }) => runReport(o, (deps) => statementReport(deps, o)));
 
   common(report.command("group").description("holdings of every member of a contract group (or industry) and the group's totals"))
     .requiredOption("--group <group>", "group name or industry label")
-    .option("--block <n>", "block number (default: the head)")
-    .option("--from <n>", "also each member's flows from this block")
-    .option("--to <n>", "... to this block (default: the head)")
-    .action((o: CommonOptions & { group: string; block?: string; from?: string; to?: string }) => runReport(o, (deps) => groupReport(deps, o)));
+    .option("--block <n|date>", "block number, or the last block of a UTC date (default: the head)")
+    .option("--from <n|date>", "also each member's flows from this block or UTC date")
+    .option("--to <n|date>", "... to this block or date (default: the head)")
+    .option("--period <period>", "... or over a quarter, month or year (2026-Q3)")
+    .action((o: CommonOptions & { group: string; block?: string; from?: string; to?: string; period?: string }) => runReport(o, (deps) => groupReport(deps, o)));
 
   common(report.command("flows").description("inflows, outflows, counterparties and payout ratio of a contract over a block range"))
     .requiredOption("--contract <contract>", "configured name or address")
-    .option("--from <n>", "first block (default: the first indexed block)")
-    .option("--to <n>", "last block (default: the head)")
+    .option("--from <n|date>", "first block, or a UTC date YYYY-MM-DD (default: the first indexed block)")
+    .option("--to <n|date>", "last block, or a UTC date (default: the head)")
+    .option("--period <period>", "a quarter, month or year (2026-Q3, 2026-07, 2026) mapped to blocks by timestamp")
     .option("--top <k>", "counterparties listed per asset", "20")
-    .action((o: CommonOptions & { contract: string; from?: string; to?: string; top?: string }) => runReport(o, (deps) => flowsReport(deps, o)));
+    .action((o: CommonOptions & { contract: string; from?: string; to?: string; period?: string; top?: string }) => runReport(o, (deps) => flowsReport(deps, o)));
+
+  common(report.command("payouts").description("Gambler Watch: a game's realised return to player from its own events, with a 95% interval, against its claim (exit 3 when it pays less)"))
+    .requiredOption("--game <game>", "configured game name or address (reporting.games)")
+    .option("--from <n|date>", "first block, or a UTC date YYYY-MM-DD (default: the first indexed block)")
+    .option("--to <n|date>", "last block, or a UTC date (default: the head)")
+    .option("--period <period>", "a quarter, month or year (2026-Q3, 2026-07, 2026) mapped to blocks by timestamp")
+    .action((o: CommonOptions & { game: string; from?: string; to?: string; period?: string }) => runReport(o, (deps) => payoutsReport(deps, o)));
 
   report
     .command("reindex")

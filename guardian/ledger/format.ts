@@ -1,0 +1,126 @@
+import { formatUnits } from "ethers";
+import { MAX_DECIMALS } from "./token-metadata";
+import { isAmount, isoTime, type Cell, type Report, type ReportAnchor } from "./report";
+
+export const REPORT_FORMATS = ["table", "csv", "json", "markdown"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** Human formats show amounts in token units; machine formats keep exact base units. */
+const human = (cell: Cell): string =>
+  cell === null ? "" : isAmount(cell) ? (cell.decimals <= MAX_DECIMALS ? formatUnits(cell.amount, cell.decimals) : cell.amount.toString()) : String(cell);
+const raw = (cell: Cell): string => (cell === null ? "" : isAmount(cell) ? cell.amount.toString() : String(cell));
+const anchorText = (a: ReportAnchor) => `block ${a.number} (${a.hash}, ${isoTime(a.timestamp)})`;
+const rightAligned = (cell: Cell) => typeof cell === "number" || isAmount(cell);
+
+export function renderReport(report: Report, format: ReportFormat): string {
+  switch (format) {
+    case "table":
+      return renderTable(report);
+    case "csv":
+      return renderCsv(report);
+    case "json":
+      return JSON.stringify(toJson(report), null, 2) + "\n";
+    case "markdown":
+      return renderMarkdown(report);
+  }
+}
+
+function header(report: Report): string[] {
+  const lines = [`chain ${report.chainId}`];
+  if (report.from) lines.push(`from ${anchorText(report.from)}`, `to   ${anchorText(report.anchor)}`);
+  else lines.push(`at   ${anchorText(report.anchor)}`);
+  return lines;
+}
+
+function renderTable(report: Report): string {
+  const out = [report.title, ...header(report), ""];
+  const width = Math.max(...report.summary.map(([k]) => k.length));
+  for (const [k, v] of report.summary) out.push(`${k.padEnd(width)}  ${typeof v === "object" ? human(v) : v}`);
+  for (const section of report.sections) {
+    out.push("", section.title);
+    const cells = section.rows.map((row) => row.map(human));
+    const widths = section.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
+    const line = (values: string[], row?: Cell[]) =>
+      values.map((v, i) => (row && rightAligned(row[i]) ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join("  ").trimEnd();
+    out.push(line(section.columns), widths.map((w) => "-".repeat(w)).join("  "));
+    cells.forEach((r, i) => out.push(line(r, section.rows[i])));
+    if (section.rows.length === 0) out.push("(none)");
+  }
+  out.push("", "checks");
+  if (report.checks.length === 0) out.push("  (none)");
+  for (const c of report.checks) out.push(c.ok ? `  ok        ${c.name}: ${c.actual}` : `  MISMATCH  ${c.name}: node says ${c.expected}, index says ${c.actual}`);
+  for (const n of report.notes) out.push(`note: ${n}`);
+  return out.join("\n") + "\n";
+}
+
+function csvField(value: string): string {
+  const safe = /^[=+\-@\t\r]/.test(value) && !/^-?\d/.test(value) ? "'" + value : value;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/**
+ * CSV tables: sections that share columns (a statement's assets) form one table, each other section its
+ * own; every row carries the block it is anchored to. Checks are not rows: the command prints them to
+ * stderr and fails on a mismatch. Cells are quoted per RFC 4180, and a cell starting with = + - @ gets a
+ * leading quote so that a spreadsheet does not run token-controlled text as a formula.
+ */
+export function renderCsvTables(report: Report): { name: string; text: string }[] {
+  const tables: { name: string; head: string; lines: string[] }[] = [];
+  for (const section of report.sections) {
+    const head = ["chain_id", "block_number", "block_hash", "section", ...section.columns.map((c) => c.replace(/ /g, "_"))].join(",");
+    let table = tables.find((t) => t.head === head);
+    if (!table) {
+      table = { name: section.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "table", head, lines: [] };
+      tables.push(table);
+    }
+    for (const row of section.rows) {
+      table.lines.push([String(report.chainId), String(report.anchor.number), report.anchor.hash, section.title, ...row.map(raw)].map(csvField).join(","));
+    }
+  }
+  return tables.map((t) => ({ name: t.name, text: [t.head, ...t.lines].join("\n") + "\n" }));
+}
+
+function renderCsv(report: Report): string {
+  return renderCsvTables(report).map((t) => t.text).join("\n");
+}
+
+/** An amount in JSON: exact base units as a string, with the decimals and symbol to read it by. */
+function jsonCell(cell: Cell): unknown {
+  if (cell === null || typeof cell === "number" || typeof cell === "string") return cell;
+  return { amount: cell.amount.toString(), decimals: cell.decimals, ...(cell.symbol ? { symbol: cell.symbol } : {}) };
+}
+
+export function toJson(report: Report): unknown {
+  return {
+    kind: report.kind,
+    title: report.title,
+    chainId: report.chainId,
+    ...(report.from ? { from: report.from } : {}),
+    block: report.anchor,
+    summary: Object.fromEntries(report.summary.map(([k, v]) => [k, jsonCell(v)])),
+    sections: report.sections.map((s) => ({
+      title: s.title,
+      rows: s.rows.map((row) => Object.fromEntries(s.columns.map((c, i) => [c, jsonCell(row[i])]))),
+    })),
+    checks: report.checks,
+    notes: report.notes,
+  };
+}
+
+function mdCell(value: string): string {
+  return value.replace(/\|/g, "\\|");
+}
+
+function renderMarkdown(report: Report): string {
+  const out = [`## ${report.title}`, "", ...header(report).map((l) => `- ${l}`)];
+  for (const [k, v] of report.summary) out.push(`- ${k}: ${typeof v === "object" ? human(v) : v}`);
+  for (const section of report.sections) {
+    out.push("", `### ${section.title}`, "", `| ${section.columns.join(" | ")} |`, `| ${section.columns.map((_, i) => (section.rows[0] && rightAligned(section.rows[0][i]) ? "---:" : "---")).join(" | ")} |`);
+    for (const row of section.rows) out.push(`| ${row.map((c) => mdCell(human(c))).join(" | ")} |`);
+  }
+  out.push("", "### checks", "");
+  if (report.checks.length === 0) out.push("- none");
+  for (const c of report.checks) out.push(c.ok ? `- ok: ${c.name}: ${c.actual}` : `- **MISMATCH**: ${c.name}: node says ${c.expected}, index says ${c.actual}`);
+  for (const n of report.notes) out.push(`- note: ${n}`);
+  return out.join("\n") + "\n";
+}
