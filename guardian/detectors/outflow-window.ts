@@ -159,8 +159,13 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
         for (const e of entries) if (e.out > 0n && !outNow.has(`${e.contract}:${e.asset}`)) outNow.set(`${e.contract}:${e.asset}`, e);
         for (const [key, first] of outNow) {
           const { contract, asset } = first;
-          const held = await heldAt(deps.rpc, ctx, contract, asset);
+          let held = await heldAt(deps.rpc, ctx, contract, asset);
           if (held === undefined) continue;
+          if (ctx.pending) {
+            // Read at the latest state, before the pending transaction: take out what it moves.
+            for (const e of entries) if (`${e.contract}:${e.asset}` === key) held = held - e.out + e.in;
+            if (held < 0n) held = 0n;
+          }
           const exceeded: Record<string, unknown>[] = [];
           let worst: { severity: Severity; covered: boolean } | undefined;
           for (const w of p.windows) {

@@ -10,6 +10,7 @@ import { outflowWindowDetector } from "./outflow-window";
 import { allowanceDetector } from "./allowance";
 import { exploitDeploymentDetector } from "./exploit-deployment";
 import { privilegedChangeDetector } from "./privileged-change";
+import { repeatedCallsDetector } from "./repeated-calls";
 
 /**
  * Every detector the guardian knows, by id. Adding a detector is one file exporting a
@@ -27,6 +28,7 @@ export const detectorRegistry: readonly DetectorDefinition<any>[] = [
   allowanceDetector,
   exploitDeploymentDetector,
   privilegedChangeDetector,
+  repeatedCallsDetector,
 ];
 
 export function findDetector(id: string): DetectorDefinition<any> | undefined {
