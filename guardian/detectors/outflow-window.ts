@@ -55,9 +55,17 @@ const params = z
      */
     measure: z.enum(["uncovered", "account-net", "net"]).default("uncovered"),
     /** Severity when only own money left (account-net over a limit, uncovered under it); `null`: silent. */
-    coveredSeverity: severitySchema.nullable().default("medium"),
+    coveredSeverity: severitySchema.nullable().default("low"),
     /** Only these assets ("native" or token addresses); every asset that moves when omitted. */
     assets: z.array(z.union([z.literal(NATIVE), addressSchema])).optional(),
+    /**
+     * Protection groups: contracts that share state (markets over one ledger, a vault and its strategy).
+     * Their movements are measured as one position: a deposit into one member covers a withdrawal from
+     * another, and shares are taken of what the group holds together. Names or addresses.
+     */
+    groups: z.array(z.array(z.string().min(1)).min(2)).default([]),
+    /** Windows whose measured outflow is below this many base units stay quiet (dust on a young contract). */
+    minAmount: amountSchema.default("0"),
     /** Counterparties whose movements are not counted (the contract's own strategies, a migration target). */
     ignoreAccounts: z.array(addressSchema).default([]),
     /** Blocks kept beyond the longest window so a reorg this deep can be rewound exactly. */
@@ -98,10 +106,20 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
     const contracts = selectContracts(deps.contracts, p.contracts, ID);
     const watched = new Set(contracts.map((c) => c.address));
     const watchedTopics = new Set(contracts.map((c) => topicOf(c.address)));
-    const names = new Map(contracts.map((c) => [c.address, c.name]));
+    const names = new Map(deps.contracts.map((c) => [c.address, c.name]));
     const assets = p.assets ? new Set(p.assets) : undefined;
     const ignored = new Set(p.ignoreAccounts);
     const longest = Math.max(...p.windows.map((w) => w.duration));
+    // Every member of a group is measured under the group's first member's address.
+    const positionOf = new Map<string, string>();
+    const membersOf = new Map<string, string[]>();
+    for (const members of p.groups) {
+      const resolved = selectContracts(deps.contracts, members, ID).map((c) => c.address);
+      for (const m of resolved) positionOf.set(m, resolved[0]);
+      membersOf.set(resolved[0], resolved);
+    }
+    for (const c of contracts) if (!positionOf.has(c.address)) positionOf.set(c.address, c.address);
+    for (const members of membersOf.values()) for (const m of members) watched.add(m), watchedTopics.add(topicOf(m));
     let blocks: BlockEntry[] = [];
     /** Per contract, asset and account: what the account put in minus what it took out, never below zero. */
     let ledger = new Map<string, bigint>();
@@ -135,7 +153,10 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
         const overlay = new Map<string, bigint>();
         const ledgerGet = (k: string) => (overlay.has(k) ? overlay.get(k) : ledger.get(k));
         const ledgerSet = (k: string, v: bigint) => (ctx.pending ? overlay.set(k, v) : ledger.set(k, v));
-        const flows = accountFlowsOfBlock(ctx, watched, watchedTopics).filter((f) => (!assets || assets.has(f.asset)) && !ignored.has(f.account));
+        // Movements between members of one group are internal to the position.
+        const flows = accountFlowsOfBlock(ctx, watched, watchedTopics)
+          .filter((f) => (!assets || assets.has(f.asset)) && !ignored.has(f.account) && positionOf.get(f.account) !== positionOf.get(f.contract))
+          .map((f) => ({ ...f, contract: positionOf.get(f.contract) ?? f.contract }));
         const undo = new Map<string, bigint | null>();
         const entries: Entry[] = [];
         for (const f of flows) {
@@ -159,7 +180,11 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
         for (const e of entries) if (e.out > 0n && !outNow.has(`${e.contract}:${e.asset}`)) outNow.set(`${e.contract}:${e.asset}`, e);
         for (const [key, first] of outNow) {
           const { contract, asset } = first;
-          let held = await heldAt(deps.rpc, ctx, contract, asset);
+          let held: bigint | undefined = 0n;
+          for (const member of membersOf.get(contract) ?? [contract]) {
+            const h = await heldAt(deps.rpc, ctx, member, asset);
+            held = h === undefined || held === undefined ? undefined : held + h;
+          }
           if (held === undefined) continue;
           if (ctx.pending) {
             // Read at the latest state, before the pending transaction: take out what it moves.
@@ -189,7 +214,7 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
             const net = out > inflow ? out - inflow : 0n;
             const measured = p.measure === "uncovered" ? uncovered : p.measure === "account-net" ? accountNet : net;
             const start = held + out - inflow;
-            const over = (m: bigint) => (w.maxShare !== undefined && ratio(m, start) > w.maxShare) || (w.maxAmount !== undefined && m > w.maxAmount);
+            const over = (m: bigint) => m >= p.minAmount && ((w.maxShare !== undefined && ratio(m, start) > w.maxShare) || (w.maxAmount !== undefined && m > w.maxAmount));
             let covered = false;
             if (!over(measured)) {
               if (p.coveredSeverity === null || !over(accountNet)) continue;

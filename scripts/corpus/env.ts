@@ -5,7 +5,7 @@ import { HttpRpcClient } from "../../guardian/chain/rpc";
 import type { RpcClient } from "../../guardian/chain/types";
 import { parseConfig } from "../../guardian/config/load-config";
 import type { GuardianConfig } from "../../guardian/config/schema";
-import { buildBlockContext } from "../../guardian/context/build-block-context";
+import { BlockContextBuilder } from "../../guardian/context/build-block-context";
 import { PendingContextWatcher, detectPending, type PendingTx } from "../../guardian/context/pending-context";
 import { decide } from "../../guardian/decisions/policy";
 import type { Detector, Finding, ProtectedContract } from "../../guardian/detectors/types";
@@ -42,7 +42,7 @@ export interface CorpusChain {
 export async function openCorpusChain(): Promise<CorpusChain> {
   const anvil = await startAnvil({ chainId: CHAIN_ID, extraArgs: ["--gas-limit", "60000000", "--code-size-limit", "100000"] });
   const provider = new JsonRpcProvider(anvil.url, CHAIN_ID, { staticNetwork: true, cacheTimeout: -1, pollingInterval: 10 });
-  const rpc = new HttpRpcClient({ chainId: CHAIN_ID, urls: [anvil.url] });
+  const rpc = new HttpRpcClient({ chainId: CHAIN_ID, urls: [anvil.url], timeoutMs: 60_000 });
   await provider.send("evm_setAutomine", [false]);
   await provider.send("anvil_setBlockTimestampInterval", [BLOCK_SECONDS]);
   const accounts = new Map<number, NonceManager>();
@@ -130,7 +130,11 @@ export function corpusConfig(chain: CorpusChain, contracts: CorpusContract[], ex
       },
     ],
     contracts: [
-      ...contracts.map((c) => ({ name: c.name, chain: CHAIN_ID, address: c.address, abi: c.abi, detectors: { "outflow-window": true, ...c.detectors } })),
+      ...contracts.map((c) => {
+        const groups = (extra.groups ?? []).filter((g) => g.includes(c.name));
+        const own = (c.detectors?.["outflow-window"] ?? {}) as Record<string, unknown>;
+        return { name: c.name, chain: CHAIN_ID, address: c.address, abi: c.abi, detectors: { ...c.detectors, "outflow-window": { minAmount: "5e18", groups, ...own } } };
+      }),
       ...treasuries.map((t) => ({ name: t.name, chain: CHAIN_ID, address: t.address, abi: "MockERC20", detectors: { allowance: { knownSpenders: t.knownSpenders, operators: t.operators } } })),
     ],
     store: { path: ":memory:" },
@@ -158,6 +162,7 @@ export class CorpusGuardian {
   readonly contracts: ProtectedContract[];
   private readonly detectors: Detector[];
   private readonly watcher: PendingContextWatcher;
+  private readonly builder: BlockContextBuilder;
   readonly detections: Detection[] = [];
   readonly trips: { contract: string; block: number; pending: boolean; finding: Finding }[] = [];
   private readonly paused = new Set<string>();
@@ -182,6 +187,8 @@ export class CorpusGuardian {
       request: <T>(method: string, params: unknown[]) =>
         chain.rpc.request<T>(method, method === "debug_traceCall" ? params.map((p) => (p === "pending" ? "latest" : p)) : params),
     };
+    // trace_block: anvil serves it from traces recorded at mining time (chains[].traces: parity).
+    this.builder = new BlockContextBuilder(chain.rpc, this.contracts.map((c) => c.address), "parity");
     this.watcher = new PendingContextWatcher({ rpc: latest, protectedAddresses: this.contracts.map((c) => c.address), source: { mode: "poll", intervalMs: 1_000 }, logger: this.logger, onContext: async () => undefined });
   }
 
@@ -198,7 +205,7 @@ export class CorpusGuardian {
   }
 
   async onBlock(block: number): Promise<Finding[]> {
-    const ctx = await buildBlockContext(this.chain.rpc, block, this.contracts.map((c) => c.address));
+    const ctx = await this.builder.build(block);
     const found: Finding[] = [];
     for (const d of this.detectors) found.push(...(await d.onBlock(ctx)));
     await this.handle(found, false, block);
