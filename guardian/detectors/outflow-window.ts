@@ -198,22 +198,31 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
             if (ctx.pending) inWindow.push(...entries);
             let out = 0n;
             let inflow = 0n;
-            let uncovered = 0n;
             const perAccount = new Map<string, bigint>();
+            const uncoveredOf = new Map<string, bigint>();
             const accounts = new Set<string>();
             for (const e of inWindow) {
               if (`${e.contract}:${e.asset}` !== key) continue;
               out += e.out;
               inflow += e.in;
-              uncovered += e.uncovered;
               perAccount.set(e.account, (perAccount.get(e.account) ?? 0n) + e.out - e.in);
-              if (e.uncovered > 0n) accounts.add(e.account);
+              // What an account took uncovered, less what it brought back within the window (a repayment).
+              uncoveredOf.set(e.account, (uncoveredOf.get(e.account) ?? 0n) + e.uncovered - e.in);
             }
             let accountNet = 0n;
             for (const v of perAccount.values()) if (v > 0n) accountNet += v;
+            let uncovered = 0n;
+            for (const [account, v] of uncoveredOf) {
+              if (v <= 0n) continue;
+              uncovered += v;
+              accounts.add(account);
+            }
             const net = out > inflow ? out - inflow : 0n;
             const measured = p.measure === "uncovered" ? uncovered : p.measure === "account-net" ? accountNet : net;
-            const start = held + out - inflow;
+            // Holdings at the window's start, or now if the contract grew since: a young protocol's first
+            // deposits must not make every later withdrawal look like a large share of nothing.
+            const atStart = held + out - inflow;
+            const start = atStart > held ? atStart : held;
             const over = (m: bigint) => m >= p.minAmount && ((w.maxShare !== undefined && ratio(m, start) > w.maxShare) || (w.maxAmount !== undefined && m > w.maxAmount));
             let covered = false;
             if (!over(measured)) {

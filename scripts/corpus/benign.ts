@@ -172,6 +172,8 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
   const hookBanked = new Map<string, bigint>();
   const scheduled: { due: number; run: () => Promise<ContractTransactionResponse> }[] = [];
   const whaleExits: { due: number; user: NonceManager; amount: bigint }[] = [];
+  const repayments: { due: number; user: NonceManager; amount: bigint; lender: "amm" | "lp" }[] = [];
+  const borrowed = new Map<string, bigint>();
   const get = (m: Map<string, bigint>, k: string) => m.get(k) ?? 0n;
   const eth = (lo: number, hi: number) => parseEther((lo + rand() * (hi - lo)).toFixed(4));
 
@@ -251,10 +253,15 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
         const v = get(lp, a) / 4n;
         lp.set(a, get(lp, a) - v);
         await send(lpLender.connect(u).depositAndBorrow(v, v / 4n, GAS));
+        if (rand() < 0.8) repayments.push({ due: current + 20 + Math.floor(rand() * 600), user: u, amount: v / 4n, lender: "lp" });
       } else if (r < 0.52) {
         await send(amm.connect(u).swap(pick([await col.getAddress(), await quo.getAddress()]), eth(1, 60), GAS));
       } else if (r < 0.55) {
-        await send(lender.connect(u).depositAndBorrow(eth(1, 20), eth(0.1, 2), GAS));
+        const v = eth(0.1, 2);
+        borrowed.set(a, get(borrowed, a) + v);
+        await send(lender.connect(u).depositAndBorrow(eth(1, 20), v, GAS));
+        // Most borrowers repay within hours.
+        if (rand() < 0.8) repayments.push({ due: current + 20 + Math.floor(rand() * 600), user: u, amount: v, lender: "amm" });
       } else if (r < 0.6) {
         const v = eth(1, 50);
         sharesOf.set(a, get(sharesOf, a) + v / 2n);
@@ -362,6 +369,7 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
       }
     }
     for (const op of scheduled.filter((x) => x.due === current)) await send(op.run());
+    for (const rp of repayments.filter((x) => x.due === current)) await send((rp.lender === "amm" ? lender : lpLender).connect(rp.user).repay({ value: rp.amount, ...GAS }));
 
     const t0 = Date.now();
     const block = await chain.mine();
