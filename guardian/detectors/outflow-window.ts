@@ -219,10 +219,17 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
             }
             const net = out > inflow ? out - inflow : 0n;
             const measured = p.measure === "uncovered" ? uncovered : p.measure === "account-net" ? accountNet : net;
-            // Holdings at the window's start, or now if the contract grew since: a young protocol's first
-            // deposits must not make every later withdrawal look like a large share of nothing.
+            // Shares are of the most the contract held during the window: its holdings at the start for a
+            // drain, more if it grew since (a young protocol's first deposits must not make every later
+            // withdrawal a large share of nothing). Walked from the start, block by block.
             const atStart = held + out - inflow;
-            const start = atStart > held ? atStart : held;
+            let running = atStart;
+            let start = atStart;
+            for (const e of inWindow) {
+              if (`${e.contract}:${e.asset}` !== key) continue;
+              running += e.in - e.out;
+              if (running > start) start = running;
+            }
             const over = (m: bigint) => m >= p.minAmount && ((w.maxShare !== undefined && ratio(m, start) > w.maxShare) || (w.maxAmount !== undefined && m > w.maxAmount));
             let covered = false;
             if (!over(measured)) {
@@ -230,7 +237,7 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
               covered = true;
             }
             const severity = covered ? (p.coveredSeverity as Severity) : w.severity;
-            exceeded.push({ windowSeconds: w.duration, measured, share: ratio(covered ? accountNet : measured, start).toFixed(6), holdingsAtStart: start, out, in: inflow, accountNet, uncovered, accounts: accounts.size, covered, severity });
+            exceeded.push({ windowSeconds: w.duration, measured, share: ratio(covered ? accountNet : measured, start).toFixed(6), holdingsAtStart: atStart, holdingsPeak: start, out, in: inflow, accountNet, uncovered, accounts: accounts.size, covered, severity });
             if (!worst || rank(severity) > rank(worst.severity)) worst = { severity, covered };
           }
           if (!worst) continue;
