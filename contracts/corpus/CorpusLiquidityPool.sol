@@ -45,9 +45,9 @@ contract CorpusLiquidityPool is ERC20, CorpusGuarded {
     }
 }
 
-/// @title CorpusPriceSource
+/// @title ICorpusPriceSource
 /// @notice Anything that quotes a price with 18 decimals.
-interface CorpusPriceSource {
+interface ICorpusPriceSource {
     function price() external view returns (uint256);
 }
 
@@ -57,7 +57,7 @@ interface CorpusPriceSource {
 /// Inverse), or a vault's share price (donation: Hundred). Loans are never repaid in the corpus.
 contract CorpusCollateralLender is CorpusGuarded {
     IERC20 public immutable collateral;
-    CorpusPriceSource public source;
+    ICorpusPriceSource public source;
     mapping(address => uint256) public collateralOf;
     mapping(address => uint256) public debtOf;
 
@@ -66,12 +66,12 @@ contract CorpusCollateralLender is CorpusGuarded {
 
     event OracleUpdated(address indexed previous, address indexed current);
 
-    constructor(address guardian_, IERC20 collateral_, CorpusPriceSource source_) CorpusGuarded(guardian_) {
+    constructor(address guardian_, IERC20 collateral_, ICorpusPriceSource source_) CorpusGuarded(guardian_) {
         collateral = collateral_;
         source = source_;
     }
 
-    function setSource(CorpusPriceSource source_) external onlyOwner {
+    function setSource(ICorpusPriceSource source_) external onlyOwner {
         emit OracleUpdated(address(source), address(source_));
         source = source_;
     }

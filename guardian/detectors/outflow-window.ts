@@ -42,7 +42,7 @@ const params = z
       .array(windowSchema)
       .min(1)
       .default([
-        { duration: 600, maxShare: 0.05 },
+        { duration: 600, maxShare: 0.1 },
         { duration: 3600, maxShare: 0.1 },
         { duration: 21600, maxShare: 0.2 },
         { duration: 86400, maxShare: 0.3 },
@@ -219,17 +219,12 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
             }
             const net = out > inflow ? out - inflow : 0n;
             const measured = p.measure === "uncovered" ? uncovered : p.measure === "account-net" ? accountNet : net;
-            // Shares are of the most the contract held during the window: its holdings at the start for a
-            // drain, more if it grew since (a young protocol's first deposits must not make every later
-            // withdrawal a large share of nothing). Walked from the start, block by block.
+            // Shares are of the holdings at the window's start, or of what it holds now if it grew since (a
+            // young protocol's first deposits must not make every later withdrawal a large share of nothing).
+            // Not the peak within the window: an attacker could raise that with a deposit of its own taken
+            // back out before the drain.
             const atStart = held + out - inflow;
-            let running = atStart;
-            let start = atStart;
-            for (const e of inWindow) {
-              if (`${e.contract}:${e.asset}` !== key) continue;
-              running += e.in - e.out;
-              if (running > start) start = running;
-            }
+            const start = atStart > held ? atStart : held;
             const over = (m: bigint) => m >= p.minAmount && ((w.maxShare !== undefined && ratio(m, start) > w.maxShare) || (w.maxAmount !== undefined && m > w.maxAmount));
             let covered = false;
             if (!over(measured)) {
@@ -237,7 +232,7 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
               covered = true;
             }
             const severity = covered ? (p.coveredSeverity as Severity) : w.severity;
-            exceeded.push({ windowSeconds: w.duration, measured, share: ratio(covered ? accountNet : measured, start).toFixed(6), holdingsAtStart: atStart, holdingsPeak: start, out, in: inflow, accountNet, uncovered, accounts: accounts.size, covered, severity });
+            exceeded.push({ windowSeconds: w.duration, measured, share: ratio(covered ? accountNet : measured, start).toFixed(6), holdingsAtStart: atStart, denominator: start, out, in: inflow, accountNet, uncovered, accounts: accounts.size, covered, severity });
             if (!worst || rank(severity) > rank(worst.severity)) worst = { severity, covered };
           }
           if (!worst) continue;

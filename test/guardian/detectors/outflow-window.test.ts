@@ -8,15 +8,16 @@ describe("outflow-window detector", () => {
   const fx = readBlockFixture("reentrancy");
   const params = { windows: [{ duration: "1h", maxShare: 0.2 }] };
 
-  it("counts what left beyond each account's own deposits, relative to the most the contract held in the window", async () => {
+  it("counts what left beyond each account's own deposits, relative to holdings at the window's start or now, whichever is larger", async () => {
     const findings = await runBlocks(createFromFixture(outflowWindowDetector, fx, params), fx.blocks);
     // The honest 1 ETH withdrawal is covered by its own deposit; the attacker took 10 ETH it never put in
-    // (12 paid out, its 2 ETH stake in the same transaction nets).
+    // (12 paid out, its 2 ETH stake in the same transaction nets). The bank was empty when the window
+    // opened, so the share is of what it holds now: 10 of 10.
     expect(findings).to.have.length(1);
     const [f] = findings;
     expect(f).to.include({ detectorId: "outflow-window", severity: "critical", txHash: fx.label("attack"), contract: fx.label("bank") });
     const [w] = f.evidence.windows as Record<string, unknown>[];
-    expect(w).to.include({ windowSeconds: 3600, measured: parseEther("10").toString(), holdingsAtStart: "0", holdingsPeak: parseEther("21").toString(), share: "0.476190", accounts: 1, covered: false });
+    expect(w).to.include({ windowSeconds: 3600, measured: parseEther("10").toString(), holdingsAtStart: "0", denominator: parseEther("10").toString(), share: "1.000000", accounts: 1, covered: false });
   });
 
   it("parses durations and refuses a window without a limit, naming what is wrong", () => {
