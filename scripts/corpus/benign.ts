@@ -211,8 +211,6 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
   let upgradeCount = 0;
 
   const seeded = users.length;
-  const timing = { mine: 0, detect: 0, loop: 0 };
-  let loopStart = Date.now();
   for (let n = seeded; n < blocks; n++) {
     const current = start + n + 1;
     const actions = 2 + Math.floor(rand() * 4);
@@ -371,16 +369,8 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
     for (const op of scheduled.filter((x) => x.due === current)) await send(op.run());
     for (const rp of repayments.filter((x) => x.due === current)) await send((rp.lender === "amm" ? lender : lpLender).connect(rp.user).repay({ value: rp.amount, ...GAS }));
 
-    const t0 = Date.now();
-    const block = await chain.mine();
-    const t1 = Date.now();
-    await guardian.onBlock(block);
-    timing.mine += t1 - t0;
-    timing.detect += Date.now() - t1;
-    timing.loop += t0 - loopStart;
-    loopStart = Date.now();
+    await guardian.onBlock(await chain.mine());
   }
-  if (process.env.CORPUS_TIMING) console.error(timing);
   let reverted = 0;
   for (const h of sent) {
     const receipt = await chain.provider.getTransactionReceipt(h);

@@ -166,6 +166,7 @@ export class CorpusGuardian {
   readonly detections: Detection[] = [];
   readonly trips: { contract: string; block: number; pending: boolean; finding: Finding }[] = [];
   private readonly paused = new Set<string>();
+  /** Silent unless CORPUS_LOG names a pino level (e.g. debug: detectors skipped on pending contexts). */
   private readonly logger: Logger = pino({ level: process.env.CORPUS_LOG ?? "silent" });
 
   constructor(
