@@ -163,6 +163,10 @@ export class BlockContextBuilder {
   private parityUnsupported = false;
   /** Heavy traces in flight at once, whatever the look-ahead asks for; each block's deadline starts when its turn comes. */
   private readonly heavy = new TraceLimiter(2);
+  /** Protected addresses as indexed event topics: Transfer and Approval logs name owners this way. */
+  private readonly protectedTopics: ReadonlyMap<string, string>;
+  /** Protected addresses without 0x, as they appear inside bytecode and calldata. */
+  private readonly protectedHex: readonly string[];
 
   constructor(
     private readonly rpc: RpcClient,
@@ -171,6 +175,8 @@ export class BlockContextBuilder {
     deadline: { deadlineMs?: number; traceRpc?: RpcClient | RpcClient[] } = {},
   ) {
     this.protectedSet = new Set([...protectedAddresses].map((a) => a.toLowerCase()));
+    this.protectedTopics = new Map([...this.protectedSet].map((a) => [`0x${a.slice(2).padStart(64, "0")}`, a]));
+    this.protectedHex = [...this.protectedSet].map((a) => a.slice(2));
     this.traceMode = traceSource === "parity" ? "parity" : "block";
     this.budget = new TraceBudget(deadline.deadlineMs);
     const clients = deadline.traceRpc === undefined ? [] : Array.isArray(deadline.traceRpc) ? deadline.traceRpc : [deadline.traceRpc];
@@ -394,7 +400,15 @@ export class BlockContextBuilder {
     const tree = trace && ("raw" in trace ? trace.raw : trace.frame);
     // A watched sender pays gas and value even when it calls nothing watched (the reports follow accounts).
     const others = [receipt.to, receipt.contractAddress, receipt.from];
-    for (const log of receipt.logs) others.push(log.address);
+    for (const log of receipt.logs) {
+      others.push(log.address);
+      // Tokens leaving a protected address, or an approval it gave, of any token: a spender's
+      // transferFrom moves a treasury's tokens without the treasury's code running.
+      const t = log.topics;
+      if (t.length === 3 && (t[0] === TRANSFER_TOPIC || t[0] === APPROVAL_TOPIC)) others.push(this.protectedTopics.get(t[1].toLowerCase()));
+    }
+    // A contract created with a protected address in its bytecode: exploits deploy their tools first.
+    if (tree && this.protectedHex.length > 0) createdReferencing(tree as CreationNode, this.protectedHex, others);
     return reachedProtected(this.protectedSet, tree, others);
   }
 
@@ -473,6 +487,21 @@ export class BlockContextBuilder {
     }
     return out;
   }
+}
+
+const TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef";
+const APPROVAL_TOPIC = "0x8c5be1e5ebec7d5bd14f71427d1e84f3dd0314c0f7b2291e5b200ac8c7c3b925";
+
+type CreationNode = { type?: string; input?: string; calls?: readonly CreationNode[] };
+
+/** Adds to `out` the protected addresses named in the init code of any contract the tree creates. */
+function createdReferencing(frame: CreationNode, protectedHex: readonly string[], out: (string | null | undefined)[]): void {
+  const type = frame.type?.toUpperCase();
+  if ((type === "CREATE" || type === "CREATE2") && frame.input) {
+    const code = frame.input.toLowerCase();
+    for (const hex of protectedHex) if (code.includes(hex)) out.push(`0x${hex}`);
+  }
+  if (frame.calls) for (const c of frame.calls) createdReferencing(c, protectedHex, out);
 }
 
 function normalizeLog(log: RawLog): LogEntry {

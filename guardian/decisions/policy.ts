@@ -14,10 +14,13 @@ const rank = (s: Severity) => SEVERITIES.indexOf(s);
  * so rules can name contracts either way.
  */
 export function decide(finding: Finding, policy: Pick<PolicyConfig, "rules" | "tripSeverity">, contractName?: string): Decision {
+  // Some findings are about something a trip cannot stop (an allowance drains the owner's tokens without
+  // calling the owner; a breaker cannot revoke it): the detector says so, and no rule turns it into a trip.
+  const tripCanHelp = finding.evidence.tripCanHelp !== false;
   for (const [i, rule] of policy.rules.entries()) {
-    if (matches(rule, finding, contractName)) return { action: rule.action, rule: i };
+    if (matches(rule, finding, contractName)) return { action: tripCanHelp ? rule.action : "alert", rule: i };
   }
-  return { action: rank(finding.severity) >= rank(policy.tripSeverity) ? "trip" : "alert", rule: "default" };
+  return { action: tripCanHelp && rank(finding.severity) >= rank(policy.tripSeverity) ? "trip" : "alert", rule: "default" };
 }
 
 function matches(rule: PolicyRule, f: Finding, contractName?: string): boolean {

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { BlockRef, RpcClient } from "../chain/types";
 import type { BlockContext } from "../context/types";
 import { frameVisits } from "./call-tree";
+import { accountFlowsOfBlock } from "./account-flows";
 import { decodeNumericWord } from "./abi-word";
 import { makeFinding } from "./finding";
 import { ChangedEntries, PrefetchedReads } from "./prefetch";
@@ -30,11 +31,13 @@ const params = z
     contracts: contractsParam,
     windowBlocks: z.number().int().positive().default(50),
     /**
-     * `tx-net` counts, per transaction, what left minus what came back in that same transaction, so a
-     * flash-loan lender that is repaid stays quiet while deposits in other transactions cannot mask a
-     * drain; `gross` counts every transfer out.
+     * `account-net` (default) counts, per receiving account, what left to it over the window minus what
+     * it put in over the window: a whale's deposit then withdrawal (its own money) nets out, a flash-loan
+     * lender that is repaid stays quiet, and deposits by other accounts cannot mask a drain. `tx-net`
+     * counts, per transaction, what left minus what came back in that same transaction; `gross` counts
+     * every transfer out.
      */
-    measure: z.enum(["tx-net", "gross"]).default("tx-net"),
+    measure: z.enum(["account-net", "tx-net", "gross"]).default("account-net"),
     assets: z
       .array(
         z
@@ -77,6 +80,8 @@ interface Flow {
   out: bigint;
   /** The block's largest outgoing transfers, at most `largest`. */
   transfers: Transfer[];
+  /** account-net only: per counterparty, what left to it minus what it put in, in this block. */
+  accounts?: Record<string, bigint>;
 }
 
 interface BlockFlows {
@@ -182,6 +187,29 @@ function flowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, watchedTo
   return [...byKey.values()];
 }
 
+/**
+ * account-net: per watched contract and asset, every counterparty's net movement in the block, kept even
+ * for blocks where value only came in (a deposit earlier in the window nets a later withdrawal).
+ */
+function accountNetFlowsOfBlock(ctx: BlockContext, watched: ReadonlySet<string>, watchedTopics: ReadonlySet<string>, largest: number): Flow[] {
+  const byKey = new Map<string, Flow>();
+  for (const a of accountFlowsOfBlock(ctx, watched, watchedTopics)) {
+    const key = flowKey(a.contract, a.asset);
+    let f = byKey.get(key);
+    if (!f) byKey.set(key, (f = { contract: a.contract, asset: a.asset, out: 0n, transfers: [], accounts: {} }));
+    f.accounts![a.account] = (f.accounts![a.account] ?? 0n) + a.out - a.in;
+    if (a.out > 0n) {
+      f.out += a.out;
+      f.transfers.push({ block: ctx.number, tx: a.tx, kind: a.asset === NATIVE ? "native" : "erc20", to: a.account, amount: a.out });
+    }
+  }
+  for (const f of byKey.values()) {
+    f.transfers.sort(byAmountDesc);
+    f.transfers.length = Math.min(f.transfers.length, largest);
+  }
+  return [...byKey.values()];
+}
+
 const transferState = z.object({
   block: z.number(),
   tx: z.string(),
@@ -197,6 +225,7 @@ const blockFlowsSchema = z.object({
       asset: z.string(),
       out: z.string().transform(BigInt),
       transfers: z.array(transferState),
+      accounts: z.record(z.string().transform(BigInt)).optional(),
     }),
   ),
 });
@@ -211,6 +240,7 @@ function serializeBlock(h: BlockFlows): unknown {
       ...f,
       out: f.out.toString(),
       transfers: f.transfers.map((t) => ({ ...t, amount: t.amount.toString() })),
+      ...(f.accounts ? { accounts: Object.fromEntries(Object.entries(f.accounts).map(([k, v]) => [k, v.toString()])) } : {}),
     })),
   };
 }
@@ -284,7 +314,7 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
 
     /** The block's flows, and in one round trip the holdings of every flow whose share is checked. */
     const readBlock = async (ctx: BlockContext, early = new Map<string, Promise<bigint | undefined>>()) => {
-      const flows = flowsOfBlock(ctx, watched, watchedTopics, p.measure, p.largest);
+      const flows = p.measure === "account-net" ? accountNetFlowsOfBlock(ctx, watched, watchedTopics, p.largest) : flowsOfBlock(ctx, watched, watchedTopics, p.measure, p.largest);
       const checked = flows.filter((f) => f.out > 0n && shareLimit(f.asset) !== undefined);
       // Issued together, so the RPC client sends them as one batch.
       const values = await Promise.all(checked.map((f) => holdingsAt(ctx, f, early.get(flowKey(f.contract, f.asset)))));
@@ -319,13 +349,18 @@ export const outflowSpikeDetector: DetectorDefinition<OutflowSpikeParams> = {
           if (maxAmount === undefined && maxShare === undefined) continue;
           let measured = 0n;
           const transfers: Transfer[] = [];
+          const perAccount = new Map<string, bigint>();
           for (const h of inWindow) {
             for (const g of h.flows) {
               if (g.contract !== f.contract || g.asset !== f.asset) continue;
-              measured += g.out;
+              if (g.accounts) for (const [a, v] of Object.entries(g.accounts)) perAccount.set(a, (perAccount.get(a) ?? 0n) + v);
+              else measured += g.out;
               transfers.push(...g.transfers);
             }
           }
+          // account-net: only what an account took beyond what it put in during the window.
+          for (const v of perAccount.values()) if (v > 0n) measured += v;
+          if (measured === 0n) continue;
           const overAmount = maxAmount !== undefined && measured > maxAmount;
           let holdings: bigint | undefined;
           let share: bigint | undefined;

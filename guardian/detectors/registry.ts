@@ -6,6 +6,11 @@ import { activeAccountsDetector } from "./active-accounts";
 import { flashLoanDetector } from "./flash-loan";
 import { reorgDetector } from "./reorg";
 import { failsafeWatchDetector } from "./failsafe-watch";
+import { outflowWindowDetector } from "./outflow-window";
+import { allowanceDetector } from "./allowance";
+import { exploitDeploymentDetector } from "./exploit-deployment";
+import { privilegedChangeDetector } from "./privileged-change";
+import { repeatedCallsDetector } from "./repeated-calls";
 
 /**
  * Every detector the guardian knows, by id. Adding a detector is one file exporting a
@@ -19,6 +24,11 @@ export const detectorRegistry: readonly DetectorDefinition<any>[] = [
   flashLoanDetector,
   reorgDetector,
   failsafeWatchDetector,
+  outflowWindowDetector,
+  allowanceDetector,
+  exploitDeploymentDetector,
+  privilegedChangeDetector,
+  repeatedCallsDetector,
 ];
 
 export function findDetector(id: string): DetectorDefinition<any> | undefined {

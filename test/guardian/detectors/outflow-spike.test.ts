@@ -20,20 +20,22 @@ describe("outflow-spike detector", () => {
       expect(f.txHash).to.equal(fx.label("attack"));
       expect(f.contract).to.equal(fx.label("bank"));
       expect(f.severity).to.equal("high");
-      // 12 ETH paid out to the attacker minus its 2 ETH stake in the same transaction, plus the honest 1 ETH
-      // withdrawal earlier in the window.
+      // 12 ETH paid out to the attacker minus its 2 ETH stake in the same transaction. The honest 1 ETH
+      // withdrawal earlier in the window nets against that account's own 1 ETH deposit (account-net).
       expect(f.evidence).to.include({
         asset: "native",
-        measure: "tx-net",
-        windowTotal: parseEther("11").toString(),
+        measure: "account-net",
+        windowTotal: parseEther("10").toString(),
         blockOut: parseEther("10").toString(),
         holdings: parseEther("10").toString(),
-        share: "0.523809",
+        share: "0.500000",
         trigger: "amount+share",
       });
       const largest = f.evidence.largestTransfers as { to: string; amount: string; kind: string }[];
-      expect(largest[0]).to.include({ to: fx.label("attacker"), amount: parseEther("2").toString(), kind: "native" });
-      expect(largest).to.have.length(5);
+      // account-net lists what each account took net in each transaction: the attacker's 10 ETH, then the
+      // honest 1 ETH withdrawal (netted in the total, still shown).
+      expect(largest[0]).to.include({ to: fx.label("attacker"), amount: parseEther("10").toString(), kind: "native" });
+      expect(largest).to.have.length(2);
     });
 
     it("counts nothing for the reverted attack and stays under the limits for the honest withdrawal", async () => {
