@@ -52,6 +52,10 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// reads the owner's balance anyway, so choosing between a claim and a synchronous exit costs no extra storage read.
     uint256 private constant _BALANCE_MASK = type(uint256).max >> 1;
     uint256 private constant _CLAIMABLE_FLAG = 1 << 255;
+    /// @dev The share supply and the breaker's trip expiry share one word (supply in the low 208 bits, expiry above):
+    /// every deposit and exit reads and writes the supply, so the trip check costs no cold storage read of its own.
+    uint8 private constant _SUPPLY_BITS = 208;
+    uint256 private constant _SUPPLY_MASK = (uint256(1) << _SUPPLY_BITS) - 1;
     /// @dev ERC-7575's published id: share() with the ERC-4626 functions that are not ERC-20's.
     bytes4 private constant _ERC7575_INTERFACE_ID = 0x2f0a18c5;
 
@@ -68,7 +72,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     uint32 private _claimDelay;
     uint224 private _lastRequestId;
     uint256 private _pendingShares;
-    uint256 private _supply;
+    uint256 private _supplyAndTrip;
     mapping(address account => uint256 word) private _accounts;
     uint256 private _totalClaimable;
     mapping(uint256 requestId => Request) private _requests;
@@ -180,7 +184,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         if (!isOperationOpen(IERC4626.mint.selector)) return 0;
         uint256 supply = totalSupply() + 10 ** _decimalsOffset();
         if (supply > type(uint144).max) return 0;
-        return Math.min(Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1), _BALANCE_MASK - totalSupply());
+        return Math.min(Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1), _SUPPLY_MASK - totalSupply());
     }
 
     /// @inheritdoc IERC4626
@@ -214,7 +218,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
 
     /// @inheritdoc IERC20
     function totalSupply() public view virtual override(ERC20, IERC20) returns (uint256) {
-        return _supply;
+        return _supplyAndTrip & _SUPPLY_MASK;
     }
 
     /// @inheritdoc IERC20
@@ -510,12 +514,15 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @dev OpenZeppelin's ERC-20 bookkeeping on this vault's own storage, where each balance carries the
-    /// claimable flag in its top bit (balances and the supply stay below 2^255).
+    /// claimable flag in its top bit (balances and the supply stay below 2^208, see {_SUPPLY_BITS}).
     function _update(address from, address to, uint256 value) internal virtual override {
         if (from == address(0)) {
-            uint256 supply = _supply + value;
-            if (supply > _BALANCE_MASK) revert SafeCast.SafeCastOverflowedUintDowncast(255, supply);
-            _supply = supply;
+            uint256 word = _supplyAndTrip;
+            uint256 supply = (word & _SUPPLY_MASK) + value;
+            if (supply > _SUPPLY_MASK) revert SafeCast.SafeCastOverflowedUintDowncast(_SUPPLY_BITS, supply);
+            unchecked {
+                _supplyAndTrip = word + value; // the supply bits do not carry into the expiry
+            }
         } else {
             uint256 word = _accounts[from];
             uint256 fromBalance = word & _BALANCE_MASK;
@@ -526,15 +533,24 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         }
         if (to == address(0)) {
             unchecked {
-                _supply -= value;
+                _supplyAndTrip -= value; // value <= the burner's balance <= the supply
             }
         } else {
             unchecked {
-                // value <= supply < 2^255: the balance never reaches the flag bit.
+                // value <= supply < 2^208: the balance never reaches the flag bit.
                 _accounts[to] += value;
             }
         }
         emit Transfer(from, to, value);
+    }
+
+    /// @dev The trip expiry lives above the share supply (see {_SUPPLY_BITS}).
+    function _loadTripExpiry() internal view virtual override returns (uint48) {
+        return uint48(_supplyAndTrip >> _SUPPLY_BITS);
+    }
+
+    function _storeTripExpiry(uint48 expiresAt) internal virtual override {
+        _supplyAndTrip = (_supplyAndTrip & _SUPPLY_MASK) | (uint256(expiresAt) << _SUPPLY_BITS);
     }
 
     /// @dev A synchronous exit: within the limit (whatever its action: over it, this reverts rather than queue) and
