@@ -105,9 +105,11 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// @dev Reverts above the books' 112-bit room, and (after the transfer) if the vault does not hold its books.
     function deposit(uint256 assets, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.deposit.selector);
-        uint256 room = _MAX_BOOKS - totalAssets();
+        uint256 books = totalAssets();
+        uint256 room = _MAX_BOOKS - books;
         if (assets > room) revert ERC4626ExceededMaxDeposit(receiver, assets, room);
-        shares = _convertToShares(assets, Math.Rounding.Floor);
+        // _convertToShares(assets, Floor), with the books already read.
+        shares = Math.mulDiv(assets, totalSupply() + 10 ** _decimalsOffset(), books + 1, Math.Rounding.Floor);
         _deposit(_msgSender(), receiver, assets, shares);
     }
 
@@ -128,19 +130,21 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.withdraw.selector);
-        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+        uint256 account = _accounts[owner];
+        if (account >= _CLAIMABLE_FLAG) {
             ClaimableBalance memory c = _claimable[owner];
             if (assets > c.assets) revert ERC4626ExceededMaxWithdraw(owner, assets, c.assets);
             shares = assets == c.assets ? c.shares : Math.mulDiv(assets, c.shares, c.assets, Math.Rounding.Ceil);
             _claim(receiver, owner, assets, shares);
             return shares;
         }
+        // No claimable flag: the word is the owner's balance.
+        uint256 books = totalAssets();
         uint256 supply = totalSupply() + 10 ** _decimalsOffset();
-        uint256 held = totalAssets() + 1;
-        uint256 maxAssets = Math.mulDiv(balanceOf(owner), held, supply);
+        uint256 maxAssets = Math.mulDiv(account, books + 1, supply);
         if (assets > maxAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, maxAssets);
-        shares = Math.mulDiv(assets, supply, held, Math.Rounding.Ceil);
-        _payOut(_msgSender(), receiver, owner, assets, shares);
+        shares = Math.mulDiv(assets, supply, books + 1, Math.Rounding.Ceil);
+        _payOut(_msgSender(), receiver, owner, assets, shares, books);
     }
 
     /// @inheritdoc IERC4626
@@ -151,17 +155,20 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 assets) {
         _requireOperationOpen(IERC4626.redeem.selector);
-        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+        uint256 account = _accounts[owner];
+        if (account >= _CLAIMABLE_FLAG) {
             ClaimableBalance memory c = _claimable[owner];
             if (shares > c.shares) revert ERC4626ExceededMaxRedeem(owner, shares, c.shares);
             assets = shares == c.shares ? c.assets : Math.mulDiv(shares, c.assets, c.shares);
             _claim(receiver, owner, assets, shares);
             return assets;
         }
-        uint256 maxShares = balanceOf(owner);
-        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
-        assets = _convertToAssets(shares, Math.Rounding.Floor);
-        _payOut(_msgSender(), receiver, owner, assets, shares);
+        // No claimable flag: the word is the owner's balance.
+        if (shares > account) revert ERC4626ExceededMaxRedeem(owner, shares, account);
+        uint256 books = totalAssets();
+        // _convertToAssets(shares, Floor), with the books already read.
+        assets = Math.mulDiv(shares, books + 1, totalSupply() + 10 ** _decimalsOffset(), Math.Rounding.Floor);
+        _payOut(_msgSender(), receiver, owner, assets, shares, books);
     }
 
     /// @inheritdoc IERC4626
@@ -507,9 +514,8 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// (fee-on-transfer) and any deposit while the vault is short (the depositor would pay for others' loss).
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal virtual override {
         super._deposit(caller, receiver, assets, shares);
-        _creditInflow(asset(), assets);
+        uint256 owed = _creditInflow(asset(), assets);
         uint256 held = IERC20(asset()).balanceOf(address(this));
-        uint256 owed = totalAssets();
         if (held < owed) revert PausableVaultInsolvent(held, owed);
     }
 
@@ -554,10 +560,16 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     }
 
     /// @dev A synchronous exit: within the limit (whatever its action: over it, this reverts rather than queue) and
-    /// within what the vault holds, paying exactly `assets` or reverting.
-    function _payOut(address caller, address receiver, address owner, uint256 assets, uint256 shares) private {
+    /// within what the vault holds, paying exactly `assets` or reverting. `books`: {totalAssets} before it.
+    function _payOut(
+        address caller,
+        address receiver,
+        address owner,
+        uint256 assets,
+        uint256 shares,
+        uint256 books
+    ) private {
         IERC20 token = IERC20(asset());
-        uint256 books = totalAssets();
         if (!_checkOutflow(address(token), assets)) {
             revert CircuitBreakerOutflowExceeded(address(token), assets, _availableOutflow(address(token)));
         }

@@ -266,11 +266,12 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
     }
 
     /// @dev Books an inflow: the holdings rise and the floor does not move within this timestamp, so an inflow and an
-    /// outflow at one timestamp net out exactly, however they are split.
-    function _creditInflow(address asset, uint256 amount) internal virtual {
+    /// outflow at one timestamp net out exactly, however they are split. Returns the new holdings (saves the consumer
+    /// reading them again).
+    function _creditInflow(address asset, uint256 amount) internal virtual returns (uint256 holdings) {
         mapping(address => uint256) storage flows = _breakerStorage().flows;
         uint256 word = flows[asset];
-        uint256 holdings = word.holdings() + amount;
+        holdings = word.holdings() + amount;
         if (holdings > OutflowFloor.HOLDINGS_MASK) revert CircuitBreakerHoldingsOverflow(asset, holdings);
         if (word.isLimited()) (word, ) = word.refreshWithFloor();
         unchecked {
