@@ -55,7 +55,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// @dev The share supply and the breaker's trip expiry share one word (supply in the low 208 bits, expiry above):
     /// every deposit and exit reads and writes the supply, so the trip check costs no cold storage read of its own.
     uint8 private constant _SUPPLY_BITS = 208;
-    uint256 private constant _SUPPLY_MASK = (uint256(1) << _SUPPLY_BITS) - 1;
+    uint256 private constant _SUPPLY_MASK = type(uint208).max; // a literal: an expression is re-evaluated, checked
     /// @dev ERC-7575's published id: share() with the ERC-4626 functions that are not ERC-20's.
     bytes4 private constant _ERC7575_INTERFACE_ID = 0x2f0a18c5;
 
