@@ -56,6 +56,9 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// every deposit and exit reads and writes the supply, so the trip check costs no cold storage read of its own.
     uint8 private constant _SUPPLY_BITS = 208;
     uint256 private constant _SUPPLY_MASK = type(uint208).max; // a literal: an expression is re-evaluated, checked
+    /// @dev 10 ** {_decimalsOffset}, which this vault fixes at 0: a constant on the hot paths instead of a checked
+    /// exponentiation per call.
+    uint256 private constant _VIRTUAL_SHARES = 1;
     /// @dev ERC-7575's published id: share() with the ERC-4626 functions that are not ERC-20's.
     bytes4 private constant _ERC7575_INTERFACE_ID = 0x2f0a18c5;
 
@@ -106,10 +109,17 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     function deposit(uint256 assets, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
         _requireOperationOpen(IERC4626.deposit.selector);
         uint256 books = totalAssets();
-        uint256 room = _MAX_BOOKS - books;
+        uint256 room;
+        uint256 supply;
+        unchecked {
+            // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: none of these can wrap.
+            room = _MAX_BOOKS - books;
+            supply = totalSupply() + _VIRTUAL_SHARES;
+            ++books;
+        }
         if (assets > room) revert ERC4626ExceededMaxDeposit(receiver, assets, room);
         // _convertToShares(assets, Floor), with the books already read.
-        shares = Math.mulDiv(assets, totalSupply() + 10 ** _decimalsOffset(), books + 1, Math.Rounding.Floor);
+        shares = Math.mulDiv(assets, supply, books, Math.Rounding.Floor);
         _deposit(_msgSender(), receiver, assets, shares);
     }
 
@@ -140,10 +150,16 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         }
         // No claimable flag: the word is the owner's balance.
         uint256 books = totalAssets();
-        uint256 supply = totalSupply() + 10 ** _decimalsOffset();
-        uint256 maxAssets = Math.mulDiv(account, books + 1, supply);
+        uint256 supply;
+        uint256 held;
+        unchecked {
+            // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: neither can wrap.
+            supply = totalSupply() + _VIRTUAL_SHARES;
+            held = books + 1;
+        }
+        uint256 maxAssets = Math.mulDiv(account, held, supply);
         if (assets > maxAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, maxAssets);
-        shares = Math.mulDiv(assets, supply, books + 1, Math.Rounding.Ceil);
+        shares = Math.mulDiv(assets, supply, held, Math.Rounding.Ceil);
         _payOut(_msgSender(), receiver, owner, assets, shares, books);
     }
 
@@ -167,7 +183,14 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         if (shares > account) revert ERC4626ExceededMaxRedeem(owner, shares, account);
         uint256 books = totalAssets();
         // _convertToAssets(shares, Floor), with the books already read.
-        assets = Math.mulDiv(shares, books + 1, totalSupply() + 10 ** _decimalsOffset(), Math.Rounding.Floor);
+        uint256 supply;
+        uint256 held;
+        unchecked {
+            // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: neither can wrap.
+            supply = totalSupply() + _VIRTUAL_SHARES;
+            held = books + 1;
+        }
+        assets = Math.mulDiv(shares, held, supply, Math.Rounding.Floor);
         _payOut(_msgSender(), receiver, owner, assets, shares, books);
     }
 
@@ -189,7 +212,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// @dev The shares {maxDeposit} buys, rounded down (0 in the unreachable state of more than 2^144 shares).
     function maxMint(address receiver) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         if (!isOperationOpen(IERC4626.mint.selector)) return 0;
-        uint256 supply = totalSupply() + 10 ** _decimalsOffset();
+        uint256 supply = totalSupply() + _VIRTUAL_SHARES;
         if (supply > type(uint144).max) return 0;
         return Math.min(Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1), _SUPPLY_MASK - totalSupply());
     }
@@ -216,7 +239,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         // Exact: the most shares whose value, rounded down as redeem rounds it, is still within what may leave now.
         uint256 exitableShares = Math.mulDiv(
             _exitable() + 1,
-            totalSupply() + 10 ** _decimalsOffset(),
+            totalSupply() + _VIRTUAL_SHARES,
             totalAssets() + 1,
             Math.Rounding.Ceil
         ) - 1;
@@ -231,6 +254,11 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// @inheritdoc IERC20
     function balanceOf(address account) public view virtual override(ERC20, IERC20) returns (uint256) {
         return _accounts[account] & _BALANCE_MASK;
+    }
+
+    /// @dev Fixed at 0 (OpenZeppelin's default) and not virtual: the hot paths use {_VIRTUAL_SHARES} = 10 ** it.
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return 0;
     }
 
     /// @inheritdoc ERC4626
