@@ -107,14 +107,14 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// @inheritdoc IERC4626
     /// @dev Reverts above the books' 112-bit room, and (after the transfer) if the vault does not hold its books.
     function deposit(uint256 assets, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
-        _requireOperationOpen(IERC4626.deposit.selector);
+        uint256 supplyWord = _openSupplyWord(IERC4626.deposit.selector);
         uint256 books = totalAssets();
         uint256 room;
         uint256 supply;
         unchecked {
             // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: none of these can wrap.
             room = _MAX_BOOKS - books;
-            supply = totalSupply() + _VIRTUAL_SHARES;
+            supply = (supplyWord & _SUPPLY_MASK) + _VIRTUAL_SHARES;
             ++books;
         }
         if (assets > room) revert ERC4626ExceededMaxDeposit(receiver, assets, room);
@@ -139,7 +139,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address receiver,
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
-        _requireOperationOpen(IERC4626.withdraw.selector);
+        uint256 supplyWord = _openSupplyWord(IERC4626.withdraw.selector);
         uint256 account = _accounts[owner];
         if (account >= _CLAIMABLE_FLAG) {
             ClaimableBalance memory c = _claimable[owner];
@@ -154,7 +154,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         uint256 held;
         unchecked {
             // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: neither can wrap.
-            supply = totalSupply() + _VIRTUAL_SHARES;
+            supply = (supplyWord & _SUPPLY_MASK) + _VIRTUAL_SHARES;
             held = books + 1;
         }
         uint256 maxAssets = Math.mulDiv(account, held, supply);
@@ -170,7 +170,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address receiver,
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 assets) {
-        _requireOperationOpen(IERC4626.redeem.selector);
+        uint256 supplyWord = _openSupplyWord(IERC4626.redeem.selector);
         uint256 account = _accounts[owner];
         if (account >= _CLAIMABLE_FLAG) {
             ClaimableBalance memory c = _claimable[owner];
@@ -187,7 +187,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         uint256 held;
         unchecked {
             // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: neither can wrap.
-            supply = totalSupply() + _VIRTUAL_SHARES;
+            supply = (supplyWord & _SUPPLY_MASK) + _VIRTUAL_SHARES;
             held = books + 1;
         }
         assets = Math.mulDiv(shares, held, supply, Math.Rounding.Floor);
@@ -585,6 +585,13 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
 
     function _storeTripExpiry(uint48 expiresAt) internal virtual override {
         _supplyAndTrip = (_supplyAndTrip & _SUPPLY_MASK) | (uint256(expiresAt) << _SUPPLY_BITS);
+    }
+
+    /// @dev {_requireOperationOpen} for `op`, returning the supply-and-trip word it read (the hot paths need the supply
+    /// too: one read for both).
+    function _openSupplyWord(bytes4 op) private view returns (uint256 word) {
+        word = _supplyAndTrip;
+        _requireOperationOpenUntil(op, uint48(word >> _SUPPLY_BITS));
     }
 
     /// @dev A synchronous exit: within the limit (whatever its action: over it, this reverts rather than queue) and

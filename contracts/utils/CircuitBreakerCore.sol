@@ -190,7 +190,12 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
     /// @dev Reverts with {CircuitBreakerOperationPaused} if a trip is active and `op` is not exempt. One SLOAD when not
     /// tripped (of the slot {_loadTripExpiry} names); the exemption mapping and incident are read only while tripped.
     function _requireOperationOpen(bytes4 op) internal view virtual {
-        uint48 expiresAt = _loadTripExpiry();
+        _requireOperationOpenUntil(op, _loadTripExpiry());
+    }
+
+    /// @dev {_requireOperationOpen} given the trip expiry, for an inheritor that has just read the word holding it
+    /// (see {_loadTripExpiry}) and needs the rest of that word too.
+    function _requireOperationOpenUntil(bytes4 op, uint48 expiresAt) internal view {
         if (block.timestamp < expiresAt) {
             BreakerStorage storage $ = _breakerStorage();
             if (!$.exempt[op]) revert CircuitBreakerOperationPaused(op, $.incidentId, expiresAt);
