@@ -52,6 +52,13 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// reads the owner's balance anyway, so choosing between a claim and a synchronous exit costs no extra storage read.
     uint256 private constant _BALANCE_MASK = type(uint256).max >> 1;
     uint256 private constant _CLAIMABLE_FLAG = 1 << 255;
+    /// @dev The share supply and the breaker's trip expiry share one word (supply in the low 208 bits, expiry above):
+    /// every deposit and exit reads and writes the supply, so the trip check costs no cold storage read of its own.
+    uint8 private constant _SUPPLY_BITS = 208;
+    uint256 private constant _SUPPLY_MASK = type(uint208).max; // a literal: an expression is re-evaluated, checked
+    /// @dev 10 ** {_decimalsOffset}, which this vault fixes at 0: a constant on the hot paths instead of a checked
+    /// exponentiation per call.
+    uint256 private constant _VIRTUAL_SHARES = 1;
     /// @dev ERC-7575's published id: share() with the ERC-4626 functions that are not ERC-20's.
     bytes4 private constant _ERC7575_INTERFACE_ID = 0x2f0a18c5;
 
@@ -68,7 +75,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     uint32 private _claimDelay;
     uint224 private _lastRequestId;
     uint256 private _pendingShares;
-    uint256 private _supply;
+    uint256 private _supplyAndTrip;
     mapping(address account => uint256 word) private _accounts;
     uint256 private _totalClaimable;
     mapping(uint256 requestId => Request) private _requests;
@@ -100,10 +107,19 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// @inheritdoc IERC4626
     /// @dev Reverts above the books' 112-bit room, and (after the transfer) if the vault does not hold its books.
     function deposit(uint256 assets, address receiver) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
-        _requireOperationOpen(IERC4626.deposit.selector);
-        uint256 room = _MAX_BOOKS - totalAssets();
+        uint256 supplyWord = _openSupplyWord(IERC4626.deposit.selector);
+        uint256 books = totalAssets();
+        uint256 room;
+        uint256 supply;
+        unchecked {
+            // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: none of these can wrap.
+            room = _MAX_BOOKS - books;
+            supply = (supplyWord & _SUPPLY_MASK) + _VIRTUAL_SHARES;
+            ++books;
+        }
         if (assets > room) revert ERC4626ExceededMaxDeposit(receiver, assets, room);
-        shares = _convertToShares(assets, Math.Rounding.Floor);
+        // _convertToShares(assets, Floor), with the books already read.
+        shares = Math.mulDiv(assets, supply, books, Math.Rounding.Floor);
         _deposit(_msgSender(), receiver, assets, shares);
     }
 
@@ -123,20 +139,28 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address receiver,
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 shares) {
-        _requireOperationOpen(IERC4626.withdraw.selector);
-        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+        uint256 supplyWord = _openSupplyWord(IERC4626.withdraw.selector);
+        uint256 account = _accounts[owner];
+        if (account >= _CLAIMABLE_FLAG) {
             ClaimableBalance memory c = _claimable[owner];
             if (assets > c.assets) revert ERC4626ExceededMaxWithdraw(owner, assets, c.assets);
             shares = assets == c.assets ? c.shares : Math.mulDiv(assets, c.shares, c.assets, Math.Rounding.Ceil);
             _claim(receiver, owner, assets, shares);
             return shares;
         }
-        uint256 supply = totalSupply() + 10 ** _decimalsOffset();
-        uint256 held = totalAssets() + 1;
-        uint256 maxAssets = Math.mulDiv(balanceOf(owner), held, supply);
+        // No claimable flag: the word is the owner's balance.
+        uint256 books = totalAssets();
+        uint256 supply;
+        uint256 held;
+        unchecked {
+            // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: neither can wrap.
+            supply = (supplyWord & _SUPPLY_MASK) + _VIRTUAL_SHARES;
+            held = books + 1;
+        }
+        uint256 maxAssets = Math.mulDiv(account, held, supply);
         if (assets > maxAssets) revert ERC4626ExceededMaxWithdraw(owner, assets, maxAssets);
         shares = Math.mulDiv(assets, supply, held, Math.Rounding.Ceil);
-        _payOut(_msgSender(), receiver, owner, assets, shares);
+        _payOut(_msgSender(), receiver, owner, assets, shares, books);
     }
 
     /// @inheritdoc IERC4626
@@ -146,18 +170,28 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         address receiver,
         address owner
     ) public virtual override(ERC4626, IERC4626) returns (uint256 assets) {
-        _requireOperationOpen(IERC4626.redeem.selector);
-        if (_accounts[owner] >= _CLAIMABLE_FLAG) {
+        uint256 supplyWord = _openSupplyWord(IERC4626.redeem.selector);
+        uint256 account = _accounts[owner];
+        if (account >= _CLAIMABLE_FLAG) {
             ClaimableBalance memory c = _claimable[owner];
             if (shares > c.shares) revert ERC4626ExceededMaxRedeem(owner, shares, c.shares);
             assets = shares == c.shares ? c.assets : Math.mulDiv(shares, c.assets, c.shares);
             _claim(receiver, owner, assets, shares);
             return assets;
         }
-        uint256 maxShares = balanceOf(owner);
-        if (shares > maxShares) revert ERC4626ExceededMaxRedeem(owner, shares, maxShares);
-        assets = _convertToAssets(shares, Math.Rounding.Floor);
-        _payOut(_msgSender(), receiver, owner, assets, shares);
+        // No claimable flag: the word is the owner's balance.
+        if (shares > account) revert ERC4626ExceededMaxRedeem(owner, shares, account);
+        uint256 books = totalAssets();
+        // _convertToAssets(shares, Floor), with the books already read.
+        uint256 supply;
+        uint256 held;
+        unchecked {
+            // books <= _MAX_BOOKS (112 bits) and the supply < 2^208: neither can wrap.
+            supply = (supplyWord & _SUPPLY_MASK) + _VIRTUAL_SHARES;
+            held = books + 1;
+        }
+        assets = Math.mulDiv(shares, held, supply, Math.Rounding.Floor);
+        _payOut(_msgSender(), receiver, owner, assets, shares, books);
     }
 
     /// @inheritdoc IERC4626
@@ -178,9 +212,9 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// @dev The shares {maxDeposit} buys, rounded down (0 in the unreachable state of more than 2^144 shares).
     function maxMint(address receiver) public view virtual override(ERC4626, IERC4626) returns (uint256) {
         if (!isOperationOpen(IERC4626.mint.selector)) return 0;
-        uint256 supply = totalSupply() + 10 ** _decimalsOffset();
+        uint256 supply = totalSupply() + _VIRTUAL_SHARES;
         if (supply > type(uint144).max) return 0;
-        return Math.min(Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1), _BALANCE_MASK - totalSupply());
+        return Math.min(Math.mulDiv(maxDeposit(receiver), supply, totalAssets() + 1), _SUPPLY_MASK - totalSupply());
     }
 
     /// @inheritdoc IERC4626
@@ -205,7 +239,7 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         // Exact: the most shares whose value, rounded down as redeem rounds it, is still within what may leave now.
         uint256 exitableShares = Math.mulDiv(
             _exitable() + 1,
-            totalSupply() + 10 ** _decimalsOffset(),
+            totalSupply() + _VIRTUAL_SHARES,
             totalAssets() + 1,
             Math.Rounding.Ceil
         ) - 1;
@@ -214,12 +248,17 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
 
     /// @inheritdoc IERC20
     function totalSupply() public view virtual override(ERC20, IERC20) returns (uint256) {
-        return _supply;
+        return _supplyAndTrip & _SUPPLY_MASK;
     }
 
     /// @inheritdoc IERC20
     function balanceOf(address account) public view virtual override(ERC20, IERC20) returns (uint256) {
         return _accounts[account] & _BALANCE_MASK;
+    }
+
+    /// @dev Fixed at 0 (OpenZeppelin's default) and not virtual: the hot paths use {_VIRTUAL_SHARES} = 10 ** it.
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return 0;
     }
 
     /// @inheritdoc ERC4626
@@ -503,19 +542,21 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
     /// (fee-on-transfer) and any deposit while the vault is short (the depositor would pay for others' loss).
     function _deposit(address caller, address receiver, uint256 assets, uint256 shares) internal virtual override {
         super._deposit(caller, receiver, assets, shares);
-        _creditInflow(asset(), assets);
+        uint256 owed = _creditInflow(asset(), assets);
         uint256 held = IERC20(asset()).balanceOf(address(this));
-        uint256 owed = totalAssets();
         if (held < owed) revert PausableVaultInsolvent(held, owed);
     }
 
     /// @dev OpenZeppelin's ERC-20 bookkeeping on this vault's own storage, where each balance carries the
-    /// claimable flag in its top bit (balances and the supply stay below 2^255).
+    /// claimable flag in its top bit (balances and the supply stay below 2^208, see {_SUPPLY_BITS}).
     function _update(address from, address to, uint256 value) internal virtual override {
         if (from == address(0)) {
-            uint256 supply = _supply + value;
-            if (supply > _BALANCE_MASK) revert SafeCast.SafeCastOverflowedUintDowncast(255, supply);
-            _supply = supply;
+            uint256 word = _supplyAndTrip;
+            uint256 supply = (word & _SUPPLY_MASK) + value;
+            if (supply > _SUPPLY_MASK) revert SafeCast.SafeCastOverflowedUintDowncast(_SUPPLY_BITS, supply);
+            unchecked {
+                _supplyAndTrip = word + value; // the supply bits do not carry into the expiry
+            }
         } else {
             uint256 word = _accounts[from];
             uint256 fromBalance = word & _BALANCE_MASK;
@@ -526,22 +567,44 @@ contract PausableVault is ERC4626, CircuitBreaker, IPausableVault {
         }
         if (to == address(0)) {
             unchecked {
-                _supply -= value;
+                _supplyAndTrip -= value; // value <= the burner's balance <= the supply
             }
         } else {
             unchecked {
-                // value <= supply < 2^255: the balance never reaches the flag bit.
+                // value <= supply < 2^208: the balance never reaches the flag bit.
                 _accounts[to] += value;
             }
         }
         emit Transfer(from, to, value);
     }
 
+    /// @dev The trip expiry lives above the share supply (see {_SUPPLY_BITS}).
+    function _loadTripExpiry() internal view virtual override returns (uint48) {
+        return uint48(_supplyAndTrip >> _SUPPLY_BITS);
+    }
+
+    function _storeTripExpiry(uint48 expiresAt) internal virtual override {
+        _supplyAndTrip = (_supplyAndTrip & _SUPPLY_MASK) | (uint256(expiresAt) << _SUPPLY_BITS);
+    }
+
+    /// @dev {_requireOperationOpen} for `op`, returning the supply-and-trip word it read (the hot paths need the supply
+    /// too: one read for both).
+    function _openSupplyWord(bytes4 op) private view returns (uint256 word) {
+        word = _supplyAndTrip;
+        _requireOperationOpenUntil(op, uint48(word >> _SUPPLY_BITS));
+    }
+
     /// @dev A synchronous exit: within the limit (whatever its action: over it, this reverts rather than queue) and
-    /// within what the vault holds, paying exactly `assets` or reverting.
-    function _payOut(address caller, address receiver, address owner, uint256 assets, uint256 shares) private {
+    /// within what the vault holds, paying exactly `assets` or reverting. `books`: {totalAssets} before it.
+    function _payOut(
+        address caller,
+        address receiver,
+        address owner,
+        uint256 assets,
+        uint256 shares,
+        uint256 books
+    ) private {
         IERC20 token = IERC20(asset());
-        uint256 books = totalAssets();
         if (!_checkOutflow(address(token), assets)) {
             revert CircuitBreakerOutflowExceeded(address(token), assets, _availableOutflow(address(token)));
         }

@@ -130,7 +130,7 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
 
     /// @inheritdoc ICircuitBreaker
     function isTripped() public view returns (bool) {
-        return block.timestamp < _breakerStorage().tripSlot.expiresAt;
+        return block.timestamp < _loadTripExpiry();
     }
 
     /// @inheritdoc ICircuitBreaker
@@ -142,7 +142,7 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
         BreakerStorage storage $ = _breakerStorage();
         incidentId = $.incidentId;
         IncidentRecord memory record = $.incidents[incidentId];
-        return (incidentId, record.guardian, record.trippedAt, $.tripSlot.expiresAt);
+        return (incidentId, record.guardian, record.trippedAt, _loadTripExpiry());
     }
 
     /// @inheritdoc ICircuitBreaker
@@ -157,8 +157,8 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
 
     /// @inheritdoc ICircuitBreaker
     function nextTripAt() public view returns (uint64) {
-        TripSlot memory slot = _breakerStorage().tripSlot;
-        return slot.expiresAt == 0 ? 0 : uint64(slot.expiresAt) + slot.cooldown;
+        uint48 expiresAt = _loadTripExpiry();
+        return expiresAt == 0 ? 0 : uint64(expiresAt) + _breakerStorage().tripSlot.cooldown;
     }
 
     /// @inheritdoc ICircuitBreaker
@@ -188,13 +188,30 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
     // ------------------------------------------------------------------ hooks for consumers
 
     /// @dev Reverts with {CircuitBreakerOperationPaused} if a trip is active and `op` is not exempt. One SLOAD when not
-    /// tripped; the exemption mapping and incident are read only while tripped.
+    /// tripped (of the slot {_loadTripExpiry} names); the exemption mapping and incident are read only while tripped.
     function _requireOperationOpen(bytes4 op) internal view virtual {
-        BreakerStorage storage $ = _breakerStorage();
-        uint48 expiresAt = $.tripSlot.expiresAt;
-        if (block.timestamp < expiresAt && !$.exempt[op]) {
-            revert CircuitBreakerOperationPaused(op, $.incidentId, expiresAt);
+        _requireOperationOpenUntil(op, _loadTripExpiry());
+    }
+
+    /// @dev {_requireOperationOpen} given the trip expiry, for an inheritor that has just read the word holding it
+    /// (see {_loadTripExpiry}) and needs the rest of that word too.
+    function _requireOperationOpenUntil(bytes4 op, uint48 expiresAt) internal view {
+        if (block.timestamp < expiresAt) {
+            BreakerStorage storage $ = _breakerStorage();
+            if (!$.exempt[op]) revert CircuitBreakerOperationPaused(op, $.incidentId, expiresAt);
         }
+    }
+
+    /// @dev The current trip's expiry (0: never tripped). Kept in the breaker's TripSlot by default. An inheritor may
+    /// keep it in a slot of its own that every guarded call reads anyway (PausableVault: its share-supply word), so the
+    /// trip check costs no cold storage read of its own; it must then override {_storeTripExpiry} to match.
+    function _loadTripExpiry() internal view virtual returns (uint48) {
+        return _breakerStorage().tripSlot.expiresAt;
+    }
+
+    /// @dev Stores the trip expiry where {_loadTripExpiry} reads it.
+    function _storeTripExpiry(uint48 expiresAt) internal virtual {
+        _breakerStorage().tripSlot.expiresAt = expiresAt;
     }
 
     /// @dev Books an instant outflow of `amount` of `asset` if it keeps the holdings at or above the floor, and returns
@@ -254,11 +271,12 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
     }
 
     /// @dev Books an inflow: the holdings rise and the floor does not move within this timestamp, so an inflow and an
-    /// outflow at one timestamp net out exactly, however they are split.
-    function _creditInflow(address asset, uint256 amount) internal virtual {
+    /// outflow at one timestamp net out exactly, however they are split. Returns the new holdings (saves the consumer
+    /// reading them again).
+    function _creditInflow(address asset, uint256 amount) internal virtual returns (uint256 holdings) {
         mapping(address => uint256) storage flows = _breakerStorage().flows;
         uint256 word = flows[asset];
-        uint256 holdings = word.holdings() + amount;
+        holdings = word.holdings() + amount;
         if (holdings > OutflowFloor.HOLDINGS_MASK) revert CircuitBreakerHoldingsOverflow(asset, holdings);
         if (word.isLimited()) (word, ) = word.refreshWithFloor();
         unchecked {
@@ -303,10 +321,11 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
         if (incidentId == bytes32(0)) revert CircuitBreakerInvalidIncident();
         BreakerStorage storage $ = _breakerStorage();
         TripSlot memory slot = $.tripSlot;
-        if (slot.expiresAt != 0 && block.timestamp < uint256(slot.expiresAt) + slot.cooldown) return false;
+        uint48 previous = _loadTripExpiry();
+        if (previous != 0 && block.timestamp < uint256(previous) + slot.cooldown) return false;
         if ($.incidents[incidentId].trippedAt != 0) revert CircuitBreakerIncidentReused(incidentId);
         uint48 expiresAt = uint48(block.timestamp) + slot.duration;
-        $.tripSlot.expiresAt = expiresAt;
+        _storeTripExpiry(expiresAt);
         $.incidentId = incidentId;
         $.incidents[incidentId] = IncidentRecord({guardian: guardian, trippedAt: uint48(block.timestamp)});
         emit Tripped(incidentId, guardian, expiresAt);
@@ -317,12 +336,11 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
     /// trip lapsed or was lifted reverts: it cannot re-impose a pause governance (or time) already ended.
     function _ratify(bytes32 incidentId, uint64 expiresAt) internal virtual {
         _requireCurrentIncident(incidentId);
-        BreakerStorage storage $ = _breakerStorage();
-        uint64 previous = $.tripSlot.expiresAt;
+        uint64 previous = _loadTripExpiry();
         if (block.timestamp >= previous) revert CircuitBreakerIncidentNotActive(incidentId, previous);
         uint64 latest = uint64(block.timestamp) + MAX_RATIFIED_DURATION;
         if (expiresAt <= block.timestamp || expiresAt > latest) revert CircuitBreakerInvalidExpiry(expiresAt, latest);
-        $.tripSlot.expiresAt = uint48(expiresAt);
+        _storeTripExpiry(uint48(expiresAt));
         emit Ratified(incidentId, previous, expiresAt);
     }
 
@@ -330,7 +348,7 @@ abstract contract CircuitBreakerCore is ICircuitBreaker {
     function _lift(bytes32 incidentId) internal virtual returns (bool) {
         _requireCurrentIncident(incidentId);
         if (!isTripped()) return false;
-        _breakerStorage().tripSlot.expiresAt = uint48(block.timestamp);
+        _storeTripExpiry(uint48(block.timestamp));
         emit Lifted(incidentId, _breakerSender());
         return true;
     }
