@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { Wallet, formatUnits, getAddress, parseUnits } from "ethers";
+import { NonceManager, Wallet, formatUnits, getAddress, parseUnits } from "ethers";
 import { anvilKey } from "../../guardian/ops/anvil";
 import { MockERC20__factory, PausableVault__factory } from "../../typechain-types";
 import { DEFAULT_RPC_URL, connectRpc } from "../ops/connect-rpc";
@@ -27,8 +27,10 @@ runOperatorScript(async () => {
   const provider = await connectRpc(opts.rpc);
   const { chainId } = await provider.getNetwork();
   if (chainId !== 31337n) throw new OperatorError(`this script signs with anvil's public dev keys; chain ${chainId} is not a local anvil`);
-  const treasury = new Wallet(anvilKey(4), provider);
-  const attacker = new Wallet(anvilKey(9), provider);
+  // NonceManager: back-to-back transactions would otherwise read the same cached nonce.
+  const treasury = new NonceManager(new Wallet(anvilKey(4), provider));
+  const attacker = new NonceManager(new Wallet(anvilKey(9), provider));
+  const [treasuryAddress, attackerAddress] = await Promise.all([treasury.getAddress(), attacker.getAddress()]);
   const vault = PausableVault__factory.connect(getAddress(opts.vault), treasury);
   const asset = MockERC20__factory.connect(await vault.asset(), treasury);
   const [decimals, symbol] = await Promise.all([asset.decimals(), asset.symbol()]);
@@ -36,9 +38,9 @@ runOperatorScript(async () => {
   const withdraw = parseUnits(opts.withdraw, decimals);
 
   await (await asset.approve(vault, deposit)).wait();
-  await (await vault.deposit(deposit, treasury.address)).wait();
-  await (await vault.approve(attacker.address, await vault.previewWithdraw(withdraw))).wait();
-  const receipt = await (await vault.connect(attacker).withdraw(withdraw, attacker.address, treasury.address)).wait();
+  await (await vault.deposit(deposit, treasuryAddress)).wait();
+  await (await vault.approve(attackerAddress, await vault.previewWithdraw(withdraw))).wait();
+  const receipt = await (await vault.connect(attacker).withdraw(withdraw, attackerAddress, treasuryAddress)).wait();
   const held = await vault.totalAssets();
   console.log(`treasury deposited ${formatUnits(deposit, decimals)} ${symbol}`);
   console.log(`attacker withdrew ${formatUnits(withdraw, decimals)} ${symbol} in block ${receipt!.blockNumber} with the treasury's allowance`);

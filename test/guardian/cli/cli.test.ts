@@ -35,7 +35,7 @@ describe("failsafe CLI", function () {
       const r = await failsafe("config", "check", "guardian/config/failsafe.example.yaml");
       expect(r.code).to.equal(0);
       expect(r.stdout).to.match(/failsafe\.example\.yaml: ok/);
-      expect(r.stdout).to.match(/detectors: reorg, flash-loan, reentrancy@bank/);
+      expect(r.stdout).to.match(/detectors: reorg, flash-loan, reentrancy@vault, outflow-spike@vault/);
     });
 
     it("lists every mistake by path, exits non-zero, and prints no stack trace", async () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, loadConfig, parseConfig } from "../../../guardian/config/load-config";
-import { VulnerableBank__factory } from "../../../typechain-types";
+import { PausableVault__factory, TimelockedRecovery__factory } from "../../../typechain-types";
 
 const BANK = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
 
@@ -24,9 +24,12 @@ describe("loadConfig", () => {
       const [chain] = loaded.config.chains;
       expect(chain.id).to.equal(31337);
       expect(loaded.config.metrics.host).to.equal("127.0.0.1");
-      const [bank] = loaded.contracts.get(31337)!;
-      expect(bank.address).to.equal(BANK.toLowerCase());
-      expect(bank.abi).to.deep.equal(VulnerableBank__factory.abi);
+      // The example watches what the deploy guide deploys on a fresh anvil (deploy/modules/FailsafeLocal.ts).
+      const [vault, timelock] = loaded.contracts.get(31337)!;
+      expect(vault.address).to.equal("0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9".toLowerCase());
+      expect(vault.abi).to.deep.equal(PausableVault__factory.abi);
+      expect(timelock.abi).to.deep.equal(TimelockedRecovery__factory.abi);
+      expect(loaded.config.reporting?.tokens.map((t) => t.name)).to.deep.equal(["fsUSD", "fsVLT"]);
     });
 
     it("names the path of a bad RPC URL", () => {
