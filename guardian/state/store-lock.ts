@@ -1,4 +1,5 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import path from "node:path";
 
 /** Another live process holds the store. */
 export class StoreLockedError extends Error {
@@ -24,6 +25,8 @@ export interface StoreLock {
  */
 export function acquireStoreLock(storePath: string, pid = process.pid): StoreLock {
   const file = `${storePath}.lock`;
+  // A first start with the default store path: the store's folder does not exist yet, and the lock comes first.
+  mkdirSync(path.dirname(path.resolve(storePath)), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(file, "wx");
