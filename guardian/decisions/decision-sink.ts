@@ -6,7 +6,7 @@ import type { Finding } from "../detectors/types";
 import type { IncidentAlert } from "../notifiers/dispatcher";
 import type { IncidentRecord, IncidentRecorder } from "../reports/incident-record";
 import type { TripProgress, TripRequest, TripResponder } from "../responders/types";
-import { decide } from "./policy";
+import { breakerContractsOf, decide } from "./policy";
 import type { PolicyConfig } from "./policy-config";
 import { tripInForce, type TripCheck } from "./trip-check";
 import type { TripMetrics } from "./trip-metrics";
@@ -91,8 +91,12 @@ export class DecisionSink implements FindingSink {
     if (!block.pending) for (const f of findings) this.recordLifted(f);
     const groups = new Map<string, { target: ResolvedBreaker; findings: Finding[] }>();
     for (const finding of findings) {
-      const targets = this.deps.breakers.filter((b) => b.chainId === finding.chainId && b.contract === finding.contract?.toLowerCase());
-      const decision = decide(finding, this.deps.policy, targets[0]?.contractName);
+      const contracts = breakerContractsOf(finding);
+      const targets = this.deps.breakers
+        .filter((b) => b.chainId === finding.chainId && contracts.includes(b.contract))
+        .sort((a, b) => contracts.indexOf(a.contract) - contracts.indexOf(b.contract));
+      // Rules name the finding's own contract; a breaker reached through the contract read lends no name.
+      const decision = decide(finding, this.deps.policy, targets.find((b) => b.contract === finding.contract?.toLowerCase())?.contractName);
       this.log.info(
         { finding_id: finding.id, detector_id: finding.detectorId, severity: finding.severity, contract: finding.contract, action: decision.action, rule: decision.rule, pending: block.pending === true },
         "decision",

@@ -11,7 +11,10 @@ const address = z
 /** A breaker the guardian may trip, tied to the protected contract whose findings trip it. */
 export const policyBreakerSchema = z
   .object({
-    /** A `contracts[].name`: findings about this contract trip the breaker. */
+    /**
+     * A `contracts[].name`: findings about this contract trip the breaker, and so do read-only reentrancy findings
+     * naming it as the contract read (filed against their victim, the contract that acted on the read).
+     */
     contract: z.string().min(1),
     /** The CircuitBreaker to trip; defaults to the contract itself (it inherits CircuitBreaker). */
     breaker: address.optional(),

@@ -33,3 +33,18 @@ function matches(rule: PolicyRule, f: Finding, contractName?: string): boolean {
   }
   return true;
 }
+
+/**
+ * The protected contracts whose breakers a finding may trip (lowercase, the finding's own contract first). A
+ * read-only reentrancy is filed against its victim, the contract that acted on the stale read, and names the
+ * contract read (`evidence.contractRead`): the loss runs through both, and a breaker configured for either
+ * stops it. Before findings named the victim they were filed against the contract read, so a breaker tied to
+ * it (a pool whose callbacks open the window, guarding the lender that prices off it) must keep tripping.
+ */
+export function breakerContractsOf(finding: Finding): string[] {
+  const out: string[] = [];
+  if (finding.contract) out.push(finding.contract.toLowerCase());
+  const read = finding.evidence.readOnly === true ? finding.evidence.contractRead : undefined;
+  if (typeof read === "string" && !out.includes(read.toLowerCase())) out.push(read.toLowerCase());
+  return out;
+}

@@ -55,6 +55,9 @@ async function finishPending(lab: Lab, guardian: GuardianUnderTest, options: Sce
       attempt,
       tripAheadOfAttack: tripTx !== undefined && order.includes(tripTx) && order.indexOf(tripTx) < order.indexOf(attempt.hash),
       pendingFindings: guardian.findings.filter((f) => f.txHash?.toLowerCase() === attempt.hash).map((f) => `${f.detectorId}:${f.severity}`),
+      // The contract each pending finding is filed against: the lender, whose ether is at risk, for both attacks.
+      pendingFindingContracts: guardian.findings.filter((f) => f.txHash?.toLowerCase() === attempt.hash).map((f) => f.contract?.toLowerCase()),
+      lender,
       simulationBasis: guardian.mempool?.lastBasis,
     },
   });

@@ -71,10 +71,20 @@ describe("governor payloads executed on anvil by a real Governor and a real Safe
     await mine(1);
   }
 
-  /** A real trip by the guardian key, recorded as the guardian records it (SQLite store, incident files). */
+  /**
+   * A real trip by the guardian key, recorded as the guardian records it (SQLite store, incident files). After an
+   * earlier case lifted a trip, the breaker's trip cooldown makes guardian trips no-ops until `nextTripAt()`: wait
+   * it out as a guardian would have to, then check the trip really happened (a no-op trip returns false and
+   * leaves the earlier incident current, which no ratify/lift payload for this one could act on).
+   */
   async function trip(label: string): Promise<IncidentRecord> {
     const incidentId = keccakUtf8(label);
+    const nextTripAt = await vault.nextTripAt();
+    const now = BigInt((await provider.getBlock("latest"))!.timestamp);
+    if (nextTripAt > now) await warp(Number(nextTripAt - now));
     const receipt = (await (await vault.connect(guardian()).trip(incidentId)).wait())!;
+    expect(await vault.isTripped(), `${label}: the breaker tripped`).to.equal(true);
+    expect((await vault.incident()).incidentId, `${label}: the trip's incident is current`).to.equal(incidentId);
     const finding = makeFinding({
       detectorId: "outflow-spike",
       severity: "critical",

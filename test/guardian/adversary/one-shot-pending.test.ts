@@ -22,6 +22,9 @@ describe("adaptive attacker: one-shot attacks in the public mempool", function (
       const r = await scenario({ pacing });
       console.log(`      ${describeResult(r)}; pending findings ${(r.facts.pendingFindings as string[]).join(", ") || "none"}`);
       expect(r.facts.pendingFindings as string[], "critical finding on the pending transaction").to.include(`${detector}:critical`);
+      // Filed against the victim, the lender whose ether is at risk (for the read-only reentrancy: the contract
+      // that acted on the stale read, not the pool it read); the breaker configured for the pool still trips it.
+      expect(r.facts.pendingFindingContracts as string[], "pending findings filed against the lender").to.include(r.facts.lender);
       expect(r.facts.simulationBasis).to.equal("latest");
       expect((r.facts.attempt as { ok: boolean }).ok, "the attack reverts").to.equal(false);
       expect(r.facts.tripAheadOfAttack, "trip ahead of the attack in its block").to.equal(true);

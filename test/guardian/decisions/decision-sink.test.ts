@@ -46,7 +46,7 @@ describe("DecisionSink", function () {
     timelock = await new TimelockedRecovery__factory(deployer).deploy(TIMELOCK_DELAY, [governor.address], [governor.address], governor.address);
     await timelock.waitForDeployment();
     breakers = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       const b = await new BreakerConsumer__factory(deployer).deploy(await timelock.getAddress(), [new Wallet(guardianKey).address]);
       await b.waitForDeployment();
       breakers.push(b);
@@ -207,6 +207,39 @@ describe("DecisionSink", function () {
     expect(relay.pool.all().length).to.equal(bundles);
     expect(await breaker.isTripped()).to.equal(false);
     expect(readFileSync(record.files.markdown, "utf8")).to.include("dry run: nothing was sent");
+  });
+
+  it("trips the breaker of the contract read for a read-only reentrancy filed against its unconfigured victim", async function () {
+    // The breaker is configured for the contract read (a pool whose callback opens the window); the finding
+    // names the victim (the lender that priced off the pool mid-call). Before findings named the victim this
+    // breaker tripped on them: it must still, or the configured defence silently stops firing.
+    const breaker = breakers[next++];
+    const { sink, recorder, address, log } = await sinkFor(breaker, { dryRun: true });
+    const victim = Wallet.createRandom().address.toLowerCase();
+    const readOnly = (tag: string, evidence: Record<string, unknown>) =>
+      makeFinding({
+        detectorId: "reentrancy",
+        severity: "critical",
+        title: `read-only reentrancy (${tag})`,
+        block: { chainId: CHAIN_ID, number: 1, hash: "0x" + "cd".repeat(32) },
+        txHash: "0x" + "ef".repeat(32),
+        contract: victim,
+        subject: `read-only:${tag}`,
+        evidence: { contract: victim, victim, ...evidence } as never,
+      });
+    // A state-changing finding about the victim that happens to carry the field reaches no other breaker.
+    await sink.onFindings([readOnly("not read-only", { readOnly: false, contractRead: address })], blockOf());
+    await sink.settled();
+    expect(recorder.list().filter((r) => r.breaker === address)).to.have.length(0);
+    expect(log.lines.map((l) => JSON.parse(l)).some((l) => /has no breaker/.test(l.msg))).to.equal(true);
+
+    const finding = readOnly("victim", { readOnly: true, contractRead: address });
+    await sink.onFindings([finding], blockOf());
+    await sink.settled();
+    const record = only(recorder, address);
+    expect(record.status).to.equal("dry-run");
+    expect(record.findings.map((f) => f.id)).to.deep.equal([finding.id]);
+    expect(record.findings[0].contract).to.equal(victim);
   });
 
   it("returns before the trip lands, and aborts it when a reorg retracts every finding behind it", async function () {
