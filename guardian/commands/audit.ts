@@ -5,6 +5,7 @@ import { exportFromStore, renderExport, writeExport } from "../ledger/audit-expo
 import { AuditExportError, readManifest, verifyExport } from "../ledger/audit-verify";
 import { asUsage, EXIT_CHECK_FAILED, openReporting } from "./report";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 export function register(program: Command): void {
   const audit = program.command("audit").description("exports auditors can verify against any node without trusting us");
@@ -12,7 +13,7 @@ export function register(program: Command): void {
   audit
     .command("export")
     .description("write the data behind the reports for a token or account (CSV + JSON) with a manifest of SHA-256 hashes and block anchors")
-    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .addOption(configOption("guardian YAML config with a reporting section"))
     .requiredOption("--contract <contract>", "configured token or account name, or an address")
     .requiredOption("--to <dir>", "directory to write (created if missing; files are overwritten)")
     .option("--block <n>", "last block of the export (default: the head)")

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { isLoopback, startDashboard } from "../dashboard/server";
 import { openIncidents } from "./incident-context";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 function portArg(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65_535) throw new UsageError(`--port: expected a port number 0-65535, got "${value}"`);
@@ -12,14 +13,12 @@ export function register(program: Command): void {
   program
     .command("dashboard")
     .description("serve a read-only page of the incidents, the switches' state and expiry, findings and governance decisions (127.0.0.1 by default)")
-    // Checked in the action rather than by commander, so a missing config is a usage error (exit 2) like the others.
-    .option("-c, --config <file>", "guardian YAML config (required)")
+    .addOption(configOption("guardian YAML config whose store and chains the dashboard reads"))
     .option("--host <address>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0 picks a free one)", "8788")
     .option("--allow-remote", "allow a non-loopback --host: anyone who can reach it can read every incident")
     .option("--refresh <seconds>", "how often the page reloads itself", "15")
-    .action(async (o: { config?: string; host: string; port: string; allowRemote?: boolean; refresh: string }) => {
-      if (!o.config) throw new UsageError("-c, --config <file>: the guardian config whose store and chains the dashboard reads");
+    .action(async (o: { config: string; host: string; port: string; allowRemote?: boolean; refresh: string }) => {
       const config = o.config;
       const port = portArg(o.port);
       if (!isLoopback(o.host) && !o.allowRemote) {

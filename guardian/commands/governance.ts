@@ -14,6 +14,7 @@ import type { GovernanceLogEntry, IncidentRecord } from "../reports/incident-rec
 import { GuardianKeyError, loadGuardianKey } from "../responders/guardian-key";
 import { openIncidents, type IncidentContext } from "./incident-context";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 /** A governance step that cannot be taken now; printed as one line, exit code 1. */
 export class GovernanceCommandError extends Error {
@@ -315,7 +316,7 @@ export function register(program: Command): void {
     .description("write the payloads of a decision (timelock calldata, Governor proposal, Safe batches); with governance.signer, also schedule it")
     .argument("<decision>", GOVERNANCE_DECISIONS.join(" | "))
     .requiredOption("--incident <id>", "incident id, or a unique prefix of it")
-    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .addOption(configOption("guardian YAML config"))
     .option("--out <dir>", "folder for the payload files (default: governance.payloads, or <policy.incidentReports>/governance)")
     .option("--no-schedule", "only write the files, even with a governance key configured")
     .option("--until <time>", "ratify: the new expiry (ISO-8601 or unix seconds; default governance.ratifyForSeconds after it can execute)")
@@ -330,7 +331,7 @@ export function register(program: Command): void {
     .description("execute a scheduled decision through the timelock once its delay has passed (needs governance.signer)")
     .requiredOption("--incident <id>", "incident id, or a unique prefix of it")
     .requiredOption("--action <decision>", GOVERNANCE_DECISIONS.join(" | "))
-    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .addOption(configOption("guardian YAML config"))
     .option("--payload <file>", "the <decision>.payload.json to execute (default: what propose scheduled)")
     .action((o: { config: string; incident: string; action: string; payload?: string }) => execute(o));
   for (const sub of governance.commands) usageErrorsExit2(sub);

@@ -10,12 +10,13 @@ import { onShutdownSignal } from "../ops/shutdown";
 import { createSinks } from "../sinks";
 import { startGuardian, type RunningGuardian } from "../guardian";
 import type { FindingSink } from "../decisions/types";
+import { configOption } from "./config-option";
 
 export function register(program: Command): void {
   program
     .command("guard")
     .description("run the guardian: follow every configured chain, detect, and feed findings downstream")
-    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .addOption(configOption("guardian YAML config"))
     .action(async (opts: { config: string }) => {
       const loaded = loadConfig(opts.config);
       const { config } = loaded;

@@ -8,6 +8,7 @@ import { renderGovernorHtml } from "../reports/governor-report-html";
 import { renderGovernorMarkdown } from "../reports/governor-report-markdown";
 import { openIncidents } from "./incident-context";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 const LIST_FORMATS = ["table", "json", "markdown"] as const;
 const SHOW_FORMATS = ["table", "json", "markdown", "html"] as const;
@@ -101,7 +102,7 @@ export function register(program: Command): void {
   incident
     .command("list")
     .description("every incident in the guardian's store, oldest first")
-    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .addOption(configOption("guardian YAML config"))
     .option("-f, --format <format>", `output format: ${LIST_FORMATS.join(" | ")}`, "table")
     .option("--all", "also list decisions that tripped nothing: dry runs, and breakers another incident had already tripped")
     .action((o: { config: string; format: string; all?: boolean }) => {
@@ -122,7 +123,7 @@ export function register(program: Command): void {
     .command("show")
     .description("the governor report of one incident: what tripped and why, funds at risk and saved, the switch now, and the decisions with their payloads")
     .argument("<id>", "incident id, or a unique prefix of it")
-    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .addOption(configOption("guardian YAML config"))
     .option("-f, --format <format>", `output format: ${SHOW_FORMATS.join(" | ")}`, "table")
     .option("--out <dir>", "also write governor-<id>.md, .json and .html into this folder")
     .action(async (id: string, o: { config: string; format: string; out?: string }) => {

@@ -6,6 +6,7 @@ import { loadTaxonomy, TaxonomyError } from "../ledger/taxonomy";
 import { startLedgerServer } from "../ledger/server";
 import { common, openReporting, runReport, type CommonOptions } from "./report";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 /** The reporting config's system-wide settings (defaults filled by the schema). */
 function systemSettings(configFile: string) {
@@ -20,7 +21,7 @@ export function register(program: Command): void {
   ledger
     .command("index")
     .description("bring the system-wide index (every ERC-20/721 Transfer of any contract) to `systemWide.confirmations` below the head")
-    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .addOption(configOption("guardian YAML config with a reporting section"))
     .option("--rebuild", "drop the system-wide index first")
     .action(async (o: { config: string; rebuild?: boolean }) => {
       const settings = systemSettings(o.config).systemWide;
@@ -76,7 +77,7 @@ export function register(program: Command): void {
   ledger
     .command("serve")
     .description("serve the reports as JSON over HTTP, fresh to the last indexed block, and a read-only page with charts")
-    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .addOption(configOption("guardian YAML config with a reporting section"))
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--port <port>", "port (0 picks a free one)", "8787")
     .option("--sync-ms <ms>", "how often to bring the index to the node's head", "2000")

@@ -10,6 +10,7 @@ import type { BlockContext } from "../context/types";
 import type { Finding } from "../detectors/types";
 import type { ChainConfig } from "../config/schema";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 interface ReplayOptions {
   config: string;
@@ -75,7 +76,7 @@ export function register(program: Command): void {
   program
     .command("replay")
     .description("run the configured detectors over past blocks or one transaction and print the findings")
-    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .addOption(configOption("guardian YAML config"))
     .option("--chain <id>", "chain id or name (needed when the config has several)")
     .option("--tx <hash>", "one transaction")
     .option("--block <n>", "one block")

@@ -20,6 +20,7 @@ import { groupReport } from "../ledger/group";
 import { flowsReport } from "../ledger/flows";
 import { payoutsReport } from "../ledger/payouts";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 /** Exit code of a report whose self-check found the index and the node disagreeing. */
 export const EXIT_CHECK_FAILED = 3;
@@ -135,7 +136,7 @@ function writeReport(report: Report, format: ReportFormat, outDir?: string): voi
 
 export function common(command: Command): Command {
   return command
-    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .addOption(configOption("guardian YAML config with a reporting section"))
     .option("-f, --format <format>", `output format: ${REPORT_FORMATS.join(" | ")}`, "table")
     .option("--out-dir <dir>", "with --format csv: write one file per table into this directory")
     .option("--no-sync", "report from the index as it is, without reading new blocks first");
@@ -191,7 +192,7 @@ export function register(program: Command): void {
   report
     .command("reindex")
     .description("drop the report index and rebuild it from reporting.fromBlock (after changing tokens, accounts or groups)")
-    .requiredOption("-c, --config <file>", "guardian YAML config with a reporting section")
+    .addOption(configOption("guardian YAML config with a reporting section"))
     .action(async (o: { config: string }) => {
       const { config } = loadConfig(o.config);
       const db = openDatabase(config.store.path);

@@ -6,6 +6,7 @@ import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
 import { openDatabase } from "../state/database";
 import { UsageError } from "./usage-error";
+import { configOption } from "./config-option";
 
 interface TripOptions {
   config: string;
@@ -18,7 +19,7 @@ export function register(program: Command): void {
   program
     .command("trip")
     .description("trip a configured breaker now, by hand, through the same private-bundle path the guardian uses")
-    .requiredOption("-c, --config <file>", "guardian YAML config")
+    .addOption(configOption("guardian YAML config"))
     .requiredOption("--breaker <name>", "a policy.breakers entry, by contract name or breaker address")
     .option("--reason <text>", "why, recorded in the incident report", "manual trip by an operator")
     .option("--dry-run", "build, sign and simulate the trip and log the bundle, but send nothing")

@@ -124,7 +124,7 @@ export function loadConfig(file: string): LoadedConfig {
     text = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(file, [{ path: "", message: code === "ENOENT" ? "file not found" : `cannot read the file (${code ?? (err as Error).message})` }]);
+    throw new ConfigError(file, [{ path: "", message: code === "ENOENT" ? "file not found (pass --config <file> or set FAILSAFE_CONFIG; the default is ./failsafe.yaml)" : `cannot read the file (${code ?? (err as Error).message})` }]);
   }
   return parseConfig(text, file);
 }

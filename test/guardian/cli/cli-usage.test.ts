@@ -10,9 +10,11 @@ const BIN = path.join(ROOT, "bin/failsafe.cjs");
 const VERSION = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 /** The real `failsafe` binary, as a user runs it. */
-async function failsafe(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function failsafe(...input: (string | Record<string, string>)[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = input.filter((a): a is string => typeof a === "string");
+  const extraEnv = input.find((a): a is Record<string, string> => typeof a !== "string") ?? {};
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, FAILSAFE_DEBUG: "" } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, FAILSAFE_DEBUG: "", ...extraEnv } });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -88,7 +90,6 @@ describe("failsafe CLI: version, help and usage errors (exit 2)", function () {
   it("a missing argument, option or option value exits 2 with what is missing", async () => {
     for (const [args, message] of [
       [["config", "check"], "error: missing required argument 'file'"],
-      [["guard"], "error: required option '-c, --config <file>' not specified"],
       [["guard", "--config"], "error: option '-c, --config <file>' argument missing"],
     ] as [string[], string][]) {
       const r = await failsafe(...args);
@@ -97,6 +98,20 @@ describe("failsafe CLI: version, help and usage errors (exit 2)", function () {
       expect(r.stderr, args.join(" ")).to.contain(message);
       noStack(r.stderr);
     }
+  });
+
+  it("finds the config through FAILSAFE_CONFIG, else ./failsafe.yaml, and names the file it looked for", async () => {
+    const missing = path.join(ROOT, "no-such-dir", "guardian.yaml");
+    const r = await failsafe("guard", { FAILSAFE_CONFIG: missing });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain(`${missing}: file not found`);
+    expect(r.stderr).to.contain("file not found (pass --config <file> or set FAILSAFE_CONFIG; the default is ./failsafe.yaml)");
+    noStack(r.stderr);
+    const ok = await failsafe("config", "check", "guardian/config/failsafe.example.yaml");
+    expect(ok.code, ok.stderr).to.equal(0);
+    const viaEnv = await failsafe("replay", "--block", "0", "--format", "xml", { FAILSAFE_CONFIG: "guardian/config/failsafe.example.yaml" });
+    // The config was found (no "file not found"); the bad --format is what is reported.
+    expect(viaEnv.stderr).to.match(/--format: expected json or table/);
   });
 
   it("no command at all exits 2 and shows the usage on stderr", async () => {

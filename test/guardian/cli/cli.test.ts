@@ -64,7 +64,7 @@ contracts:
     it("reports a missing file and YAML syntax errors the same way", async () => {
       const missing = await failsafe("config", "check", "no/such/file.yaml");
       expect(missing.code).to.equal(2);
-      expect(missing.stderr).to.equal("error: no/such/file.yaml: file not found\n");
+      expect(missing.stderr).to.equal("error: no/such/file.yaml: file not found (pass --config <file> or set FAILSAFE_CONFIG; the default is ./failsafe.yaml)\n");
       const dir = mkdtempSync(path.join(tmpdir(), "failsafe-cli-"));
       writeFileSync(path.join(dir, "broken.yaml"), "chains: [\n  - id: 1\n");
       const broken = await failsafe("config", "check", path.join(dir, "broken.yaml"));
@@ -76,7 +76,7 @@ contracts:
     it("guard refuses a bad config before touching the network", async () => {
       const r = await failsafe("guard", "--config", "no/such/file.yaml");
       expect(r.code).to.equal(2);
-      expect(r.stderr).to.equal("error: no/such/file.yaml: file not found\n");
+      expect(r.stderr).to.equal("error: no/such/file.yaml: file not found (pass --config <file> or set FAILSAFE_CONFIG; the default is ./failsafe.yaml)\n");
     });
   });
 
@@ -100,7 +100,7 @@ contracts:
     it("rejects unknown commands, missing options and bad arguments with a clear message", async () => {
       const example = "guardian/config/failsafe.example.yaml";
       for (const [args, message] of [
-        [["replay", "--block", "1"], /required option '-c, --config <file>' not specified/],
+        [["replay", "--block", "1", "--config", "no-such.yaml"], /no-such\.yaml: file not found \(pass --config <file> or set FAILSAFE_CONFIG; the default is \.\/failsafe\.yaml\)/],
         [["replay", "--config", example], /give exactly one of --tx <hash>, --block <n>, --range <a>\.\.<b>/],
         [["replay", "--config", example, "--range", "9..3"], /--range: 9 is after 3/],
         [["replay", "--config", example, "--range", "3-9"], /--range: expected <from>\.\.<to> \(inclusive\), got "3-9"/],
