@@ -131,6 +131,8 @@ export const configSchema = z
         level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
         /** `stdout`, `stderr`, or a file path. */
         destination: z.string().min(1).default("stdout"),
+        /** Human-readable lines instead of JSON; default: on when the destination is a terminal. */
+        pretty: z.boolean().optional(),
       })
       .strict()
       .default({}),

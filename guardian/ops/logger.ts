@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { stripControl } from "../notifiers/neutralise";
 
 /**
  * Paths pino blanks out wherever they appear one or two levels deep: keys, passwords, auth headers.
@@ -34,11 +35,31 @@ export interface LoggerConfig {
   level: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
   /** Where JSON lines go: stdout, stderr, or a file path. */
   destination: string;
+  /**
+   * Human-readable lines (pino-pretty) instead of JSON. Default: on when the destination is stdout or stderr and
+   * that is a terminal, so a person running `failsafe guard` reads lines while a pipe, a file or a log shipper gets
+   * JSON.
+   */
+  pretty?: boolean;
+}
+
+/**
+ * pino-pretty for a terminal. Log lines quote attacker-controlled text (token symbols, revert strings, contract
+ * names), so the formatted line is stripped of control characters (ESC sequences, bidi overrides) before it
+ * reaches the terminal; for the same reason it is not colorized (colors are escape sequences too).
+ */
+export function prettyStream(out: { write(text: string): unknown }): DestinationStream {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { prettyFactory } = require("pino-pretty") as { prettyFactory(options: object): (line: string) => string };
+  const prettify = prettyFactory({ colorize: false, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname,service", singleLine: true });
+  return { write: (line: string) => out.write(prettify(line).split("\n").map(stripControl).join("\n")) };
 }
 
 export function createLogger(config: LoggerConfig, extra: LoggerOptions = {}): { logger: Logger; flush(): void } {
   let stream: DestinationStream & { flushSync?: () => void };
-  if (config.destination === "stdout") stream = pino.destination({ fd: 1, sync: false });
+  const terminal = config.destination === "stdout" ? process.stdout : config.destination === "stderr" ? process.stderr : undefined;
+  if (terminal && (config.pretty ?? terminal.isTTY === true)) stream = prettyStream(terminal);
+  else if (config.destination === "stdout") stream = pino.destination({ fd: 1, sync: false });
   else if (config.destination === "stderr") stream = pino.destination({ fd: 2, sync: false });
   // A log file is opened and written synchronously: nothing is buffered to lose when the process dies.
   else stream = pino.destination({ dest: config.destination, mkdir: true, sync: true });

@@ -32,3 +32,20 @@ describe("createLogger", () => {
     expect(readFileSync(file, "utf8")).to.not.match(/s3cret|hunter2|0xac0974|0x59c699|0xabc:0xdef/);
   });
 });
+
+describe("prettyStream (failsafe guard on a terminal)", () => {
+  it("prints one readable line per event, keeps secrets redacted, and lets no escape sequence through", async () => {
+    const { default: pino } = await import("pino");
+    const { prettyStream, REDACT_PATHS } = await import("../../../guardian/ops/logger");
+    const written: string[] = [];
+    const logger = pino({ level: "info", redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, prettyStream({ write: (t: string) => written.push(t) }));
+    // A token symbol an attacker chose: an ANSI sequence that would clear the operator's screen, and a bidi override.
+    logger.warn({ stage: "findings", privateKey: "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaff46b6f7e5e0f00", symbol: "EVIL\u001b[2J\u202e" }, "Outflow spike from vault: 9,000 EVIL\u001b[2J");
+    const text = written.join("");
+    expect(text).to.match(/WARN.*Outflow spike from vault: 9,000 EVIL\[2J/);
+    expect(text).to.contain("[redacted]");
+    expect(text).to.not.contain("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcaff46b6f7e5e0f00");
+    expect(text).to.not.match(/[\u001b\u202e]/);
+    expect(() => JSON.parse(text)).to.throw();
+  });
+});
