@@ -11,6 +11,7 @@ import type { Finding } from "../detectors/types";
 import type { ChainConfig } from "../config/schema";
 import { UsageError } from "./usage-error";
 import { configOption } from "./config-option";
+import { startProgress } from "../ops/progress";
 
 interface ReplayOptions {
   config: string;
@@ -116,7 +117,15 @@ export function register(program: Command): void {
           // Contexts are fetched ahead; detectors still see blocks strictly in order.
           const numbers = Array.from({ length: target.to - target.from + 1 }, (_, i) => target.from + i);
           const contexts = new LookAhead(numbers, (n) => builder.build(n), DEFAULT_PREFETCH);
-          for (let i = 0; i < numbers.length; i++) await run(await contexts.next());
+          const progress = startProgress(`replaying blocks ${target.from}..${target.to}`, numbers.length);
+          try {
+            for (let i = 0; i < numbers.length; i++) {
+              await run(await contexts.next());
+              progress.tick();
+            }
+          } finally {
+            progress.stop();
+          }
         }
         if (opts.format === "table") process.stdout.write(`${all.length === 0 ? "no findings" : formatTable(all)}\n`);
       } finally {
