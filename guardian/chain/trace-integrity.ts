@@ -13,11 +13,18 @@ export interface TraceGap {
   why: "no trace" | "trace does not reach them";
 }
 
-/** Protected contracts the receipt shows (all of `touched` but the sender) that no frame of the trace calls. */
+/**
+ * Protected contracts the receipt shows running (the call target, a log emitter) that no frame of the trace calls.
+ * Only those: a protected address can be in `touched` without its code running (the sender; the `from` of a
+ * Transfer a spender moved; an address written into a created contract's bytecode), and a trace that does not
+ * reach such an address is not lying.
+ */
 export function traceGaps(ctx: BlockContext): TraceGap[] {
   const gaps: TraceGap[] = [];
   for (const tx of ctx.transactions) {
-    const expected = tx.touched.filter((c) => c !== tx.from);
+    const ran = new Set<string>(tx.logs.map((l) => l.address));
+    if (tx.to) ran.add(tx.to.toLowerCase());
+    const expected = tx.touched.filter((c) => c !== tx.from && ran.has(c));
     if (expected.length === 0) continue;
     if (!tx.trace) {
       gaps.push({ tx, missing: expected, why: "no trace" });
