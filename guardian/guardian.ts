@@ -4,6 +4,7 @@ import { HeadFollower } from "./chain/head-follower";
 import type { RpcClient } from "./chain/types";
 import { BlockContextBuilder } from "./context/build-block-context";
 import { LivenessWatch } from "./ops/liveness";
+import { DeploymentProbe } from "./context/deployment-probe";
 import { pendingSource, startPendingDetection, type PendingContextWatcher } from "./context/pending-context";
 import type { FindingSink } from "./decisions/types";
 import { findDetector } from "./detectors/registry";
@@ -135,11 +136,13 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
   }
 
   const watches: LivenessWatch[] = [];
+  const probes: DeploymentProbe[] = [];
   const stopAll = async (): Promise<void> => {
     for (const w of watches) w.stop();
     for (const watcher of mempool.values()) await watcher.stop();
     controller.abort();
     await Promise.all(loops);
+    for (const p of probes) await p.close();
   };
 
   try {
@@ -150,6 +153,8 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       const chainHealth = healthOf.get(chain.id) as ChainHealth;
       health.push(chainHealth);
       const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
+      // The pipeline's own sinks, plus the deployment probe once the pipeline's lock exists.
+      const chainSinks = [...deps.sinks];
       const pipeline = new Pipeline({
         chainId: chain.id,
         rpc,
@@ -163,12 +168,22 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           traceRpc: chain.rpc.map((url) => new HttpRpcClient({ chainId: chain.id, urls: [url], timeoutMs: chain.blockDeadlineMs ?? chain.rpcTimeoutMs, maxAttempts: 1, logger: stageLogger(chainLog, "rpc"), metrics })),
         }),
         detectors,
-        sinks: deps.sinks,
+        sinks: chainSinks,
         window: chain.maxReorgDepth,
         health: chainHealth,
         maxClockSkewSeconds: chain.maxClockSkewSeconds,
         onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
       });
+      const probe = new DeploymentProbe({
+        rpc,
+        protectedAddresses: contracts.map((c) => c.address),
+        detectors: detectors.map((d) => d.detector),
+        sinks: deps.sinks,
+        logger: stageLogger(chainLog, "probe"),
+        exclusive: pipeline.exclusive,
+      });
+      chainSinks.push(probe);
+      probes.push(probe);
       await pipeline.restore();
       const reports = createReportIndexer(loaded.config, chain.id, { rpc, db: deps.db, logger: stageLogger(chainLog, "reports") });
       const follower = new HeadFollower({

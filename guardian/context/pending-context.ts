@@ -207,7 +207,7 @@ export class PendingContextWatcher {
 }
 
 /** Logs of the frames that did not revert, in execution order (a reverted frame's logs never happen). */
-function collectLogs(frame: TracedFrame, into: LogEntry[] = []): LogEntry[] {
+export function collectLogs(frame: TracedFrame, into: LogEntry[] = []): LogEntry[] {
   if (frame.error) return into;
   // callTracer reports a frame's own logs and its children separately; `position` orders them, but the
   // frame's logs before its calls is enough for detectors, which match by address and topic.
