@@ -7,6 +7,8 @@ import { GuardianMetrics } from "../ops/metrics";
 import { openDatabase } from "../state/database";
 import { UsageError } from "./usage-error";
 import { configOption } from "./config-option";
+import { escapeTerminal } from "../reports/governor-format";
+import type { TripOutcome } from "../responders/types";
 
 interface TripOptions {
   config: string;
@@ -44,18 +46,26 @@ export function register(program: Command): void {
         await tripPath.recorder.recordOutcome(incidentId, outcome);
         await target.responder.close?.();
 
-        const out = process.stdout;
-        out.write(`incident ${incidentId}\n${target.contractName} (${target.breaker}) on chain ${target.chainId}: ${outcome.status}${outcome.error ? ` (${outcome.error})` : ""}\n`);
-        for (const e of outcome.timeline) {
-          const where = [e.blockNumber !== undefined ? `block ${e.blockNumber}` : "", e.txHash ? `tx ${e.txHash}` : "", e.priorityFeePerGas ? `tip ${e.priorityFeePerGas} wei` : ""].filter(Boolean).join(", ");
-          out.write(`  +${String(e.ms).padStart(5)} ms  ${e.step.padEnd(16)}${where}${e.detail ? `  ${e.detail}` : ""}\n`);
-        }
-        if (outcome.bundleHashes.length > 0) out.write(`bundles ${outcome.bundleHashes.join(", ")}\n`);
-        out.write(`report ${record.files.markdown}\n`);
+        process.stdout.write(renderTripOutcome({ incidentId, name: target.contractName, breaker: target.breaker, chainId: target.chainId }, outcome, record.files.markdown));
         if (outcome.status === "failed" || outcome.status === "aborted") process.exitCode = 1;
       } finally {
         db.close();
         flush();
       }
     });
+}
+
+/**
+ * What `failsafe trip` prints. Error text and timeline details quote relays and revert strings, which the
+ * operator does not control: they are escaped so they cannot move the cursor or rewrite the terminal.
+ */
+export function renderTripOutcome(target: { incidentId: string; name: string; breaker: string; chainId: number }, outcome: TripOutcome, reportPath: string): string {
+  const lines = [`incident ${target.incidentId}`, `${escapeTerminal(target.name)} (${target.breaker}) on chain ${target.chainId}: ${outcome.status}${outcome.error ? ` (${escapeTerminal(outcome.error)})` : ""}`];
+  for (const e of outcome.timeline) {
+    const where = [e.blockNumber !== undefined ? `block ${e.blockNumber}` : "", e.txHash ? `tx ${e.txHash}` : "", e.priorityFeePerGas ? `tip ${e.priorityFeePerGas} wei` : ""].filter(Boolean).join(", ");
+    lines.push(`  +${String(e.ms).padStart(5)} ms  ${e.step.padEnd(16)}${where}${e.detail ? `  ${escapeTerminal(e.detail)}` : ""}`);
+  }
+  if (outcome.bundleHashes.length > 0) lines.push(`bundles ${outcome.bundleHashes.join(", ")}`);
+  lines.push(`report ${escapeTerminal(reportPath)}`);
+  return `${lines.join("\n")}\n`;
 }
