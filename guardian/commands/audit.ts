@@ -6,6 +6,7 @@ import { AuditExportError, readManifest, verifyExport } from "../ledger/audit-ve
 import { asUsage, EXIT_CHECK_FAILED, openReporting } from "./report";
 import { UsageError } from "./usage-error";
 import { configOption } from "./config-option";
+import { escapeTerminal } from "../reports/governor-format";
 
 export function register(program: Command): void {
   const audit = program.command("audit").description("exports auditors can verify against any node without trusting us");
@@ -53,7 +54,7 @@ export function register(program: Command): void {
       }
       const rpc = new HttpRpcClient({ chainId: manifest.chainId, urls: [o.rpc], maxAttempts: 3 });
       const findings = await verifyExport(dir, rpc);
-      for (const f of findings) process.stdout.write(`${f.ok ? "ok      " : "MISMATCH"}  ${f.what}${f.detail ? `: ${f.detail}` : ""}\n`);
+      for (const f of findings) process.stdout.write(`${f.ok ? "ok      " : "MISMATCH"}  ${escapeTerminal(f.what)}${f.detail ? `: ${escapeTerminal(f.detail)}` : ""}\n`);
       const failed = findings.filter((f) => !f.ok).length;
       process.stdout.write(failed === 0 ? `verified: ${findings.length} checks passed\n` : `NOT verified: ${failed} of ${findings.length} checks failed\n`);
       if (failed > 0) process.exitCode = EXIT_CHECK_FAILED;

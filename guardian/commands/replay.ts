@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { renderTable } from "../ops/table";
 import { loadConfig, type LoadedConfig } from "../config/load-config";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
@@ -66,11 +67,13 @@ const TABLE_COLUMNS: [string, (f: Finding) => string][] = [
   ["title", (f) => f.title],
 ];
 
+/** Findings as the CLI's one table (cells escaped: titles quote token names and other chain text). */
 export function formatTable(findings: Finding[]): string {
-  const rows = findings.map((f) => TABLE_COLUMNS.map(([, get]) => get(f)));
-  const widths = TABLE_COLUMNS.map(([h], i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  return [line(TABLE_COLUMNS.map(([h]) => h)), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return renderTable(
+    TABLE_COLUMNS.map(([h]) => h.toUpperCase()),
+    findings.map((f) => TABLE_COLUMNS.map(([, get]) => get(f))),
+    { noWrap: [0, 1, 2, 3] },
+  ).trimEnd();
 }
 
 export function register(program: Command): void {

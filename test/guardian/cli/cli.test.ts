@@ -153,7 +153,7 @@ contracts:
       expect(JSON.parse(tx.stdout)).to.deep.equal(findings[1]);
       const receipt = await scenario.provider.getTransactionReceipt(attackOk);
       const block = await failsafe("replay", "--config", config.file, "--block", String(receipt!.blockNumber), "--format", "table");
-      expect(block.stdout.split("\n")[0]).to.match(/^block\s+severity\s+detector\s+tx\s+title$/);
+      expect(block.stdout.split("\n")[0]).to.match(/^BLOCK\s+SEVERITY\s+DETECTOR\s+TX\s+TITLE$/);
       expect(block.stdout).to.match(/critical\s+reentrancy\s+0x[0-9a-f]{8}…\s+Reentrancy into bank/);
       const beyond = await failsafe("replay", "--config", config.file, "--block", String(head + 100));
       expect(beyond.code).to.equal(2);
