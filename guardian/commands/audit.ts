@@ -7,6 +7,7 @@ import { asUsage, EXIT_CHECK_FAILED, openReporting } from "./report";
 import { UsageError } from "./usage-error";
 import { configOption } from "./config-option";
 import { escapeTerminal } from "../reports/governor-format";
+import { startProgress, type Progress } from "../ops/progress";
 
 export function register(program: Command): void {
   const audit = program.command("audit").description("exports auditors can verify against any node without trusting us");
@@ -53,7 +54,14 @@ export function register(program: Command): void {
         throw err;
       }
       const rpc = new HttpRpcClient({ chainId: manifest.chainId, urls: [o.rpc], maxAttempts: 3 });
-      const findings = await verifyExport(dir, rpc);
+      // Re-tracing every block for ether is the long part: a bar on a terminal while it runs.
+      let progress: Progress | undefined;
+      const findings = await verifyExport(dir, rpc, {
+        onProgress: (done, total) => {
+          progress ??= startProgress("re-tracing blocks", total);
+          progress.update(done);
+        },
+      }).finally(() => progress?.stop());
       for (const f of findings) process.stdout.write(`${f.ok ? "ok      " : "MISMATCH"}  ${escapeTerminal(f.what)}${f.detail ? `: ${escapeTerminal(f.detail)}` : ""}\n`);
       const failed = findings.filter((f) => !f.ok).length;
       process.stdout.write(failed === 0 ? `verified: ${findings.length} checks passed\n` : `NOT verified: ${failed} of ${findings.length} checks failed\n`);

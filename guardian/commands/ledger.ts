@@ -7,6 +7,7 @@ import { startLedgerServer } from "../ledger/server";
 import { common, openReporting, runReport, type CommonOptions } from "./report";
 import { UsageError } from "./usage-error";
 import { configOption } from "./config-option";
+import { startProgress, type Progress } from "../ops/progress";
 
 /** The reporting config's system-wide settings (defaults filled by the schema). */
 function systemSettings(configFile: string) {
@@ -30,7 +31,16 @@ export function register(program: Command): void {
         if (o.rebuild) for (const t of ["sys_meta", "sys_addresses", "sys_tokens", "sys_balances"]) opened.db.prepare(`DROP TABLE IF EXISTS ${t}`).run();
         const index = new SystemIndex(opened.db);
         const t0 = performance.now();
-        const cursor = await syncSystemIndex(opened.deps.rpc, index, { fromBlock: settings.fromBlock, confirmations: settings.confirmations, chunkBlocks: settings.logChunkBlocks });
+        let progress: Progress | undefined;
+        const cursor = await syncSystemIndex(opened.deps.rpc, index, {
+          fromBlock: settings.fromBlock,
+          confirmations: settings.confirmations,
+          chunkBlocks: settings.logChunkBlocks,
+          onProgress: (done, total) => {
+            progress ??= startProgress("indexing blocks", total);
+            progress.update(done);
+          },
+        }).finally(() => progress?.stop());
         const size = index.size();
         process.stdout.write(
           `system-wide index at block ${cursor.number} (${cursor.hash}): ${size.tokens} tokens, ${size.addresses} addresses, ${size.balances} non-zero balances (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,

@@ -160,7 +160,13 @@ async function deriveScope(rpc: RpcClient, manifest: Manifest): Promise<ChainSco
  * transfer logs over the anchored range, the account's ether from each block's traces, receipts and
  * withdrawals, the opening ether with eth_getBalance, and balances folded from all of it.
  */
-export async function recomputeExport(rpc: RpcClient, manifest: Manifest, standards: ReadonlyMap<string, TokenStandard>, findings: VerifyFinding[] = []): Promise<ExportData> {
+export async function recomputeExport(
+  rpc: RpcClient,
+  manifest: Manifest,
+  standards: ReadonlyMap<string, TokenStandard>,
+  findings: VerifyFinding[] = [],
+  onProgress?: (blocksDone: number, blocksTotal: number) => void,
+): Promise<ExportData> {
   const { from, to } = manifest.anchors;
   const tokens = manifest.tokens.map((t) => ({ ...t, standard: standards.get(t.address) ?? t.standard }));
   const subject: ExportSubject = { chainId: manifest.chainId, kind: manifest.subject.kind, address: manifest.subject.address, name: manifest.subject.name, tokens, ether: manifest.subject.ether, from, to };
@@ -195,6 +201,7 @@ export async function recomputeExport(rpc: RpcClient, manifest: Manifest, standa
       const header = await blockByNumber(rpc, n);
       if (!header) throw new AuditExportError(`block ${n} of the anchored range does not exist on this node`);
       movements.push(...(await readBlock(rpc, scope, header.hash)).movements);
+      onProgress?.(n - from.number, to.number - from.number);
     }
   }
   const timestamps = new Map<string, number>();
@@ -249,7 +256,11 @@ async function checkFinalBalances(rpc: RpcClient, data: ExportData, standards: R
  * every file against a recomputation from the node with the verifier's own decoding, and the final
  * balances against the token and the node at the anchor. Any finding that is not ok is a failure.
  */
-export async function verifyExport(dir: string, rpc: RpcClient, options: { balanceBudget?: number } = {}): Promise<VerifyFinding[]> {
+export async function verifyExport(
+  dir: string,
+  rpc: RpcClient,
+  options: { balanceBudget?: number; onProgress?: (blocksDone: number, blocksTotal: number) => void } = {},
+): Promise<VerifyFinding[]> {
   const manifest = readManifest(dir);
   const findings: VerifyFinding[] = [];
   const chainId = Number(await rpc.request<string>("eth_chainId", []));
@@ -272,7 +283,7 @@ export async function verifyExport(dir: string, rpc: RpcClient, options: { balan
   }
   const scope = await deriveScope(rpc, manifest);
   findings.push(...scope.findings);
-  const data = await recomputeExport(rpc, manifest, scope.standards, findings);
+  const data = await recomputeExport(rpc, manifest, scope.standards, findings, options.onProgress);
   const recomputed = renderExport(data);
   onDisk.set("manifest.json", readFileSync(path.join(dir, "manifest.json"), "utf8"));
   for (const [name, text] of recomputed) {

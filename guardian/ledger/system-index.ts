@@ -203,7 +203,7 @@ const ZERO = "0x0000000000000000000000000000000000000000";
 export async function syncSystemIndex(
   rpc: RpcClient,
   index: SystemIndex,
-  options: { fromBlock: number; confirmations: number; chunkBlocks: number },
+  options: { fromBlock: number; confirmations: number; chunkBlocks: number; onProgress?: (blocksDone: number, blocksTotal: number) => void },
 ): Promise<{ number: number; hash: string }> {
   const head = await blockByNumber(rpc, "latest");
   if (!head) throw new SystemIndexError("the node returned no latest block");
@@ -219,6 +219,7 @@ export async function syncSystemIndex(
   }
   if (!cursor) index.db.prepare("INSERT OR REPLACE INTO sys_meta (key, value) VALUES ('from_block', ?)").run(String(options.fromBlock));
   let from = cursor ? cursor.number + 1 : options.fromBlock;
+  const first = from;
   while (from <= target) {
     const to = Math.min(target, from + options.chunkBlocks - 1);
     const logs = await rpc.request<RpcLog[]>("eth_getLogs", [{ fromBlock: hex(from), toBlock: hex(to), topics: [TRANSFER_TOPIC] }]);
@@ -227,6 +228,7 @@ export async function syncSystemIndex(
     index.ingest(logs, end);
     cursor = end;
     from = to + 1;
+    options.onProgress?.(to - first + 1, target - first + 1);
   }
   return cursor ?? { number: from - 1, hash: "" };
 }

@@ -2,6 +2,8 @@ import { SingleBar } from "cli-progress";
 
 export interface Progress {
   tick(): void;
+  /** Sets the count done so far (work that advances in chunks). */
+  update(done: number): void;
   stop(): void;
 }
 
@@ -11,7 +13,7 @@ export interface Progress {
  * (findings, reports) is never touched.
  */
 export function startProgress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
-  if (!stream.isTTY || total < 2) return { tick() {}, stop() {} };
+  if (!stream.isTTY || total < 2) return { tick() {}, update() {}, stop() {} };
   const bar = new SingleBar({
     stream,
     format: `${label} [{bar}] {percentage}% | {value}/{total} | eta {eta_formatted}`,
@@ -22,6 +24,7 @@ export function startProgress(label: string, total: number, stream: NodeJS.Write
   bar.start(total, 0);
   return {
     tick: () => bar.increment(),
+    update: (done) => bar.update(done),
     stop: () => bar.stop(),
   };
 }
