@@ -242,7 +242,8 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
             makeFinding({
               detectorId: ID,
               severity: worst.severity,
-              title: `${worst.covered ? "Large withdrawals of own deposits from" : "Outflow over a time window from"} ${name}: ${String(top.share)} of ${asset === NATIVE ? "its ether" : `token ${asset}`} in ${String(top.windowSeconds)} s`,
+              // The amount in the "N wei" / "N of token 0x…" form reports and the dashboard turn into "21.3 COL".
+              title: `${worst.covered ? "Large withdrawals of own deposits from" : "Outflow over a time window from"} ${name}: ${String(top.covered ? top.accountNet : top.measured)} ${asset === NATIVE ? "wei" : `of token ${asset}`}, ${(Number(top.share) * 100).toFixed(2)}% of its holdings, within ${windowText(Number(top.windowSeconds))}`,
               block: ctx,
               txHash: first.tx,
               contract,
@@ -275,4 +276,9 @@ export const outflowWindowDetector: DetectorDefinition<OutflowWindowParams> = {
 const ORDER: Severity[] = ["info", "low", "medium", "high", "critical"];
 function rank(s: Severity): number {
   return ORDER.indexOf(s);
+}
+
+/** "10 min", "1 h", "24 h": the window as people configure it. */
+function windowText(seconds: number): string {
+  return seconds % 3600 === 0 ? `${seconds / 3600} h` : seconds % 60 === 0 ? `${seconds / 60} min` : `${seconds} s`;
 }

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { humanTitle } from "../../../guardian/reports/governor-report-units";
 import { parseEther } from "ethers";
 import { outflowWindowDetector } from "../../../guardian/detectors/outflow-window";
 import { readBlockFixture } from "./block-fixtures";
@@ -18,6 +19,9 @@ describe("outflow-window detector", () => {
     expect(f).to.include({ detectorId: "outflow-window", severity: "critical", txHash: fx.label("attack"), contract: fx.label("bank") });
     const [w] = f.evidence.windows as Record<string, unknown>[];
     expect(w).to.include({ windowSeconds: 3600, measured: parseEther("10").toString(), holdingsAtStart: "0", denominator: parseEther("10").toString(), share: "1.000000", accounts: 1, covered: false });
+    // The amount in the form reports turn into "10 ETH", the share as a percentage, the window as configured.
+    expect(f.title).to.match(/^Outflow over a time window from bank: 10000000000000000000 wei, 100\.00% of its holdings, within 1 h$/);
+    expect(humanTitle(f.title, new Map())).to.equal("Outflow over a time window from bank: 10 ETH, 100.00% of its holdings, within 1 h");
   });
 
   it("parses durations and refuses a window without a limit, naming what is wrong", () => {
