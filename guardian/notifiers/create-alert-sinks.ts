@@ -6,6 +6,9 @@ import { AlertMetrics } from "./alert-metrics";
 import { AlertConfigError } from "./alert-routes";
 import { createNotifiers } from "./create-notifiers";
 import { AlertDispatcher, type AlertDispatcherDeps } from "./dispatcher";
+import { findingHumanizer } from "./human-units";
+import { createRpcClient } from "../guardian";
+import { RpcClientProvider } from "../responders/rpc-provider";
 
 /**
  * The alert stage for `failsafe guard`: the config's notifiers, its `alerts` routes, and the alert log
@@ -22,7 +25,19 @@ export function createAlertSinks(
     const notifiers = createNotifiers(config.notifiers, { logger: logger.child({ stage: "notifiers" }) });
     const contracts = [...loaded.contracts.values()].flat().map((c) => ({ name: c.name, address: c.address }));
     const alertMetrics = new AlertMetrics(metrics.registry);
-    return [new AlertDispatcher(config.alerts, { store: new AlertStore(db), logger, notifiers, contracts, metrics: alertMetrics, ...options })];
+    // Token symbols and decimals for titles in human units, read through the chain's own RPC settings.
+    const providers = new Map<number, RpcClientProvider>();
+    const humanize = findingHumanizer((chainId) => {
+      let p = providers.get(chainId);
+      if (!p) {
+        const chain = config.chains.find((c) => c.id === chainId);
+        if (!chain) throw new Error(`no chain ${chainId}`);
+        p = new RpcClientProvider(createRpcClient(chain, { logger, metrics }));
+        providers.set(chainId, p);
+      }
+      return p;
+    });
+    return [new AlertDispatcher(config.alerts, { store: new AlertStore(db), logger, notifiers, contracts, metrics: alertMetrics, humanize, ...options })];
   } catch (err) {
     if (err instanceof AlertConfigError) throw new ConfigError(loaded.file, err.issues);
     throw err;

@@ -5,6 +5,7 @@ import type { BlockContext } from "../context/types";
 import type { FindingSink } from "../decisions/types";
 import type { Finding, Severity } from "../detectors/types";
 import type { AlertStore, DeliveryRow } from "../state/alert-store";
+import type { FindingHumanizer } from "./human-units";
 import type { AlertMetrics } from "./alert-metrics";
 import { AlertRouter, severityRank, type AlertsConfig, type AlertTarget } from "./alert-routes";
 import { DeliveryError } from "./delivery-error";
@@ -46,6 +47,8 @@ export interface AlertDispatcherDeps {
    */
   resumePending?: boolean;
   metrics?: AlertMetrics;
+  /** Titles in human units for the people alerted (token amounts with their symbol); base units without it. */
+  humanize?: FindingHumanizer;
 }
 
 /** The in-memory side of one incident: cooldown and held findings. The store keeps the durable part. */
@@ -216,14 +219,18 @@ export class AlertDispatcher implements FindingSink {
     this.#intake.push(item);
     if (!this.#draining) {
       this.#draining = true;
-      setImmediate(() => this.#drain());
+      setImmediate(() => void this.#drain());
     }
   }
 
-  #drain(): void {
+  async #drain(): Promise<void> {
     try {
       for (let item = this.#intake.shift(); item; item = this.#intake.shift()) {
         try {
+          if (this.#deps.humanize && (item.kind === "findings" || item.kind === "retractions")) {
+            const raw = item.findings;
+            item = { ...item, findings: await this.#deps.humanize([...raw]).catch(() => [...raw]) };
+          }
           this.#handle(item);
         } catch (err) {
           // Alerting must never take the guardian down; a failure here is logged and the next item goes on.
