@@ -1,5 +1,7 @@
 import type { Command } from "commander";
 import { renderTable } from "../ops/table";
+import { findingHumanizer } from "../notifiers/human-units";
+import { RpcClientProvider } from "../responders/rpc-provider";
 import { loadConfig, type LoadedConfig } from "../config/load-config";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
@@ -130,7 +132,11 @@ export function register(program: Command): void {
             progress.stop();
           }
         }
-        if (opts.format === "table") process.stdout.write(`${all.length === 0 ? "no findings" : formatTable(all)}\n`);
+        // The table is for people: titles in human units (JSON keeps the exact base-unit titles).
+        if (opts.format === "table") {
+          const shown = await findingHumanizer(() => new RpcClientProvider(rpc))(all);
+          process.stdout.write(`${shown.length === 0 ? "no findings" : formatTable(shown)}\n`);
+        }
       } finally {
         flush();
       }

@@ -47,7 +47,7 @@ describe("docs/quickstart.md (security teams' quickstart)", function () {
       "npx failsafe guard",
       "npx failsafe replay",
     ]);
-    const { background } = await runDocSteps(steps, {
+    const { background, results } = await runDocSteps(steps, {
       cwd: ROOT,
       env,
       replace,
@@ -61,6 +61,9 @@ describe("docs/quickstart.md (security teams' quickstart)", function () {
         }
       },
     });
+    // The replay's table is for people: the spike's amount in the token's own units, not base units.
+    const table = results.find((r) => r.step.command.includes("failsafe replay") && r.step.command.includes("--format table"));
+    expect(table?.output, "the replay table step").to.match(/Outflow spike from vault: [\d,.]+ [A-Za-z]+ \(0x[0-9a-f]{40}\) over \d+ blocks/);
     try {
       // The guardian started before the attack: it must have found it on its own, not only the replay.
       const log = path.join(ROOT, "guardian.log");
