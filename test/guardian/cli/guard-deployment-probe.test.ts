@@ -1,14 +1,8 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { freePort, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { OneShotBankExploit__factory } from "../../../typechain-types";
 import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
-import { waitFor } from "../support/guardian-harness";
-
-const ROOT = path.resolve(__dirname, "../../..");
-const BIN = path.join(ROOT, "bin/failsafe.cjs");
+import { spawnGuard, waitFor } from "../support/guardian-harness";
 
 interface LogLine {
   msg: string;
@@ -38,23 +32,10 @@ describe("failsafe guard simulates a new contract that names a protected one", f
   it("finds the drain in the exploit's attack() before it is sent, and nothing in a contract whose entry points revert", async () => {
     const port = await freePort();
     const config = writeGuardianConfig({ anvil, bank: scenario.bank, metricsPort: port, bankDetectors: "      exploit-deployment: true\n" });
-    const logFile = path.join(config.dir, "guard.log");
-    const out = openSync(logFile, "w");
-    const child = spawn(process.execPath, [BIN, "guard", "--config", config.file], { cwd: ROOT, stdio: ["ignore", out, out] });
-    closeSync(out);
-    const lines = () =>
-      readFileSync(logFile, "utf8")
-        .split("\n")
-        .filter((l) => l.startsWith("{"))
-        .map((l) => JSON.parse(l) as LogLine);
+    const guard = spawnGuard(config.file);
+    const lines = () => guard.lines<LogLine>();
     try {
-      const head = await scenario.provider.getBlockNumber();
-      await waitFor("the guardian at the head", async () => {
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-        if (!res || res.status !== 200) return undefined;
-        const body = (await res.json()) as { chains: { cursor: number }[] };
-        return body.chains[0].cursor >= head ? true : undefined;
-      });
+      await guard.healthyAt(port, await scenario.provider.getBlockNumber());
       // The scenario's ReentrancyAttacker names the bank too, but its entry points revert without a stake.
       expect(lines().filter((l) => l.stage === "probe" && l.created === scenario.attacker && l.msg.includes("in simulation"))).to.deep.equal([]);
 
@@ -74,9 +55,7 @@ describe("failsafe guard simulates a new contract that names a protected one", f
       expect(await scenario.provider.getTransactionCount(scenario.thief.address)).to.equal(2);
       expect(await scenario.provider.getBalance(scenario.bank)).to.equal(before);
     } finally {
-      child.kill("SIGTERM");
+      expect(await guard.stop()).to.equal(0);
     }
-    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
-    expect(code).to.equal(0);
   });
 });

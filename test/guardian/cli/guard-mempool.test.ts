@@ -1,13 +1,8 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
 import { freePort, startAnvil, type AnvilInstance } from "../../../guardian/ops/anvil";
 import { deployBankScenario, writeGuardianConfig, type BankScenario } from "../support/bank-scenario";
-import { waitFor } from "../support/guardian-harness";
-
-const ROOT = path.resolve(__dirname, "../../..");
-const BIN = path.join(ROOT, "bin/failsafe.cjs");
+import { spawnGuard, waitFor } from "../support/guardian-harness";
 
 interface LogLine {
   msg: string;
@@ -38,23 +33,12 @@ describe("failsafe guard with chains[].mempool", function () {
       const config = writeGuardianConfig({ anvil, bank: scenario.bank, metricsPort: port, ws: mode === "subscribe" });
       const text = readFileSync(config.file, "utf8");
       writeFileSync(config.file, text.replace(/^(    startBlock: .*)$/m, `$1\n    mempool: { mode: ${mode}, pollIntervalMs: 50 }`));
-      const logFile = path.join(config.dir, "guard.log");
-      const out = openSync(logFile, "w");
-      const child = spawn(process.execPath, [BIN, "guard", "--config", config.file], { cwd: ROOT, stdio: ["ignore", out, out] });
-      closeSync(out);
-      const lines = () =>
-        readFileSync(logFile, "utf8")
-          .split("\n")
-          .filter((l) => l.startsWith("{"))
-          .map((l) => JSON.parse(l) as LogLine);
+      const guard = spawnGuard(config.file);
+      const lines = () => guard.lines<LogLine>();
       try {
         const head = await scenario.provider.getBlockNumber();
-        await waitFor("the guardian at the head and watching the mempool", async () => {
-          const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-          if (!res || res.status !== 200) return undefined;
-          const body = (await res.json()) as { chains: { cursor: number }[] };
-          return body.chains[0].cursor === head && lines().some((l) => l.msg === "watching the mempool") ? true : undefined;
-        });
+        await guard.healthyAt(port, head);
+        await waitFor("the guardian watching the mempool", () => lines().some((l) => l.msg === "watching the mempool") || undefined);
 
         const attack = scenario.attack().then(() => undefined);
         const attackHash = await waitFor("the attack in the mempool", async () => {
@@ -79,10 +63,8 @@ describe("failsafe guard with chains[].mempool", function () {
         );
         expect(minedFinding.block_number).to.equal(mined!.blockNumber);
       } finally {
-        child.kill("SIGTERM");
+        expect(await guard.stop()).to.equal(0);
       }
-      const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
-      expect(code).to.equal(0);
       expect(lines().map((l) => l.msg)).to.include("guardian stopped");
     });
   }

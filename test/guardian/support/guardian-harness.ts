@@ -1,7 +1,8 @@
 import path from "node:path";
 import pino from "pino";
 import { parseConfig } from "../../../guardian/config/load-config";
-import { readFileSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { openDatabase } from "../../../guardian/state/database";
 import { GuardianMetrics } from "../../../guardian/ops/metrics";
 import { startGuardian, type RunningGuardian } from "../../../guardian/guardian";
@@ -67,4 +68,43 @@ export async function waitFor<T>(what: string, check: () => T | Promise<T>, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** `failsafe guard --config <file>` as a child process, its JSON log lines read back from a file. */
+export interface GuardProcess {
+  child: ChildProcess;
+  /** Every JSON log line written so far. */
+  lines<T = Record<string, unknown>>(): T[];
+  /** Resolves once /healthz on `port` is 200 and the first chain's cursor is at or past `block`. */
+  healthyAt(port: number, block: number): Promise<true>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function spawnGuard(configFile: string): GuardProcess {
+  const root = path.resolve(__dirname, "../../..");
+  const logFile = path.join(path.dirname(configFile), "guard.log");
+  const out = openSync(logFile, "w");
+  const child = spawn(process.execPath, [path.join(root, "bin/failsafe.cjs"), "guard", "--config", configFile], { cwd: root, stdio: ["ignore", out, out] });
+  closeSync(out);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  return {
+    child,
+    lines: <T>() =>
+      readFileSync(logFile, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as T),
+    healthyAt: (port, block) =>
+      waitFor(`a healthy guardian at block ${block}`, async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+        if (!res || res.status !== 200) return undefined;
+        const body = (await res.json()) as { chains: { cursor: number }[] };
+        return body.chains[0].cursor >= block ? (true as const) : undefined;
+      }),
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+  };
 }
