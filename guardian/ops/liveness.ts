@@ -29,14 +29,15 @@ const ZERO_HASH = `0x${"0".repeat(64)}`;
  * The guardian's liveness, as a metric and as alerts (Forta bots were silent for weeks without anyone knowing):
  * `failsafe_head_lag_seconds` and `failsafe_seconds_since_last_block`; a `liveness` finding (severity high, so
  * it alerts and never trips under the default policy) when the cursor falls behind the head by more than
- * `maxLagBlocks` or for more than `maxLagSeconds`, and one when nothing was processed for `heartbeatSeconds`.
+ * `maxLagBlocks` or for more than `maxLagSeconds`, one when nothing was processed for `heartbeatSeconds`, and one
+ * at the next check when the chain is in a critical state (its store deleted or swapped under it).
  * Each condition alerts once per episode and again only after it cleared.
  */
 export class LivenessWatch {
   private readonly lagSeconds: Gauge;
   private readonly sinceLast: Gauge;
   private behindSince?: number;
-  private readonly raised = new Set<"behind" | "heartbeat">();
+  private readonly raised = new Set<"behind" | "heartbeat" | "critical">();
   private timer?: NodeJS.Timeout;
   private readonly startedAt: number;
 
@@ -88,6 +89,12 @@ export class LivenessWatch {
       raised.push(this.finding("heartbeat", `guardian processed no block for ${Math.round(idleSeconds)} s`, { idleSeconds: Math.round(idleSeconds), heartbeatSeconds: this.config.heartbeatSeconds, head: health.head, cursor: health.cursor, lastError: health.lastError }));
     }
     if (!silent) this.raised.delete("heartbeat");
+    // A state no waiting mends (the store deleted or swapped): alert at once, not after the heartbeat.
+    const critical = health.critical ?? [];
+    if (critical.length > 0 && !this.raised.has("critical")) {
+      raised.push(this.finding("critical", `guardian critical: ${critical.join("; ")}`, { problems: critical, head: health.head, cursor: health.cursor }));
+    }
+    if (critical.length === 0) this.raised.delete("critical");
     if (raised.length === 0) return raised;
 
     const ctx = { chainId: health.chainId, number: health.cursor ?? 0, hash: ZERO_HASH, parentHash: ZERO_HASH, timestamp: Math.floor(now / 1000), transactions: [] };
@@ -102,7 +109,7 @@ export class LivenessWatch {
     return raised;
   }
 
-  private finding(kind: "behind" | "heartbeat", title: string, evidence: Record<string, unknown>): Finding {
+  private finding(kind: "behind" | "heartbeat" | "critical", title: string, evidence: Record<string, unknown>): Finding {
     this.raised.add(kind);
     const { health } = this.deps;
     // One id per episode: the subject names the cursor it started at.

@@ -52,4 +52,19 @@ describe("LivenessWatch", function () {
     health.lastBlockAt = at();
     expect(await watch.check()).to.deep.equal([]);
   });
+
+  it("alerts at the next check, not after the heartbeat, when the chain is critical (its store deleted), once per episode", async function () {
+    const { health, watch, seen } = setup();
+    health.critical = ["the guardian store /var/lib/failsafe/guardian.sqlite was deleted or replaced while running"];
+    const [lost] = await watch.check();
+    expect(lost).to.deep.include({ detectorId: "liveness", severity: "high" });
+    expect(lost.title).to.match(/^guardian critical: the guardian store .* deleted or replaced/);
+    expect(lost.evidence).to.deep.include({ kind: "critical", problems: health.critical });
+    expect(await watch.check(), "same episode").to.deep.equal([]);
+    health.critical = [];
+    await watch.check();
+    health.critical = ["again"];
+    expect((await watch.check()).map((f) => f.evidence.kind)).to.deep.equal(["critical"]);
+    expect(seen.map((f) => f.evidence.kind)).to.deep.equal(["critical", "critical"]);
+  });
 });

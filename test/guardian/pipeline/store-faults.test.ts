@@ -148,6 +148,8 @@ describe("failsafe guard: store and reports faults (anvil + local relay + CLI)",
     expect(health.body.problems.join(" ")).to.match(/was deleted while the guardian was running/);
     // /healthz sees the missing file at once; the log says it when the next block's commit is refused.
     await waitFor("the critical log line", () => guard.log().some((l) => l.level === 60 && /critical: the store .* was deleted/.test(String(l.msg))), 20_000);
+    // And a finding through the sinks (the alert routes), at the next liveness check rather than the heartbeat.
+    await waitFor("a routed liveness finding", () => guard.log().some((l) => l.detector_id === "liveness" && /^guardian critical: .*was deleted/.test(String(l.msg))), 20_000);
     guard.child.kill("SIGKILL");
     await guard.exited();
 
