@@ -22,7 +22,10 @@ const MAX_ENTRY_POINTS = 12;
 const MAX_QUEUED = 16;
 /** Four zero words after the selector: functions taking up to four static arguments decode (as zeros). */
 const ZERO_ARGS = "00".repeat(32 * 4);
-const SIMULATION_GAS = "0x1c9c380"; // 30M, a block's worth
+/** 15M gas per simulated call: flash-loan exploits use a few million; a gas-burning decoy costs the node less. */
+const SIMULATION_GAS = "0xe4e1c0";
+/** Node time one new contract may take; its remaining entry points are skipped after this (and logged). */
+const PROBE_BUDGET_MS = 5_000;
 
 /**
  * Function selectors a contract's dispatcher compares calldata against: `PUSH4 <selector>` followed by `EQ`
@@ -140,8 +143,13 @@ export class DeploymentProbe implements FindingSink {
     const code = await rpc.request<string>("eth_getCode", [created, blockTag]);
     const selectors = dispatcherSelectors(code).slice(0, MAX_ENTRY_POINTS);
     const nonce = await rpc.request<string>("eth_getTransactionCount", [deployer, blockTag]);
-    for (const selector of selectors) {
+    const started = Date.now();
+    for (const [i, selector] of selectors.entries()) {
       if (this.closed) return;
+      if (Date.now() - started > PROBE_BUDGET_MS) {
+        logger.warn({ created, skipped: selectors.slice(i), budget_ms: PROBE_BUDGET_MS }, "deployment probe out of time for this contract; its other entry points are not simulated");
+        return;
+      }
       const input = selector + ZERO_ARGS;
       const call = { from: deployer, to: created, value: "0x0", input, gas: SIMULATION_GAS, nonce };
       const trace = await rpc.request<TracedFrame>("debug_traceCall", [call, blockTag, { tracer: "callTracer", tracerConfig: { withLog: true } }]);
