@@ -63,8 +63,11 @@ contract CorpusCollateralLender is CorpusGuarded {
 
     error CorpusLenderUndercollateralized(address account, uint256 limit, uint256 debt);
     error CorpusLenderPayoutFailed(address to, uint256 amount);
+    error CorpusLenderHealthy(address account, uint256 debt, uint256 threshold);
+    error CorpusLenderWrongRepayment(uint256 sent, uint256 debt);
 
     event OracleUpdated(address indexed previous, address indexed current);
+    event Liquidated(address indexed account, address indexed liquidator, uint256 debt, uint256 seized);
 
     constructor(address guardian_, IERC20 collateral_, ICorpusPriceSource source_) CorpusGuarded(guardian_) {
         collateral = collateral_;
@@ -90,6 +93,27 @@ contract CorpusCollateralLender is CorpusGuarded {
 
     function repay() external payable whenNotPaused {
         debtOf[msg.sender] -= msg.value;
+    }
+
+    /// @notice A position is liquidatable once its debt exceeds 80 % of its collateral's value.
+    function isLiquidatable(address account) public view returns (bool) {
+        uint256 debt = debtOf[account];
+        return debt > 0 && debt > (collateralOf[account] * source.price() * 80) / 100 / 1e18;
+    }
+
+    /// @notice Anyone repays an unhealthy position's whole debt and takes collateral worth it plus 5 %: the
+    /// liquidations every lending market depends on, and collateral leaving to an account that never deposited.
+    function liquidate(address account) external payable whenNotPaused {
+        uint256 debt = debtOf[account];
+        uint256 price = source.price();
+        if (!isLiquidatable(account)) revert CorpusLenderHealthy(account, debt, (collateralOf[account] * price * 80) / 100 / 1e18);
+        if (msg.value != debt) revert CorpusLenderWrongRepayment(msg.value, debt);
+        uint256 seized = (debt * 105 * 1e18) / 100 / price;
+        if (seized > collateralOf[account]) seized = collateralOf[account];
+        collateralOf[account] -= seized;
+        debtOf[account] = 0;
+        collateral.transfer(msg.sender, seized);
+        emit Liquidated(account, msg.sender, debt, seized);
     }
 
     receive() external payable {}

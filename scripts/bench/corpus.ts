@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     await chain.stop();
   }
-  console.log(`\nbenign corpus: ${benign.blocks} blocks, ${benign.txs} transactions (${benign.reverted} reverted)`);
+  console.log(`\nbenign corpus: ${benign.blocks} blocks, ${benign.txs} transactions (${benign.reverted} reverted), ${benign.liquidations} liquidations`);
   console.log(
     table(
       ["detector", "info", "low", "medium", "high", "critical"],
@@ -128,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
       bench: "corpus",
       ...main,
       benignBlocks: benign.blocks,
+      benignLiquidations: benign.liquidations,
       falseTrips: benign.trips.length,
       falseCriticalPer10kBlocks: Math.round((benign.criticals.length * 10_000 * 100) / benign.blocks) / 100,
       benignFindingsBySeverity: benign.findingsBySeverity,

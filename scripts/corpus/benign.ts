@@ -29,6 +29,8 @@ export interface BenignResult {
   blocks: number;
   txs: number;
   reverted: number;
+  /** Positions liquidated (the transaction succeeded) after market sell-offs. */
+  liquidations: number;
   findingsBySeverity: Record<Severity, number>;
   findingsByDetector: Record<string, Record<string, number>>;
   trips: { contract: string; block: number; detector: string; title: string }[];
@@ -55,7 +57,8 @@ const addr = async (c: { getAddress(): Promise<string> }) => (await c.getAddress
  * attacks: deposits and withdrawals (whales' round trips and exits of their own money included), swaps,
  * MEV sandwiches, benign flash-loan arbitrage, borrows and repayments, bridge locks and keeper releases,
  * reward grants, treasury payments through its router, griefing re-entries that a guarded bank refuses,
- * integrators deploying contracts that reference protected ones, and governance changes (oracle source,
+ * integrators deploying contracts that reference protected ones, leveraged borrowers liquidated after a market
+ * sell-off (collateral leaving to liquidators who never deposited), and governance changes (oracle source,
  * proxy upgrade) scheduled through a TimelockController, singly and batched.
  */
 export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): Promise<BenignResult> {
@@ -104,7 +107,9 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
   await chain.setup(coarse.mint(await scaled.getAddress(), 100_000n));
   await chain.setup(rwd.mint(await dist.getAddress(), parseEther("100000")));
   await chain.setup(quo.mint(treasuryAddress, parseEther("100000")));
-  await chain.setup(deployer.sendTransaction({ to: await lender.getAddress(), value: parseEther("500") }));
+  // The lender's liquidity: 2,000 ether, so that its busiest hour of borrowing (everyday and leveraged borrowers
+  // together, about 60 ether) is 3 % of it, as on a real market, not the 12 % a 500-ether pool would make it.
+  await chain.setup(deployer.sendTransaction({ to: await lender.getAddress(), value: parseEther("2000") }));
   await chain.setup(deployer.sendTransaction({ to: await lpLender.getAddress(), value: parseEther("500") }));
   // Governance owns the lender and the proxy: changes go through the timelock.
   await chain.setup(lender.transferOwnership(tl));
@@ -139,6 +144,14 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
   // Users: anvil accounts 2-5 and 8, and 12 fresh ones; every user holds tokens and has approved everything.
   const users: NonceManager[] = [2, 3, 4, 5, 8].map((i) => chain.account(i));
   for (let i = 0; i < 12; i++) users.push(await chain.fresh());
+  // Leveraged borrowers of their own (an everyday borrower's safer loans would dilute the position).
+  const borrowers: NonceManager[] = [];
+  for (let i = 0; i < 4; i++) {
+    const b = await chain.fresh();
+    await col.mint(await b.getAddress(), parseEther("2000"), GAS);
+    await col.connect(b).approve(await lender.getAddress(), MaxUint256, GAS);
+    borrowers.push(b);
+  }
   const spenders = [amm, lender, vault, scaled, tokenBank, aave].map((c) => c.getAddress());
   for (const u of users) {
     const a = await u.getAddress();
@@ -159,6 +172,7 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
   const griefer = chain.account(9);
   const grief = await d(new CorpusExploit__factory(griefer).deploy([await bank.getAddress()]));
   const bot = users[0];
+  const liquidator = users[1];
   const arb = await d(new CorpusExploit__factory(bot).deploy([await amm.getAddress()]));
   await chain.setup(quo.mint(await arb.getAddress(), parseEther("100")));
 
@@ -174,6 +188,10 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
   const whaleExits: { due: number; user: NonceManager; amount: bigint }[] = [];
   const repayments: { due: number; user: NonceManager; amount: bigint; lender: "amm" | "lp" }[] = [];
   const borrowed = new Map<string, bigint>();
+  // Leveraged positions on the lender, by borrower address, for the liquidation bot to watch.
+  const leveraged = new Set<string>();
+  const liquidations: string[] = [];
+  let recoveryDue = -1;
   const get = (m: Map<string, bigint>, k: string) => m.get(k) ?? 0n;
   const eth = (lo: number, hi: number) => parseEther((lo + rand() * (hi - lo)).toFixed(4));
 
@@ -205,6 +223,8 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
     proxiedOf.set((await u.getAddress()).toLowerCase(), parseEther("5"));
     await send(vault.connect(u).deposit(parseEther("100"), GAS));
     sharesOf.set((await u.getAddress()).toLowerCase(), parseEther("50"));
+    // Collateral posted ahead of borrowing: a lending market's TVL.
+    await send(lender.connect(u).depositAndBorrow(parseEther("20"), 0n, GAS));
     await guardian.onBlock(await chain.mine());
   }
 
@@ -366,15 +386,50 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
         scheduled.push({ due: current + 6, run: () => timelock.connect(deployer).execute(target, 0, data, ZeroHash, salt, GAS) });
       }
     }
+    if (n % 29 === 3) {
+      // A leveraged borrower: 2-6 COL more, borrowed against up to 74 % of the position's value, just under the
+      // 75 % limit, so a 7.5 % fall in the AMM's price makes it liquidatable.
+      // Leverage bots keep the whole position at 74 % loan-to-value: the new collateral's and what is left of
+      // earlier positions.
+      const u = pick(borrowers);
+      const amount = eth(2, 6);
+      const b = await u.getAddress();
+      const target = ((amount + (await lender.collateralOf(b))) * (await amm.price()) * 74n) / 100n / 10n ** 18n;
+      const debt = await lender.debtOf(b);
+      const borrow = target > debt ? target - debt : 0n;
+      await send(lender.connect(u).depositAndBorrow(amount, borrow, GAS));
+      leveraged.add((await u.getAddress()).toLowerCase());
+      if (rand() < 0.4) repayments.push({ due: current + 50 + Math.floor(rand() * 400), user: u, amount: borrow, lender: "amm" });
+    }
+    if (n % 120 === 100) {
+      // A market sell-off: a whale dumps 400-700 COL on the AMM (8-13 % down); buyers bring it back later.
+      await send(amm.connect(pick(users.slice(2))).swap(await col.getAddress(), eth(400, 700), GAS));
+      recoveryDue = current + 20 + Math.floor(rand() * 30);
+    }
+    if (current === recoveryDue) {
+      await send(amm.connect(pick(users.slice(2))).swap(await quo.getAddress(), eth(400, 700), GAS));
+    }
+    if (n % 120 >= 101 && n % 120 <= 110 && leveraged.size > 0) {
+      // Liquidation bots: in the blocks after the sell-off, every unhealthy position is repaid and its
+      // collateral (plus 5 %) taken by a liquidator that never deposited anything.
+      for (const a of [...leveraged]) {
+        if (!(await lender.isLiquidatable(a))) continue;
+        await send(lender.connect(liquidator).liquidate(a, { value: await lender.debtOf(a), ...GAS }));
+        liquidations.push(sent[sent.length - 1]);
+        leveraged.delete(a);
+      }
+    }
     for (const op of scheduled.filter((x) => x.due === current)) await send(op.run());
     for (const rp of repayments.filter((x) => x.due === current)) await send((rp.lender === "amm" ? lender : lpLender).connect(rp.user).repay({ value: rp.amount, ...GAS }));
 
     await guardian.onBlock(await chain.mine());
   }
   let reverted = 0;
+  let liquidated = 0;
   for (const h of sent) {
     const receipt = await chain.provider.getTransactionReceipt(h);
     if (!receipt || receipt.status !== 1) reverted++;
+    else if (liquidations.includes(h)) liquidated++;
   }
 
   const findingsBySeverity: Record<Severity, number> = { info: 0, low: 0, medium: 0, high: 0, critical: 0 };
@@ -389,6 +444,7 @@ export async function runBenign(chain: CorpusChain, blocks: number, seed = 1): P
     blocks: (await chain.provider.getBlockNumber()) - start,
     txs,
     reverted,
+    liquidations: liquidated,
     findingsBySeverity,
     findingsByDetector,
     trips: guardian.trips.map((t) => ({ contract: t.contract, ...describe(t.finding, t.block) })),
