@@ -1,6 +1,7 @@
 import { formatUnits } from "ethers";
 import { MAX_DECIMALS } from "./token-metadata";
 import { isAmount, isoTime, type Cell, type Report, type ReportAnchor } from "./report";
+import { escapeMarkdown, escapeTerminal } from "../reports/governor-format";
 
 export const REPORT_FORMATS = ["table", "csv", "json", "markdown"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -32,13 +33,18 @@ function header(report: Report): string[] {
   return lines;
 }
 
+/**
+ * The terminal table. Token names and symbols come from the chain (the token's own `name()`), so every text
+ * is escaped for a terminal (control sequences shown, never run), like the CLI's other tables.
+ */
 function renderTable(report: Report): string {
-  const out = [report.title, ...header(report), ""];
+  const t = escapeTerminal;
+  const out = [t(report.title), ...header(report), ""];
   const width = Math.max(...report.summary.map(([k]) => k.length));
-  for (const [k, v] of report.summary) out.push(`${k.padEnd(width)}  ${typeof v === "object" ? human(v) : v}`);
+  for (const [k, v] of report.summary) out.push(`${t(k).padEnd(width)}  ${t(typeof v === "object" ? human(v) : v)}`);
   for (const section of report.sections) {
-    out.push("", section.title);
-    const cells = section.rows.map((row) => row.map(human));
+    out.push("", t(section.title));
+    const cells = section.rows.map((row) => row.map((c) => t(human(c))));
     const widths = section.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
     const line = (values: string[], row?: Cell[]) =>
       values.map((v, i) => (row && rightAligned(row[i]) ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join("  ").trimEnd();
@@ -48,8 +54,8 @@ function renderTable(report: Report): string {
   }
   out.push("", "checks");
   if (report.checks.length === 0) out.push("  (none)");
-  for (const c of report.checks) out.push(c.ok ? `  ok        ${c.name}: ${c.actual}` : `  MISMATCH  ${c.name}: node says ${c.expected}, index says ${c.actual}`);
-  for (const n of report.notes) out.push(`note: ${n}`);
+  for (const c of report.checks) out.push(t(c.ok ? `  ok        ${c.name}: ${c.actual}` : `  MISMATCH  ${c.name}: node says ${c.expected}, index says ${c.actual}`));
+  for (const n of report.notes) out.push(t(`note: ${n}`));
   return out.join("\n") + "\n";
 }
 
@@ -107,20 +113,19 @@ export function toJson(report: Report): unknown {
   };
 }
 
-function mdCell(value: string): string {
-  return value.replace(/\|/g, "\\|");
-}
+/** Markdown text from the chain (token names, symbols, notes quoting them) can open no link, image or HTML. */
+const md = (value: unknown): string => escapeMarkdown(value);
 
 function renderMarkdown(report: Report): string {
-  const out = [`## ${report.title}`, "", ...header(report).map((l) => `- ${l}`)];
-  for (const [k, v] of report.summary) out.push(`- ${k}: ${typeof v === "object" ? human(v) : v}`);
+  const out = [`## ${md(report.title)}`, "", ...header(report).map((l) => `- ${l}`)];
+  for (const [k, v] of report.summary) out.push(`- ${md(k)}: ${md(typeof v === "object" ? human(v) : v)}`);
   for (const section of report.sections) {
-    out.push("", `### ${section.title}`, "", `| ${section.columns.join(" | ")} |`, `| ${section.columns.map((_, i) => (section.rows[0] && rightAligned(section.rows[0][i]) ? "---:" : "---")).join(" | ")} |`);
-    for (const row of section.rows) out.push(`| ${row.map((c) => mdCell(human(c))).join(" | ")} |`);
+    out.push("", `### ${md(section.title)}`, "", `| ${section.columns.map(md).join(" | ")} |`, `| ${section.columns.map((_, i) => (section.rows[0] && rightAligned(section.rows[0][i]) ? "---:" : "---")).join(" | ")} |`);
+    for (const row of section.rows) out.push(`| ${row.map((c) => md(human(c))).join(" | ")} |`);
   }
   out.push("", "### checks", "");
   if (report.checks.length === 0) out.push("- none");
-  for (const c of report.checks) out.push(c.ok ? `- ok: ${c.name}: ${c.actual}` : `- **MISMATCH**: ${c.name}: node says ${c.expected}, index says ${c.actual}`);
-  for (const n of report.notes) out.push(`- note: ${n}`);
+  for (const c of report.checks) out.push(c.ok ? `- ok: ${md(c.name)}: ${md(c.actual)}` : `- **MISMATCH**: ${md(c.name)}: node says ${md(c.expected)}, index says ${md(c.actual)}`);
+  for (const n of report.notes) out.push(`- note: ${md(n)}`);
   return out.join("\n") + "\n";
 }
