@@ -4,6 +4,8 @@ import { Command, CommanderError } from "commander";
 import { Wallet, formatEther } from "ethers";
 import { ConfigError, loadConfig, type LoadedConfig } from "../guardian/config/load-config";
 import { decide } from "../guardian/decisions/policy";
+import { escapeTerminal } from "../guardian/reports/governor-format";
+import { humanTitle, readTokenUnits, type TokenUnits } from "../guardian/reports/governor-report-units";
 import { anvilKey } from "../guardian/ops/anvil";
 import { startLab, type Lab } from "./scenarios/lab";
 import { prepareVaultDrain, runVaultDrain } from "./scenarios/scenarios";
@@ -92,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
   const anvils: Lab["anvil"][] = [];
   process.once("exit", () => anvils.forEach((a) => a.process.kill("SIGKILL")));
 
+  const units = new Map<string, TokenUnits>();
   try {
     lab = await startLab({
       pacing: { mode: "interval", blockTimeMs },
@@ -100,7 +103,8 @@ async function main(argv: string[]): Promise<number> {
       onFinding: (_g, f, pending) => {
         const decision = loaded && decide(f, loaded.config.policy, loaded.config.contracts.find((c) => c.address === f.contract)?.name);
         const verdict = decision ? ` -> policy: ${decision.action}${decision.rule === "default" ? "" : ` (rule ${decision.rule})`}` : "";
-        out(`  guardian: ${f.severity} ${f.detectorId} finding${pending ? " on a pending transaction" : ""} in block ${f.blockNumber}: ${f.title}${verdict}`);
+        // In the token's own units, as alerts and reports show it (the log keeps base units).
+        out(`  guardian: ${f.severity} ${f.detectorId} finding${pending ? " on a pending transaction" : ""} in block ${f.blockNumber}: ${escapeTerminal(humanTitle(f.title, units))}${verdict}`);
       },
     });
     anvils.push(lab.anvil);
@@ -110,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
     out(`     vault     ${lab.deployment.vault}  PausableVault: ERC-4626 vault and CircuitBreaker`);
     out(`     timelock  ${lab.deployment.timelock}  TimelockedRecovery: governs the vault`);
     out(`     asset     ${lab.deployment.asset}  MockERC20 fsUSD`);
+    for (const [token, u] of await readTokenUnits(lab.provider, [lab.deployment.asset])) units.set(token, u);
 
     const drain = await prepareVaultDrain(lab);
     process.env[KEY_ENV] = guardianKey;

@@ -60,6 +60,8 @@ describe("scripts/demo.ts (npm run demo)", function () {
     expect(output).to.include("deployed with deploy/modules/FailsafeLocal.ts");
     expect(output).to.match(/TRIP 0x[0-9a-f]{64} by guardian/);
     expect(output).to.match(/reverted \(vault tripped\)/);
+    // The finding reads in the token's own units, as alerts and reports show it.
+    expect(output).to.match(/guardian: high outflow-spike finding in block \d+: Outflow spike from vault: [\d,.]+ fsUSD \(0x[0-9a-f]{40}\)/);
     const report = /^ {2}report {7}(\S+\.md) and (\S+\.json)$/m.exec(output);
     expect(report, output).to.not.equal(null);
     const json = path.resolve(REPO_ROOT, report![2]);
