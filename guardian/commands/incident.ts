@@ -18,14 +18,6 @@ function format<T extends string>(value: string, allowed: readonly T[]): T {
   return value as T;
 }
 
-/**
- * A trip decision is an incident when it tripped, or tried to and failed: a dry run sent nothing, and an
- * already-tripped decision is part of the incident that tripped first (its findings are in its alert).
- */
-export function isIncident(r: IncidentRecord): boolean {
-  return r.status !== "dry-run" && r.status !== "already-tripped" && !r.dryRun;
-}
-
 function listEntry(r: IncidentRecord) {
   return {
     id: r.id,
@@ -104,16 +96,19 @@ export function register(program: Command): void {
     .description("every incident in the guardian's store, oldest first")
     .addOption(configOption("guardian YAML config"))
     .option("-f, --format <format>", `output format: ${LIST_FORMATS.join(" | ")}`, "table")
-    .option("--all", "also list decisions that tripped nothing: dry runs, and breakers another incident had already tripped")
-    .action((o: { config: string; format: string; all?: boolean }) => {
+    .option("--decisions", "list instead the trip decisions that tripped nothing (not incidents): dry runs, and breakers another incident had already tripped")
+    .action((o: { config: string; format: string; decisions?: boolean }) => {
       const fmt = format(o.format, LIST_FORMATS);
       const ctx = openIncidents(o.config);
       try {
-        const records = ctx.recorder.list();
-        const shown = o.all ? records : records.filter(isIncident);
-        process.stdout.write(renderList(shown, fmt));
-        const hidden = records.length - shown.length;
-        if (hidden > 0 && fmt === "table") process.stderr.write(`(${hidden} dry run${hidden === 1 ? "" : "s"} or already-tripped decision${hidden === 1 ? "" : "s"} not shown; --all lists them)\n`);
+        if (o.decisions) {
+          const decisions = ctx.recorder.decisions();
+          process.stdout.write(decisions.length === 0 && fmt === "table" ? "no trip decisions outside incidents\n" : renderList(decisions, fmt));
+          return;
+        }
+        process.stdout.write(renderList(ctx.recorder.list(), fmt));
+        const other = ctx.recorder.decisions().length;
+        if (other > 0 && fmt === "table") process.stderr.write(`(${other} trip decision${other === 1 ? "" : "s"} that tripped nothing (dry run or already tripped) ${other === 1 ? "is" : "are"} not ${other === 1 ? "an incident" : "incidents"}; --decisions lists them)\n`);
       } finally {
         ctx.close();
       }

@@ -46,7 +46,9 @@ export function register(program: Command): void {
         await tripPath.recorder.recordOutcome(incidentId, outcome);
         await target.responder.close?.();
 
-        process.stdout.write(renderTripOutcome({ incidentId, name: target.contractName, breaker: target.breaker, chainId: target.chainId }, outcome, record.files.markdown));
+        // A dry run or an already-tripped breaker is a decision, not an incident: no report to point at.
+        const where = tripPath.recorder.decision(incidentId) ? { decision: true as const } : { report: record.files.markdown };
+        process.stdout.write(renderTripOutcome({ incidentId, name: target.contractName, breaker: target.breaker, chainId: target.chainId }, outcome, where));
         if (outcome.status === "failed" || outcome.status === "aborted") process.exitCode = 1;
       } finally {
         db.close();
@@ -59,13 +61,13 @@ export function register(program: Command): void {
  * What `failsafe trip` prints. Error text and timeline details quote relays and revert strings, which the
  * operator does not control: they are escaped so they cannot move the cursor or rewrite the terminal.
  */
-export function renderTripOutcome(target: { incidentId: string; name: string; breaker: string; chainId: number }, outcome: TripOutcome, reportPath: string): string {
-  const lines = [`incident ${target.incidentId}`, `${escapeTerminal(target.name)} (${target.breaker}) on chain ${target.chainId}: ${outcome.status}${outcome.error ? ` (${escapeTerminal(outcome.error)})` : ""}`];
+export function renderTripOutcome(target: { incidentId: string; name: string; breaker: string; chainId: number }, outcome: TripOutcome, recorded: { report: string } | { decision: true }): string {
+  const lines = [`${"decision" in recorded ? "decision" : "incident"} ${target.incidentId}`, `${escapeTerminal(target.name)} (${target.breaker}) on chain ${target.chainId}: ${outcome.status}${outcome.error ? ` (${escapeTerminal(outcome.error)})` : ""}`];
   for (const e of outcome.timeline) {
     const where = [e.blockNumber !== undefined ? `block ${e.blockNumber}` : "", e.txHash ? `tx ${e.txHash}` : "", e.priorityFeePerGas ? `tip ${e.priorityFeePerGas} wei` : ""].filter(Boolean).join(", ");
     lines.push(`  +${String(e.ms).padStart(5)} ms  ${e.step.padEnd(16)}${where}${e.detail ? `  ${escapeTerminal(e.detail)}` : ""}`);
   }
   if (outcome.bundleHashes.length > 0) lines.push(`bundles ${outcome.bundleHashes.join(", ")}`);
-  lines.push(`report ${escapeTerminal(reportPath)}`);
+  lines.push("report" in recorded ? `report ${escapeTerminal(recorded.report)}` : "recorded as a trip decision, not an incident: failsafe incident list --decisions");
   return `${lines.join("\n")}\n`;
 }

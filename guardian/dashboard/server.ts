@@ -6,7 +6,6 @@ import { buildGovernorReport } from "../reports/governor-report";
 import { renderGovernorHtml } from "../reports/governor-report-html";
 import { humanTitle, readTokenUnits, tokensOf, type TokenUnits } from "../reports/governor-report-units";
 import type { IncidentRecord } from "../reports/incident-record";
-import { isIncident } from "../commands/incident";
 import { renderDashboard } from "./page";
 import { readSwitches } from "./switch-state";
 
@@ -77,13 +76,12 @@ export async function startDashboard(ctx: IncidentContext, options: DashboardOpt
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     if (url.pathname === "/") {
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);
-      const all = url.searchParams.get("all") === "1";
-      const incidents = ctx.recorder.list().filter((r) => all || isIncident(r));
+      const incidents = ctx.recorder.list();
       return send(res, 200, "text/html", renderDashboard({ generatedAt: new Date().toISOString(), switches, incidents: await inHumanUnits(incidents), refreshSeconds }));
     }
     if (url.pathname === "/api/state") {
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);
-      return send(res, 200, "application/json", `${JSON.stringify({ generatedAt: new Date().toISOString(), switches, incidents: ctx.recorder.list() }, null, 2)}\n`);
+      return send(res, 200, "application/json", `${JSON.stringify({ generatedAt: new Date().toISOString(), switches, incidents: ctx.recorder.list(), decisions: ctx.recorder.decisions() }, null, 2)}\n`);
     }
     const m = /^\/incidents\/(0x[0-9a-fA-F]{4,64})$/.exec(url.pathname);
     if (m) {

@@ -343,6 +343,12 @@ export class DecisionSink implements FindingSink {
     }
 
     const incidentId = keccak256(toUtf8Bytes(`failsafe:${target.chainId}:${target.breaker}:${findings[0].id}`));
+    const decided = this.deps.recorder.decision(incidentId);
+    if (decided) {
+      // The same finding seen again (a restart, a replay): its decision (a dry run, or already tripped) stands.
+      this.log.info({ incident_id: incidentId, status: decided.status }, "finding of a trip decision already settled; no second trip");
+      return;
+    }
     const existing = this.deps.recorder.get(incidentId);
     if (existing && existing.status !== "tripping" && existing.status !== "aborted" && existing.status !== "failed") {
       // The same finding seen again (a store rebuilt from the reports, a replay): the incident's outcome stands.
@@ -381,6 +387,9 @@ export class DecisionSink implements FindingSink {
       .then(async (outcome) => {
         this.deps.metrics?.record(target.chainId, outcome);
         const record = await this.deps.recorder.recordOutcome(incidentId, outcome, { resumed });
+        const winner = outcome.trippedBy?.incidentId.toLowerCase();
+        // Our trip lost to an incident this store has: later findings for the breaker join that incident.
+        if (outcome.status === "already-tripped" && winner && this.deps.recorder.get(winner)?.status === "tripped") this.lastTripped.set(key, winner);
         if (outcome.status !== "included") return;
         this.lastTripped.set(key, incidentId);
         this.alerts?.alertTrip({

@@ -40,6 +40,18 @@ export class IncidentFileWriter {
     setImmediate(() => this.flush());
   }
 
+  /** Drops the pending write of `id` and removes its files: the record is no longer an incident. */
+  discard(id: string, files: string[]): void {
+    this.#pending.delete(id);
+    for (const f of files) {
+      try {
+        unlinkSync(f);
+      } catch {
+        // never written, or already gone
+      }
+    }
+  }
+
   /** Incidents whose files are not written yet. */
   get pending(): number {
     return this.#pending.size;

@@ -122,6 +122,8 @@ const PHASE_OF: Partial<Record<TripOutcome["status"], TripPhase>> = {
  */
 export class IncidentRecorder {
   readonly #files: IncidentFileWriter;
+  /** Dry runs in flight: kept in memory until their outcome is recorded as a decision (never an incident). */
+  readonly #rehearsals = new Map<string, IncidentRecord>();
 
   constructor(private readonly deps: IncidentRecorderDeps) {
     this.#files = new IncidentFileWriter({
@@ -172,16 +174,27 @@ export class IncidentRecorder {
   }
 
   get(id: string): IncidentRecord | undefined {
-    return this.deps.store.get(id);
+    return this.deps.store.get(id) ?? this.#rehearsals.get(id);
   }
 
+  /** Incidents: trips that landed, are in flight, failed or were aborted. */
   list(): IncidentRecord[] {
     return this.deps.store.list();
   }
 
+  /** A settled decision that tripped nothing (dry run, or already tripped by another incident), if `id` is one. */
+  decision(id: string): IncidentRecord | undefined {
+    return this.deps.store.decision(id);
+  }
+
+  /** Every settled decision that tripped nothing, oldest first. */
+  decisions(): IncidentRecord[] {
+    return this.deps.store.decisions();
+  }
+
   /** `deferFiles`: the report files are written after the current task (the trip path launches the trip first). */
   open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }, options: { deferFiles?: boolean } = {}): IncidentRecord {
-    const existing = this.deps.store.get(input.id);
+    const existing = this.get(input.id);
     if (existing) return this.addFindings(input.id, input.findings);
     const now = new Date().toISOString();
     const base = path.join(this.deps.dir, `incident-${input.id.slice(2, 14)}`);
@@ -203,6 +216,12 @@ export class IncidentRecorder {
       notes: input.notes ?? [],
       files: { json: `${base}.json`, markdown: `${base}.md` },
     };
+    if (input.dryRun) {
+      // Nothing will be sent: no incident, no report files and no governance payloads a governor could act on.
+      this.#rehearsals.set(record.id, record);
+      this.deps.logger.info({ incident_id: record.id, breaker: record.breaker, findings: record.findings.map((f) => f.id) }, "dry run: trip decided, nothing will be sent");
+      return record;
+    }
     this.deps.store.atomically(() => this.write(record, options.deferFiles));
     this.deps.logger.info({ incident_id: record.id, breaker: record.breaker, findings: record.findings.map((f) => f.id), file: record.files.markdown }, "incident opened");
     return record;
@@ -219,8 +238,8 @@ export class IncidentRecorder {
    * one; its steps follow the incident's earlier timeline instead of replacing it.
    */
   async recordOutcome(id: string, outcome: TripOutcome, options: { resumed?: boolean } = {}): Promise<IncidentRecord> {
-    const governance = outcome.status === "included" || outcome.status === "already-tripped" ? await this.readGovernance(id, outcome) : undefined;
-    return this.update(id, (r) => {
+    const governance = outcome.status === "included" && !this.#rehearsals.has(id) ? await this.readGovernance(id, outcome) : undefined;
+    const record = this.update(id, (r) => {
       r.status = STATUS_OF[outcome.status];
       r.timeline = options.resumed ? mergeTimeline(r.timeline, outcome.timeline) : outcome.timeline;
       r.bundleHashes = [...new Set([...r.bundleHashes, ...outcome.bundleHashes])];
@@ -239,6 +258,30 @@ export class IncidentRecorder {
         r.notes.push(`The trip was included in block ${r.trip?.blockNumber} although every finding behind it was retracted by a reorg; governance should review and lift it.`);
       }
     });
+    if (record.status === "dry-run" || record.status === "already-tripped" || (this.#rehearsals.has(id) && record.status !== "tripping")) this.#settle(record);
+    return record;
+  }
+
+  /**
+   * A decision that tripped nothing leaves the incidents: a dry run is recorded as a decision only, and a trip
+   * that found the breaker already tripped hands its findings to the incident that tripped it (when this store
+   * has it: ours, or a guardian's sharing the store) and keeps the decision for the record. Its report files,
+   * written while the trip was in flight, are removed so no governor acts on a trip that never happened.
+   */
+  #settle(record: IncidentRecord): void {
+    this.#rehearsals.delete(record.id);
+    const winner = record.trippedBy?.incidentId.toLowerCase();
+    this.deps.store.atomically(() => {
+      this.deps.store.saveDecision(record);
+      const incident = winner && winner !== record.id.toLowerCase() ? this.deps.store.get(winner) : undefined;
+      if (!incident) return;
+      incident.findings = dedupe(incident.findings, record.findings);
+      incident.notes.push(`Findings of trip decision ${record.id} joined this incident: its trip found the breaker already tripped by this one.`);
+      incident.updatedAt = new Date().toISOString();
+      this.write(incident, true);
+    });
+    if (!record.dryRun) this.#files.discard(record.id, [record.files.json, record.files.markdown]);
+    this.deps.logger.info({ incident_id: record.id, status: record.status, tripped_by: winner }, record.dryRun ? "dry run recorded as a decision, not an incident" : "the breaker was already tripped: recorded as a decision, not an incident");
   }
 
   /**
@@ -261,7 +304,7 @@ export class IncidentRecorder {
    * breaker; `aborted`: every finding was retracted; `resend`: nothing landed, the trip goes out again).
    */
   recordResume(id: string, input: { check?: TripCheck; txHash?: string; verdict: "included" | "superseded" | "aborted" | "resend"; trippedBy?: { incidentId: string; guardian: string } }): IncidentRecord {
-    return this.update(id, (r) => {
+    const updated = this.update(id, (r) => {
       const now = new Date().toISOString();
       const since = r.timeline[0] ? Date.now() - Date.parse(r.timeline[0].at) : 0;
       const checked = input.check && input.txHash ? describeTripCheck(input.check, r.id, input.txHash) : input.check ? `checked on-chain at block ${input.check.head.number}: no trip transaction of this incident was signed` : "";
@@ -282,6 +325,8 @@ export class IncidentRecorder {
         r.tripState = { ...state, phase: "aborted", updatedAt: now };
       }
     });
+    if (updated.status === "already-tripped") this.#settle(updated);
+    return updated;
   }
 
   /** Marks findings orphaned by a reorg; returns the record, or undefined if none of them belong to it. */
@@ -350,6 +395,12 @@ export class IncidentRecorder {
 
   /** Reads, changes and saves one record atomically; `change` returns false to leave it as it is. */
   private updateIf(id: string, change: (r: IncidentRecord) => boolean | void, deferFiles = false): IncidentRecord | undefined {
+    const rehearsal = this.#rehearsals.get(id);
+    if (rehearsal) {
+      if (change(rehearsal) === false) return undefined;
+      rehearsal.updatedAt = new Date().toISOString();
+      return rehearsal;
+    }
     return this.deps.store.atomically(() => {
       const r = this.deps.store.get(id);
       if (!r) throw new Error(`no incident ${id}`);

@@ -5,12 +5,20 @@ import type { IncidentRecord } from "../reports/incident-record";
  * Incidents on the guardian's SQLite database: one row per incident, the whole record as JSON beside the
  * columns reviews query by (chain, breaker, status). The JSON and Markdown files under the reports folder are
  * rendered from these rows, so a restart never loses an incident that was opened.
+ *
+ * A trip decision that tripped nothing (a dry run, or a breaker another incident had already tripped) is not an
+ * incident: governors have nothing to lift or ratify for it. It is kept apart in `trip_decisions`, for the operator
+ * rehearsing a policy and for the audit trail, and never shown where incidents are.
  */
 export class IncidentStore {
   readonly #upsert: BetterSqlite3.Statement;
   readonly #get: BetterSqlite3.Statement;
   readonly #list: BetterSqlite3.Statement;
   readonly #db: BetterSqlite3.Database;
+  readonly #settle: BetterSqlite3.Statement;
+  readonly #dropIncident: BetterSqlite3.Statement;
+  readonly #getDecision: BetterSqlite3.Statement;
+  readonly #listDecisions: BetterSqlite3.Statement;
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
@@ -25,7 +33,23 @@ export class IncidentStore {
         record TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS incidents_breaker_status ON incidents(chain_id, breaker, status);
+      CREATE TABLE IF NOT EXISTS trip_decisions (
+        id TEXT PRIMARY KEY,
+        chain_id INTEGER NOT NULL,
+        breaker TEXT NOT NULL,
+        status TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        record TEXT NOT NULL
+      );
     `);
+    // Stores written before decisions were kept apart hold them among the incidents: moved once, atomically.
+    db.transaction(() => {
+      db.exec(`
+        INSERT OR REPLACE INTO trip_decisions (id, chain_id, breaker, status, decided_at, record)
+          SELECT id, chain_id, breaker, status, opened_at, record FROM incidents WHERE status IN ('dry-run', 'already-tripped');
+        DELETE FROM incidents WHERE status IN ('dry-run', 'already-tripped');
+      `);
+    })();
     this.#upsert = db.prepare(`
       INSERT INTO incidents (id, chain_id, breaker, status, opened_at, updated_at, record)
       VALUES (@id, @chainId, @breaker, @status, @openedAt, @updatedAt, @record)
@@ -33,6 +57,13 @@ export class IncidentStore {
     `);
     this.#get = db.prepare("SELECT record FROM incidents WHERE id = ?");
     this.#list = db.prepare("SELECT record FROM incidents ORDER BY opened_at");
+    this.#settle = db.prepare(`
+      INSERT OR REPLACE INTO trip_decisions (id, chain_id, breaker, status, decided_at, record)
+      VALUES (@id, @chainId, @breaker, @status, @openedAt, @record)
+    `);
+    this.#dropIncident = db.prepare("DELETE FROM incidents WHERE id = ?");
+    this.#getDecision = db.prepare("SELECT record FROM trip_decisions WHERE id = ?");
+    this.#listDecisions = db.prepare("SELECT record FROM trip_decisions ORDER BY decided_at");
   }
 
   /**
@@ -62,5 +93,22 @@ export class IncidentStore {
 
   list(): IncidentRecord[] {
     return (this.#list.all() as { record: string }[]).map((r) => JSON.parse(r.record) as IncidentRecord);
+  }
+
+  /** Records a decision that tripped nothing, taking it out of the incidents if it was opened as one. */
+  saveDecision(record: IncidentRecord): void {
+    this.#db.transaction(() => {
+      this.#dropIncident.run(record.id);
+      this.#settle.run({ id: record.id, chainId: record.chainId, breaker: record.breaker, status: record.status, openedAt: record.openedAt, record: JSON.stringify(record) });
+    })();
+  }
+
+  decision(id: string): IncidentRecord | undefined {
+    const row = this.#getDecision.get(id) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as IncidentRecord) : undefined;
+  }
+
+  decisions(): IncidentRecord[] {
+    return (this.#listDecisions.all() as { record: string }[]).map((r) => JSON.parse(r.record) as IncidentRecord);
   }
 }

@@ -80,6 +80,8 @@ export interface GuardianUnderTest {
   committed: Map<number, string>;
   mempool?: PendingContextWatcher;
   incidents(): IncidentRecord[];
+  /** Trip decisions that tripped nothing (dry runs, breakers already tripped): not incidents. */
+  tripDecisions(): IncidentRecord[];
   stop(): Promise<void>;
 }
 
@@ -228,6 +230,7 @@ async function startGuardianUnderTest(name: string, configFile: string, logger: 
     committed,
     mempool: running.mempool.get(CHAIN_ID),
     incidents: () => store.list(),
+    tripDecisions: () => store.decisions(),
     async stop() {
       await running.stop();
       db.close();

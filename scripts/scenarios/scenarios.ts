@@ -447,6 +447,8 @@ export const guardianRace: Scenario = (options) => {
         attempts,
         trippedEvents: tripped.map((e) => ({ incidentId: e.args.incidentId, guardian: e.args.guardian.toLowerCase(), block: e.blockNumber })),
         statuses: all.map((r) => r.status),
+        // The loser's trip found the breaker tripped: a decision in its store, not a second incident.
+        decisions: guardians.flatMap((g) => g.tripDecisions()).map((r) => ({ status: r.status, trippedBy: r.trippedBy?.incidentId.toLowerCase() })),
         errors: all.flatMap((r) => (r.error ? [r.error] : [])),
         guardians: [first.address.toLowerCase(), second.address.toLowerCase()],
       },

@@ -171,12 +171,27 @@ governance:
   };
 
   it("trips, reports, schedules the lift, waits out the delay, executes it, and the guardian closes and alerts the incident", async () => {
+    // 0. A rehearsal sends nothing and opens no incident: governors get nothing to act on.
+    const rehearsal = await failsafe(["trip", "-c", configFile, "--breaker", "vault", "--reason", "rehearsal", "--dry-run"]);
+    expect(rehearsal.code, rehearsal.stderr).to.equal(0);
+    expect(rehearsal.stdout).to.match(/^decision 0x[0-9a-f]{64}$/m);
+    expect(rehearsal.stdout).to.match(/: dry-run\n/);
+    expect(rehearsal.stdout).to.include("recorded as a trip decision, not an incident: failsafe incident list --decisions");
+    expect(await vault.isTripped()).to.equal(false);
+
     // 1. The trip, through the responder and the local relay as a private bundle.
     const trip = await failsafe(["trip", "-c", configFile, "--breaker", "vault", "--reason", "governance loop"]);
     expect(trip.code, trip.stderr).to.equal(0);
     expect(trip.stdout).to.match(/: included\n/);
     const incidentId = /^incident (0x[0-9a-f]{64})$/m.exec(trip.stdout)![1];
     expect(await vault.isTripped()).to.equal(true);
+    // A second trip finds the breaker tripped: a decision that names the incident holding it, not an incident.
+    const again = await failsafe(["trip", "-c", configFile, "--breaker", "vault", "--reason", "again"]);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.match(/: already-tripped\n/);
+    expect(again.stdout).to.include(`tripped for incident ${incidentId}`);
+    const decisions = await failsafe(["incident", "list", "-c", configFile, "--format", "json", "--decisions"]);
+    expect((JSON.parse(decisions.stdout) as { status: string }[]).map((d) => d.status)).to.deep.equal(["dry-run", "already-tripped"]);
     const tripAlert = await waitFor("the trip alert", () => alerts().find((a) => a.kind === "trip"));
     expect(tripAlert.incidentId).to.equal(incidentId);
 

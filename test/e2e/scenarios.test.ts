@@ -84,10 +84,11 @@ describe("attack scenarios (e2e, anvil + local relay + guardian)", function () {
   it("6. two guardians race on the same finding: exactly one trip takes effect and neither errors", async function () {
     const r = await guardianRace({ pacing });
     report(r);
-    const events = r.facts.trippedEvents as { guardian: string }[];
+    const events = r.facts.trippedEvents as { guardian: string; incidentId: string }[];
     expect(events).to.have.length(1);
     expect(r.facts.guardians).to.include(events[0].guardian);
-    expect([...(r.facts.statuses as string[])].sort()).to.deep.equal(["already-tripped", "tripped"]);
+    expect(r.facts.statuses, "one incident across both guardians").to.deep.equal(["tripped"]);
+    expect(r.facts.decisions).to.deep.equal([{ status: "already-tripped", trippedBy: events[0].incidentId.toLowerCase() }]);
     expect(r.facts.errors).to.deep.equal([]);
     const attempts = r.facts.attempts as { ok: boolean }[];
     expect(attempts.map((x) => x.ok)).to.deep.equal([true, false, false]);

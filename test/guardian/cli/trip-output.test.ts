@@ -16,7 +16,7 @@ describe("failsafe trip output: quoted chain and relay text is escaped", () => {
       error: "relay said \u001b[2J\u001b[Hincluded\nstatus: included",
       timeline: [{ step: "failed", at: "2026-12-05T00:00:00Z", ms: 12, detail: "revert: \u001b]0;owned\u0007ok\r\nfake line" }],
     };
-    const text = renderTripOutcome({ incidentId: outcome.incidentId, name: "bank\u001b[31m", breaker: outcome.breaker, chainId: 31337 }, outcome, "/tmp/r.md");
+    const text = renderTripOutcome({ incidentId: outcome.incidentId, name: "bank\u001b[31m", breaker: outcome.breaker, chainId: 31337 }, outcome, { report: "/tmp/r.md" });
     expect(text).to.not.match(/[\u0000-\u0008\u000b-\u001f\u007f]/);
     expect(text.split("\n").filter(Boolean)).to.have.length(4);
     expect(text).to.include("\\x1b[2J");

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, Wallet, ZeroHash } from "ethers";
+import { JsonRpcProvider, Wallet, ZeroHash, keccak256, toUtf8Bytes } from "ethers";
 import type { BreakerConsumer, TimelockedRecovery } from "../../../typechain-types";
 import { BreakerConsumer__factory, TimelockedRecovery__factory } from "../../../typechain-types";
 import { HttpRpcClient } from "../../../guardian/chain/rpc";
@@ -46,7 +46,7 @@ describe("DecisionSink", function () {
     timelock = await new TimelockedRecovery__factory(deployer).deploy(TIMELOCK_DELAY, [governor.address], [governor.address], governor.address);
     await timelock.waitForDeployment();
     breakers = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 8; i++) {
       const b = await new BreakerConsumer__factory(deployer).deploy(await timelock.getAddress(), [new Wallet(guardianKey).address]);
       await b.waitForDeployment();
       breakers.push(b);
@@ -195,18 +195,71 @@ describe("DecisionSink", function () {
     expect(log.lines.map((l) => JSON.parse(l)).find((l) => l.msg === "decision")).to.include({ action: "alert", rule: "default" });
   });
 
-  it("in dry-run records the incident and sends nothing", async function () {
+  it("in dry-run sends nothing and records a decision, not an incident: no report files, no governance payloads", async function () {
     const breaker = breakers[next++];
-    const { sink, recorder, address } = await sinkFor(breaker, { dryRun: true });
+    const { sink, recorder, address, registry } = await sinkFor(breaker, { dryRun: true });
     const bundles = relay.pool.all().length;
-    await sink.onFindings([findingAbout(address, "critical", "dry")], blockOf());
+    const finding = findingAbout(address, "critical", "dry");
+    await sink.onFindings([finding], blockOf());
     await sink.settled();
-    const record = only(recorder, address);
-    expect(record.status).to.equal("dry-run");
-    expect(record.dryRun).to.equal(true);
     expect(relay.pool.all().length).to.equal(bundles);
     expect(await breaker.isTripped()).to.equal(false);
-    expect(readFileSync(record.files.markdown, "utf8")).to.include("dry run: nothing was sent");
+    expect(recorder.list().filter((r) => r.breaker === address)).to.deep.equal([]);
+    const decision = recorder.decisions().find((r) => r.breaker === address)!;
+    expect(decision.status).to.equal("dry-run");
+    expect(decision.dryRun).to.equal(true);
+    expect(decision.governance).to.deep.equal([]);
+    expect(decision.findings.map((f) => f.id)).to.deep.equal([finding.id]);
+    expect(existsSync(decision.files.json) || existsSync(decision.files.markdown)).to.equal(false);
+    expect(await registry.getSingleMetricAsString("failsafe_trips_total")).to.include('status="dry-run"');
+    // The same finding again (a replay, a restart): the decision stands, no second run.
+    await sink.onFindings([finding], blockOf());
+    await sink.settled();
+    expect(recorder.decisions().filter((r) => r.breaker === address)).to.have.length(1);
+    expect(recorder.list().filter((r) => r.breaker === address)).to.deep.equal([]);
+  });
+
+  it("a trip that finds the breaker already tripped by another guardian is a decision, not an incident; its report files are removed", async function () {
+    const breaker = breakers[next++];
+    const { sink, recorder, address } = await sinkFor(breaker);
+    // Another guardian (its own store) tripped first, for its own incident.
+    const theirs = keccak256(toUtf8Bytes("another guardian's incident"));
+    await (await breaker.connect(new Wallet(guardianKey, provider)).trip(theirs)).wait();
+    await sink.onFindings([findingAbout(address, "critical", "late")], blockOf());
+    await sink.settled();
+    expect(recorder.list().filter((r) => r.breaker === address)).to.deep.equal([]);
+    const decision = recorder.decisions().find((r) => r.breaker === address)!;
+    expect(decision.status).to.equal("already-tripped");
+    expect(decision.trippedBy?.incidentId.toLowerCase()).to.equal(theirs);
+    expect(decision.governance).to.deep.equal([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(existsSync(decision.files.json) || existsSync(decision.files.markdown)).to.equal(false);
+  });
+
+  it("a trip beaten by an incident the store holds (a guardian sharing it) hands its findings to that incident", async function () {
+    const breaker = breakers[next++];
+    const { sink, recorder, address } = await sinkFor(breaker);
+    // The winner is written by another process on the same store after this sink started.
+    const winner = keccak256(toUtf8Bytes("the shared store's incident"));
+    const other = new IncidentRecorder({ store: new IncidentStore(db), dir: path.join(dir, "incidents"), logger: capturingLogger().logger, provider: () => provider, breakerInfo: () => ({}) });
+    const early = findingAbout(address, "critical", "early");
+    other.open({ id: winner, chainId: CHAIN_ID, breaker: address, findings: [early], dryRun: false });
+    const tx = await (await breaker.connect(new Wallet(guardianKey, provider)).trip(winner)).wait();
+    await other.recordOutcome(winner, { status: "included", incidentId: winner, breaker: address, via: "public", txHash: tx!.hash, blockNumber: tx!.blockNumber, blockHash: tx!.blockHash, bundleHashes: [], timeline: [] });
+
+    const late = findingAbout(address, "critical", "second");
+    await sink.onFindings([late], blockOf());
+    await sink.settled();
+    const incidents = recorder.list().filter((r) => r.breaker === address);
+    expect(incidents.map((r) => r.id)).to.deep.equal([winner]);
+    expect(incidents[0].findings.map((f) => f.id)).to.deep.equal([early.id, late.id]);
+    expect(recorder.decisions().find((r) => r.breaker === address)?.status).to.equal("already-tripped");
+    // Later findings join the winner at once: no third trip attempt.
+    const third = findingAbout(address, "critical", "third");
+    await sink.onFindings([third], blockOf());
+    await sink.settled();
+    expect(recorder.get(winner)!.findings.map((f) => f.id)).to.include(third.id);
+    expect(recorder.decisions().filter((r) => r.breaker === address)).to.have.length(1);
   });
 
   it("trips the breaker of the contract read for a read-only reentrancy filed against its unconfigured victim", async function () {
@@ -236,7 +289,7 @@ describe("DecisionSink", function () {
     const finding = readOnly("victim", { readOnly: true, contractRead: address });
     await sink.onFindings([finding], blockOf());
     await sink.settled();
-    const record = only(recorder, address);
+    const record = recorder.decisions().find((r) => r.breaker === address)!;
     expect(record.status).to.equal("dry-run");
     expect(record.findings.map((f) => f.id)).to.deep.equal([finding.id]);
     expect(record.findings[0].contract).to.equal(victim);

@@ -136,7 +136,7 @@ policy:
       blockNumber: scheduled.blockNumber,
       readyAt: Number(await timelock.getTimestamp(operationId)),
     });
-    // A dry run: the guardian decided to trip and sent nothing. It is kept, but it is not an incident.
+    // A dry run: the guardian decided to trip and sent nothing. It is kept as a decision, not an incident.
     const dryId = keccakUtf8("dashboard dry run");
     recorder.open({ id: dryId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: true });
     await recorder.recordOutcome(dryId, { status: "dry-run", incidentId: dryId, breaker: vaultAddress, via: "bundle", bundleHashes: [], timeline: [] });
@@ -184,19 +184,21 @@ policy:
     });
   }
 
-  it("lists dry runs only when asked (--all, ?all=1): they tripped nothing", async () => {
+  it("keeps dry runs out of the incidents (list, page, state); `incident list --decisions` lists them", async () => {
     const list = await failsafe(["incident", "list", "-c", configFile, "--format", "json"]);
     expect(list.code, list.stderr).to.equal(0);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((r) => r.id)).to.deep.equal([incidentId]);
-    const all = await failsafe(["incident", "list", "-c", configFile, "--format", "json", "--all"]);
-    expect((JSON.parse(all.stdout) as { status: string }[]).map((r) => r.status)).to.deep.equal(["tripped", "dry-run"]);
+    const decisions = await failsafe(["incident", "list", "-c", configFile, "--format", "json", "--decisions"]);
+    expect(decisions.code, decisions.stderr).to.equal(0);
+    expect((JSON.parse(decisions.stdout) as { status: string }[]).map((r) => r.status)).to.deep.equal(["dry-run"]);
     const table = await failsafe(["incident", "list", "-c", configFile]);
-    expect(table.stderr).to.include("1 dry run or already-tripped decision not shown; --all lists them");
+    expect(table.stderr).to.include("1 trip decision that tripped nothing (dry run or already tripped) is not an incident; --decisions lists them");
     const page = await browser.newPage();
     await page.goto(dashboard.url, { waitUntil: "load" });
     expect(await page.$$eval("#incidents tbody tr", (rows) => rows.length)).to.equal(1);
-    await page.goto(`${dashboard.url}/?all=1`, { waitUntil: "load" });
-    expect(await page.$$eval("#incidents tbody tr", (rows) => rows.length)).to.equal(2);
+    const state = (await (await fetch(`${dashboard.url}/api/state`)).json()) as { incidents: { id: string }[]; decisions: { status: string }[] };
+    expect(state.incidents.map((r) => r.id)).to.deep.equal([incidentId]);
+    expect(state.decisions.map((r) => r.status)).to.deep.equal(["dry-run"]);
     await page.close();
   });
 
