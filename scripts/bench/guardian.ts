@@ -12,13 +12,13 @@
  * CPU time says what each side costs whatever else is running. Prints a table, then one JSON line.
  * Env: BENCH_BLOCKS (default 60), BENCH_TXS (default 100), BENCH_HEAD_BLOCKS (default 100), BENCH_ROUNDS (7).
  * `--soak` runs the soak instead: RSS and store size under 100k distinct senders (scripts/bench/guardian-soak.ts).
+ * `--chains N` runs the multi-chain mode instead: one guardian on N anvil chains (scripts/bench/guardian-multichain.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { JsonRpcProvider, NonceManager, Wallet, parseEther } from "ethers";
-import { anvilKey, startAnvil, type AnvilInstance } from "../../guardian/ops/anvil";
+import { startAnvil, type AnvilInstance } from "../../guardian/ops/anvil";
 import { HttpRpcClient } from "../../guardian/chain/rpc";
 import { parseConfig } from "../../guardian/config/load-config";
 import { openDatabase } from "../../guardian/state/database";
@@ -27,63 +27,14 @@ import { startGuardian } from "../../guardian/guardian";
 import { DEFAULT_PREFETCH, type BlockTiming } from "../../guardian/pipeline";
 import { LookAhead } from "../../guardian/context/look-ahead";
 import { soak } from "./guardian-soak";
-import { GuardedERC4626Vault__factory, MockERC20__factory, VulnerableBank__factory } from "../../typechain-types";
+import { multichain } from "./guardian-multichain";
+import { deploy, mineTrafficBlock, type Contracts } from "./guardian-traffic";
 
 const BLOCKS = Number(process.env.BENCH_BLOCKS ?? 60);
 const TXS = Number(process.env.BENCH_TXS ?? 100);
 const HEAD_BLOCKS = Number(process.env.BENCH_HEAD_BLOCKS ?? 100);
 const SENDERS = 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-
-interface Contracts {
-  token: string;
-  vault: string;
-  bank: string;
-}
-
-async function deploy(anvil: AnvilInstance, rpc: HttpRpcClient, senders: string[]): Promise<Contracts> {
-  const provider = new JsonRpcProvider(anvil.url, undefined, { staticNetwork: true, pollingInterval: 20 });
-  const deployer = new NonceManager(new Wallet(anvilKey(0), provider));
-  const token = await new MockERC20__factory(deployer).deploy("Bench USD", "bUSD", 18);
-  const vault = await new GuardedERC4626Vault__factory(deployer).deploy(await token.getAddress());
-  const bank = await new VulnerableBank__factory(deployer).deploy();
-  await rpc.request("evm_mine", []);
-  const contracts = { token: (await token.getAddress()).toLowerCase(), vault: (await vault.getAddress()).toLowerCase(), bank: (await bank.getAddress()).toLowerCase() };
-  const erc20 = MockERC20__factory.createInterface();
-  const calls = senders.flatMap((from) => [
-    tx(from, contracts.token, erc20.encodeFunctionData("mint", [from, parseEther("1000000")])),
-    tx(from, contracts.token, erc20.encodeFunctionData("approve", [contracts.vault, 2n ** 255n])),
-  ]);
-  await rpc.batch(calls.map((params) => ({ method: "eth_sendTransaction", params: [params] })));
-  await rpc.request("evm_mine", []);
-  return contracts;
-}
-
-function tx(from: string, to: string, data: string, value = 0n, gas = 300_000n): Record<string, string> {
-  return { from, to, data, value: `0x${value.toString(16)}`, gas: `0x${gas.toString(16)}` };
-}
-
-/** One block's worth of mixed traffic; about a tenth of it reverts. */
-function blockTraffic(senders: string[], c: Contracts, salt: number): Record<string, string>[] {
-  const vault = GuardedERC4626Vault__factory.createInterface();
-  const bank = VulnerableBank__factory.createInterface();
-  const out: Record<string, string>[] = [];
-  for (let i = 0; i < TXS; i++) {
-    const from = senders[(i + salt) % senders.length];
-    const kind = (i * 7 + salt) % 10;
-    if (kind < 4) out.push(tx(from, c.vault, vault.encodeFunctionData("deposit", [parseEther("1") + BigInt(i), from])));
-    else if (kind < 6) out.push(tx(from, c.vault, vault.encodeFunctionData("withdraw", [parseEther("0.5"), from, from])));
-    else if (kind < 8) out.push(tx(from, senders[(i + 1) % senders.length], "0x", 10n ** 15n, 21_000n));
-    else if (kind < 9) out.push(tx(from, c.bank, bank.encodeFunctionData("deposit"), 10n ** 16n));
-    else out.push(tx(from, c.vault, vault.encodeFunctionData("withdraw", [parseEther("1000000000"), from, from])));
-  }
-  return out;
-}
-
-async function mineTrafficBlock(rpc: HttpRpcClient, senders: string[], c: Contracts, salt: number): Promise<void> {
-  await rpc.batch(blockTraffic(senders, c, salt).map((params) => ({ method: "eth_sendTransaction", params: [params] })));
-  await rpc.request("evm_mine", []);
-}
 
 function configText(anvil: AnvilInstance, c: Contracts, dbFile: string, startBlock: number | "latest", ws: boolean): string {
   return `chains:
@@ -207,7 +158,7 @@ async function main(): Promise<void> {
 
     const genStart = performance.now();
     const first = Number(await rpc.request<string>("eth_blockNumber", [])) + 1;
-    for (let b = 0; b < BLOCKS; b++) await mineTrafficBlock(rpc, senders, c, b);
+    for (let b = 0; b < BLOCKS; b++) await mineTrafficBlock(rpc, senders, c, b, TXS);
     const last = Number(await rpc.request<string>("eth_blockNumber", []));
     const genSeconds = (performance.now() - genStart) / 1000;
     const sample = await rpc.request<{ transactions: string[] }>("eth_getBlockByNumber", [`0x${last.toString(16)}`, false]);
@@ -272,7 +223,7 @@ async function main(): Promise<void> {
     });
     const headCpu: number[] = [];
     for (let b = 0; b < HEAD_BLOCKS; b++) {
-      await mineTrafficBlock(rpc, senders, c, BLOCKS + b);
+      await mineTrafficBlock(rpc, senders, c, BLOCKS + b, TXS);
       const cpu = process.cpuUsage();
       const target = Number(await rpc.request<string>("eth_blockNumber", []));
       while (seen < target) await new Promise((r) => setTimeout(r, 2));
@@ -344,8 +295,10 @@ function round(x: number, digits = 1): number {
   return Math.round(x * f) / f;
 }
 
-// `--soak`: per-account state under 100k distinct senders instead (see guardian-soak.ts).
-(process.argv.includes("--soak") ? soak() : main()).catch((err: unknown) => {
+// `--soak`: per-account state under 100k distinct senders instead (see guardian-soak.ts); `--chains N`: one guardian
+// following N anvil chains at 1-second blocks, head lag per chain (see guardian-multichain.ts).
+const chainsArg = process.argv.indexOf("--chains");
+(process.argv.includes("--soak") ? soak() : chainsArg > 0 ? multichain(Number(process.argv[chainsArg + 1])) : main()).catch((err: unknown) => {
   process.stderr.write(`bench:guardian failed: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });
