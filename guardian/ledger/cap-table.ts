@@ -27,13 +27,16 @@ export function buildCapTable(
   block: BlockRef,
   top?: number,
   stateHolders?: Holding[],
-): { report: Report; holders: Holding[]; total: bigint } {
+): { report: Report; holders: Holding[]; total: bigint; count: number } {
   const { store, scope } = index;
   const view = tokenView(store, scope, token);
   const atHead = block.number === store.cursor()!.number && !stateHolders;
-  const holders = stateHolders ?? (atHead ? store.holders(token.address, tokenId, undefined, top) : store.holders(token.address, tokenId, block.number));
+  // A past top K comes from the nearest snapshot when it can be exact, with the total and holder count
+  // the index kept for that block; otherwise (or for every holder) each holder's balance at the block.
+  const past = !atHead && !stateHolders && top !== undefined ? store.topHoldersAt(token.address, tokenId, block.number, top) : undefined;
+  const holders = stateHolders ?? past?.holders ?? (atHead ? store.holders(token.address, tokenId, undefined, top) : store.holders(token.address, tokenId, block.number));
   const listed = holders.reduce((sum, h) => sum + h.balance, 0n);
-  const maintained = atHead ? store.totals(token.address, tokenId) : undefined;
+  const maintained = atHead ? store.totals(token.address, tokenId) : past && { total: past.total, holders: past.count };
   const total = maintained?.total ?? listed;
   const count = maintained?.holders ?? holders.length;
   const decimals = view.decimals;
@@ -66,12 +69,12 @@ export function buildCapTable(
     notes: [...view.notes],
     symbol: view.symbol ?? undefined,
   };
-  if (maintained && top === undefined) {
+  if (atHead && maintained && top === undefined) {
     // With every holder listed, the maintained totals must agree with the rows they summarise.
     report.checks.push(check("sum of listed balances = the index's maintained total", maintained.total, listed));
     report.checks.push(check("holders listed = the index's maintained holder count", String(maintained.holders), String(holders.length)));
   }
-  return { report, holders, total };
+  return { report, holders, total, count };
 }
 
 /**

@@ -59,7 +59,11 @@ function renderTable(report: Report): string {
   return out.join("\n") + "\n";
 }
 
+/** Text that needs neither a formula guard nor quoting: the common case, tested once. */
+const PLAIN_CSV = /^(?![=+\-@\t\r])[^",\n\r]*$/;
+
 function csvField(value: string): string {
+  if (PLAIN_CSV.test(value)) return value;
   const safe = /^[=+\-@\t\r]/.test(value) && !/^-?\d/.test(value) ? "'" + value : value;
   return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
@@ -71,19 +75,38 @@ function csvField(value: string): string {
  * leading quote so that a spreadsheet does not run token-controlled text as a formula.
  */
 export function renderCsvTables(report: Report): { name: string; text: string }[] {
-  const tables: { name: string; head: string; lines: string[] }[] = [];
+  // Lines are joined a thousand at a time, so a large statement's line strings die young (cheap to
+  // collect) instead of all living until the end.
+  const tables: { name: string; head: string; lines: string[]; pending: string[] }[] = [];
   for (const section of report.sections) {
     const head = ["chain_id", "block_number", "block_hash", "section", ...section.columns.map((c) => c.replace(/ /g, "_"))].join(",");
     let table = tables.find((t) => t.head === head);
     if (!table) {
-      table = { name: section.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "table", head, lines: [] };
+      table = { name: section.title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "table", head, lines: [], pending: [] };
       tables.push(table);
     }
+    // The row's anchor columns are the same on every row of the section: escaped once.
+    const prefix = [String(report.chainId), String(report.anchor.number), report.anchor.hash, section.title].map(csvField).join(",");
     for (const row of section.rows) {
-      table.lines.push([String(report.chainId), String(report.anchor.number), report.anchor.hash, section.title, ...row.map(raw)].map(csvField).join(","));
+      let line = prefix;
+      for (const cell of row) line += "," + csvCell(cell);
+      table.pending.push(line);
+      if (table.pending.length === 1000) {
+        table.lines.push(table.pending.join("\n"));
+        table.pending = [];
+      }
     }
   }
+  for (const t of tables) if (t.pending.length > 0) t.lines.push(t.pending.join("\n"));
   return tables.map((t) => ({ name: t.name, text: [t.head, ...t.lines].join("\n") + "\n" }));
+}
+
+/** One CSV cell: numbers and amounts are digits (an optional leading minus) and never need escaping. */
+function csvCell(cell: Cell): string {
+  if (cell === null) return "";
+  if (typeof cell === "number") return String(cell);
+  if (typeof cell === "string") return csvField(cell);
+  return cell.amount.toString();
 }
 
 function renderCsv(report: Report): string {

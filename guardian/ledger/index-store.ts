@@ -1,6 +1,6 @@
 import type { Database, Statement } from "better-sqlite3";
 import type { BlockRef } from "../chain/types";
-import { balanceTokenId, ETHER, ZERO_ADDRESS, type Movement, type MovementKind } from "./movement";
+import { balanceTokenId, compareMovements, ETHER, ZERO_ADDRESS, type Movement, type MovementKind } from "./movement";
 
 /**
  * The reports' tables on the shared guardian database.
@@ -8,14 +8,29 @@ import { balanceTokenId, ETHER, ZERO_ADDRESS, type Movement, type MovementKind }
  *    reorg deletes exactly the rows above the common ancestor.
  *  - idx_balances: each balance now (at the cursor), updated per movement, so a report at the head is an
  *    indexed read rather than a fold from genesis; idx_totals keeps each token's sum and holder count.
- *  - idx_checkpoints: the balance after each block that changed it, keyed (asset, id, holder, block), so a
- *    report at block N reads the last checkpoint at or below N per holder with one index seek.
- *  - idx_postings: movements by the address on either side, so a statement is one range read.
+ *  - idx_entries: the postings, one row per movement and address on either side, keyed (holder, asset, id,
+ *    block, tx, ord) and carrying what a statement shows (timestamp, tx hash, kind, counterparty, amount),
+ *    so a statement of one asset is one index range scan with no join. Each row also carries the holder's
+ *    balance of that asset after the row's block (NULL for `balances: state` tokens and ether counterparties
+ *    we do not follow), so "balance at block N" is one seek to the holder's last entry at or below N: the
+ *    entries are the balance checkpoints too. Opening balances (ether at the anchor) are entries with
+ *    tx_index -1 and kind 'opening', which no movement read returns.
  * The derived tables are keyed by block number and rebuilt from the facts on a rollback. Addresses in
  * them are small integers (idx_addresses): rows stay a few dozen bytes, so the hot B-trees fit in the page
  * cache, and each batch writes them in key order so every page is visited once, in order.
  * Balances are stored as one length character followed by hex digits: exact for uint256, and the text
  * order is the numeric order, which the ranking index relies on.
+ *
+ * Past cap tables read snapshots instead of seeking every holder's entries:
+ *  - idx_snapshot_points: blocks at which every token (and ERC-1155 id) that changed since the previous
+ *    point has a snapshot; a point is taken once SNAPSHOT_EVERY movements have been applied since the last.
+ *  - idx_snapshots / idx_snapshot_rows: at a point, every holder whose balance is at least `floor` (the
+ *    SNAPSHOT_HOLDERS-th largest balance at the start of the batch, or 1 when there are fewer holders), so
+ *    a holder missing from it held less than the floor.
+ *  - idx_total_history: each token's total and holder count after every block that changed them.
+ * The top K at block B is then the latest snapshot at or before the last point P <= B, with the holders
+ * that moved in (P, B] (read from the block-ordered movements) replaced by their balance at B; it is exact
+ * when its K-th balance is at least the floor, and otherwise falls back to the per-holder read.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS idx_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -27,9 +42,11 @@ CREATE TABLE IF NOT EXISTS idx_movements (
   block_hash TEXT NOT NULL, tx_hash TEXT NOT NULL, kind TEXT NOT NULL, token TEXT NOT NULL,
   token_id TEXT NOT NULL, from_addr TEXT NOT NULL, to_addr TEXT NOT NULL, amount TEXT NOT NULL,
   PRIMARY KEY (block_number, tx_index, ord)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS idx_postings (
-  holder INTEGER NOT NULL, block_number INTEGER NOT NULL, tx_index INTEGER NOT NULL, ord INTEGER NOT NULL,
-  PRIMARY KEY (holder, block_number, tx_index, ord)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_entries (
+  holder INTEGER NOT NULL, asset INTEGER NOT NULL, token_id TEXT NOT NULL, block_number INTEGER NOT NULL,
+  tx_index INTEGER NOT NULL, ord INTEGER NOT NULL, timestamp INTEGER NOT NULL, tx_hash TEXT NOT NULL, kind TEXT NOT NULL,
+  item TEXT NOT NULL, counterparty TEXT NOT NULL, side INTEGER NOT NULL, amount TEXT NOT NULL, balance TEXT,
+  PRIMARY KEY (holder, asset, token_id, block_number, tx_index, ord)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idx_balances (
   asset INTEGER NOT NULL, token_id TEXT NOT NULL, holder INTEGER NOT NULL, balance TEXT NOT NULL,
   PRIMARY KEY (asset, token_id, holder)) WITHOUT ROWID;
@@ -37,10 +54,16 @@ CREATE INDEX IF NOT EXISTS idx_balances_rank ON idx_balances (asset, token_id, b
 CREATE TABLE IF NOT EXISTS idx_totals (
   asset INTEGER NOT NULL, token_id TEXT NOT NULL, total TEXT NOT NULL, holders INTEGER NOT NULL,
   PRIMARY KEY (asset, token_id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS idx_checkpoints (
-  asset INTEGER NOT NULL, token_id TEXT NOT NULL, holder INTEGER NOT NULL, block_number INTEGER NOT NULL,
-  balance TEXT NOT NULL,
-  PRIMARY KEY (asset, token_id, holder, block_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_snapshot_points (block_number INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS idx_snapshots (
+  asset INTEGER NOT NULL, token_id TEXT NOT NULL, block_number INTEGER NOT NULL, floor TEXT NOT NULL,
+  PRIMARY KEY (asset, token_id, block_number)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_snapshot_rows (
+  asset INTEGER NOT NULL, token_id TEXT NOT NULL, block_number INTEGER NOT NULL, holder INTEGER NOT NULL, balance TEXT NOT NULL,
+  PRIMARY KEY (asset, token_id, block_number, holder)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idx_total_history (
+  asset INTEGER NOT NULL, token_id TEXT NOT NULL, block_number INTEGER NOT NULL, total TEXT NOT NULL, holders INTEGER NOT NULL,
+  PRIMARY KEY (asset, token_id, block_number)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idx_token_status (
   token TEXT PRIMARY KEY, block_number INTEGER NOT NULL, reason TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS idx_token_meta (
@@ -53,8 +76,16 @@ CREATE TABLE IF NOT EXISTS idx_state_holders (
   token TEXT NOT NULL, holder TEXT NOT NULL, first_block INTEGER NOT NULL, PRIMARY KEY (token, holder)) WITHOUT ROWID;
 `;
 
+/** Stored in idx_meta as `schema`; a store of an older version is migrated in place when opened. */
+export const SCHEMA_VERSION = 2;
+/** Movements between snapshot points: bounds the holders a past cap table patches. */
+export const SNAPSHOT_EVERY = 4096;
+/** Holders (and ties) a snapshot keeps at least: a past top K is exact from a snapshot for K well below it. */
+export const SNAPSHOT_HOLDERS = 256;
+
 const TABLES = [
-  "idx_meta", "idx_blocks", "idx_addresses", "idx_movements", "idx_postings", "idx_balances", "idx_totals", "idx_checkpoints",
+  "idx_meta", "idx_blocks", "idx_addresses", "idx_movements", "idx_entries", "idx_balances", "idx_totals",
+  "idx_snapshot_points", "idx_snapshots", "idx_snapshot_rows", "idx_total_history",
   "idx_token_status", "idx_token_meta", "idx_state_holders", "idx_verified", "idx_tx_status",
 ];
 
@@ -68,6 +99,9 @@ const ZERO = encodeBalance(0n);
 export interface StoredMovement extends Movement {
   timestamp: number;
 }
+
+/** A movement as a statement shows it: what the entries carry (no block hash). */
+export type StatementLine = Omit<StoredMovement, "blockHash" | "txIndex" | "ord">;
 
 export interface Holding {
   holder: string;
@@ -131,6 +165,35 @@ interface BalanceEntry {
   initial: bigint;
   value: bigint;
   dirtyAt: number;
+  /** encodeBalance(value) at the end of the block being applied. */
+  encoded: string;
+  /** The value at the end of the previous block that changed it (for the per-block totals). */
+  prevEnd: bigint;
+  group: GroupState | undefined;
+}
+
+/** A token (or ERC-1155 id) while a batch is applied: its touched balances, totals and snapshot base. */
+interface GroupState {
+  asset: number;
+  tokenId: string;
+  entries: BalanceEntry[];
+  total: bigint;
+  holders: number;
+  changedAt: number;
+  /** The head ranking at the start of the batch from the floor up, read when a snapshot needs it. */
+  base?: { floor: bigint; rows: [number, string][] };
+}
+
+/** One posting being written: the movement, the holder's side of it, and its balance entry (if folded). */
+interface Entry {
+  holder: number;
+  asset: number;
+  tokenId: string;
+  m: Movement;
+  timestamp: number;
+  side: number;
+  balance: BalanceEntry | undefined;
+  encoded: string | null;
 }
 
 const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -157,43 +220,119 @@ export class IndexStore {
       findRef: p("SELECT id FROM idx_addresses WHERE address = ?").pluck(),
       insertRef: p("INSERT INTO idx_addresses (address) VALUES (?)"),
       insertMovement: p("INSERT INTO idx_movements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-      insertPosting: p("INSERT OR IGNORE INTO idx_postings VALUES (?, ?, ?, ?)"),
+      insertEntry: p("INSERT OR IGNORE INTO idx_entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       getBalance: p("SELECT balance FROM idx_balances WHERE asset = ? AND token_id = ? AND holder = ?").pluck(),
       setBalance: p("INSERT OR REPLACE INTO idx_balances (asset, token_id, holder, balance) VALUES (?, ?, ?, ?)"),
       deleteBalance: p("DELETE FROM idx_balances WHERE asset = ? AND token_id = ? AND holder = ?"),
       getTotals: p("SELECT total, holders FROM idx_totals WHERE asset = ? AND token_id = ?").raw(),
       setTotals: p("INSERT OR REPLACE INTO idx_totals (asset, token_id, total, holders) VALUES (?, ?, ?, ?)"),
-      setCheckpoint: p("INSERT INTO idx_checkpoints VALUES (?, ?, ?, ?, ?)"),
       balanceAt: p(
-        "SELECT balance FROM idx_checkpoints WHERE asset = ? AND token_id = ? AND holder = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1",
+        `SELECT balance FROM idx_entries WHERE holder = @holder AND asset = @asset AND token_id = @tokenId AND block_number <= @block
+         ORDER BY block_number DESC, tx_index DESC, ord DESC LIMIT 1`,
       ).pluck(),
-      lastCheckpoint: p("SELECT balance FROM idx_checkpoints WHERE asset = ? AND token_id = ? AND holder = ? ORDER BY block_number DESC LIMIT 1").pluck(),
+      lastEntryBalance: p(
+        "SELECT balance FROM idx_entries WHERE holder = ? AND asset = ? AND token_id = ? ORDER BY block_number DESC, tx_index DESC, ord DESC LIMIT 1",
+      ).pluck(),
       topHolders: p(
         `SELECT a.address, b.balance FROM idx_balances b JOIN idx_addresses a ON a.id = b.holder
          WHERE b.asset = ? AND b.token_id = ? AND b.balance > '${ZERO}' ORDER BY b.balance DESC, a.address LIMIT ?`,
       ).raw(),
       holdersAt: p(
-        `SELECT b.holder, (SELECT c.balance FROM idx_checkpoints c
-                           WHERE c.asset = b.asset AND c.token_id = b.token_id AND c.holder = b.holder AND c.block_number <= @block
-                           ORDER BY c.block_number DESC LIMIT 1)
+        `SELECT b.holder, (SELECT e.balance FROM idx_entries e
+                           WHERE e.holder = b.holder AND e.asset = b.asset AND e.token_id = b.token_id AND e.block_number <= @block
+                           ORDER BY e.block_number DESC, e.tx_index DESC, e.ord DESC LIMIT 1)
          FROM idx_balances b WHERE b.asset = @asset AND b.token_id = @tokenId`,
       ).raw(),
       addressesAfter: p("SELECT id, address FROM idx_addresses WHERE id > ? ORDER BY id").raw(),
       idsOfHolderAt: p(
-        `SELECT b.token_id, (SELECT c.balance FROM idx_checkpoints c
-                             WHERE c.asset = b.asset AND c.token_id = b.token_id AND c.holder = b.holder AND c.block_number <= @block
-                             ORDER BY c.block_number DESC LIMIT 1) AS balance
+        `SELECT b.token_id, (SELECT e.balance FROM idx_entries e
+                             WHERE e.holder = b.holder AND e.asset = b.asset AND e.token_id = b.token_id AND e.block_number <= @block
+                             ORDER BY e.block_number DESC, e.tx_index DESC, e.ord DESC LIMIT 1) AS balance
          FROM idx_balances b WHERE b.asset = @asset AND b.holder = @holder`,
       ).raw(),
       movedSince: p("SELECT DISTINCT kind, token, token_id, from_addr, to_addr FROM idx_movements WHERE block_number > ?").raw(),
       deleteMovements: p("DELETE FROM idx_movements WHERE block_number > ?"),
       deleteBlocks: p("DELETE FROM idx_blocks WHERE number > ?"),
-      deleteCheckpointsAfter: p("DELETE FROM idx_checkpoints WHERE asset = ? AND token_id = ? AND holder = ? AND block_number > ?"),
-      deletePostingsAfter: p("DELETE FROM idx_postings WHERE holder = ? AND block_number > ?"),
+      deleteEntriesAfter: p("DELETE FROM idx_entries WHERE holder = ? AND asset = ? AND token_id = ? AND block_number > ?"),
+      nextAssetOf: p(
+        "SELECT asset, token_id FROM idx_entries WHERE holder = ? AND (asset > ? OR (asset = ? AND token_id > ?)) ORDER BY asset, token_id LIMIT 1",
+      ).raw(),
+      entriesOf: p(
+        `SELECT block_number, timestamp, tx_hash, kind, CASE kind WHEN 'erc721' THEN item END, counterparty, side, amount FROM idx_entries
+         WHERE holder = ? AND asset = ? AND token_id = ? AND block_number BETWEEN ? AND ? AND tx_index >= 0
+         ORDER BY block_number, tx_index, ord`,
+      ).raw(),
+      movementsOfEntries: p(
+        `SELECT m.*, b.timestamp FROM idx_entries e
+         JOIN idx_movements m ON m.block_number = e.block_number AND m.tx_index = e.tx_index AND m.ord = e.ord
+         JOIN idx_blocks b ON b.number = e.block_number
+         WHERE e.holder = ? AND e.asset = ? AND e.token_id = ? AND e.block_number BETWEEN ? AND ? AND e.tx_index >= 0
+         ORDER BY e.block_number, e.tx_index, e.ord`,
+      ).raw(),
+      addressById: p("SELECT address FROM idx_addresses WHERE id = ?").pluck(),
+      lastPoint: p("SELECT max(block_number) FROM idx_snapshot_points").pluck(),
+      firstPoint: p("SELECT min(block_number) FROM idx_snapshot_points").pluck(),
+      pointAt: p("SELECT max(block_number) FROM idx_snapshot_points WHERE block_number <= ?").pluck(),
+      insertPoint: p("INSERT OR IGNORE INTO idx_snapshot_points (block_number) VALUES (?)"),
+      movedAfter: p("SELECT kind, token, token_id FROM idx_movements WHERE block_number > ?").raw(),
+      rankFloor: p("SELECT balance FROM idx_balances WHERE asset = ? AND token_id = ? ORDER BY balance DESC LIMIT 1 OFFSET ?").pluck(),
+      rankFrom: p("SELECT holder, balance FROM idx_balances WHERE asset = ? AND token_id = ? AND balance >= ?").raw(),
+      insertSnapshot: p("INSERT OR REPLACE INTO idx_snapshots (asset, token_id, block_number, floor) VALUES (?, ?, ?, ?)"),
+      insertSnapshotRow: p("INSERT OR REPLACE INTO idx_snapshot_rows (asset, token_id, block_number, holder, balance) VALUES (?, ?, ?, ?, ?)"),
+      snapshotAt: p("SELECT block_number, floor FROM idx_snapshots WHERE asset = ? AND token_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1").raw(),
+      snapshotRows: p("SELECT holder, balance FROM idx_snapshot_rows WHERE asset = ? AND token_id = ? AND block_number = ?").raw(),
+      insertTotalHistory: p("INSERT OR REPLACE INTO idx_total_history (asset, token_id, block_number, total, holders) VALUES (?, ?, ?, ?, ?)"),
+      totalsAt: p("SELECT total, holders FROM idx_total_history WHERE asset = ? AND token_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1").raw(),
+      changedSince: p("SELECT kind, token_id, from_addr, to_addr FROM idx_movements WHERE block_number > ? AND block_number <= ? AND token = ?").raw(),
       insertStateHolder: p("INSERT OR IGNORE INTO idx_state_holders (token, holder, first_block) VALUES (?, ?, ?)"),
       stateHoldersAt: p("SELECT holder FROM idx_state_holders WHERE token = ? AND first_block <= ? ORDER BY holder").pluck(),
       deleteStateHoldersAfter: p("DELETE FROM idx_state_holders WHERE first_block > ?"),
     };
+    this.migrate();
+  }
+
+  /**
+   * Brings a store written by an earlier version to SCHEMA_VERSION in place, in one transaction (so a
+   * killed migration leaves the old store as it was). Version 1 (no `schema` key) kept thin postings
+   * (holder, block, tx, ord) and a separate checkpoint table; version 2 folds both into idx_entries and
+   * adds snapshots, taking the first at the cursor.
+   */
+  private migrate(): void {
+    const db = this.db;
+    const version = db.prepare("SELECT value FROM idx_meta WHERE key = 'schema'").pluck().get() as string | undefined;
+    if (version === String(SCHEMA_VERSION)) return;
+    const exists = (table: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) !== undefined;
+    db.transaction(() => {
+      if (version === undefined && exists("idx_postings") && exists("idx_checkpoints")) {
+        // Each posting becomes an entry carrying its movement's data and the holder's checkpoint at its block.
+        db.exec(`
+          INSERT INTO idx_entries
+          SELECT p.holder, a.id, CASE WHEN m.kind = 'erc1155' THEN m.token_id ELSE '' END, m.block_number, m.tx_index, m.ord,
+                 b.timestamp, m.tx_hash, m.kind, m.token_id,
+                 CASE WHEN m.to_addr = h.address THEN m.from_addr ELSE m.to_addr END,
+                 (CASE WHEN m.from_addr = h.address THEN 1 ELSE 0 END) + (CASE WHEN m.to_addr = h.address THEN 2 ELSE 0 END),
+                 m.amount,
+                 (SELECT c.balance FROM idx_checkpoints c WHERE c.asset = a.id AND c.holder = p.holder AND c.block_number = m.block_number
+                    AND c.token_id = CASE WHEN m.kind = 'erc1155' THEN m.token_id ELSE '' END)
+          FROM idx_postings p
+          JOIN idx_movements m ON m.block_number = p.block_number AND m.tx_index = p.tx_index AND m.ord = p.ord
+          JOIN idx_blocks b ON b.number = m.block_number
+          JOIN idx_addresses h ON h.id = p.holder
+          JOIN idx_addresses a ON a.address = m.token;
+          -- Checkpoints no movement explains: the opening balances at the anchor.
+          INSERT INTO idx_entries
+          SELECT c.holder, c.asset, c.token_id, c.block_number, -1, 0, coalesce(b.timestamp, 0), '', 'opening', '', '', 0, '0', c.balance
+          FROM idx_checkpoints c LEFT JOIN idx_blocks b ON b.number = c.block_number
+          WHERE NOT EXISTS (SELECT 1 FROM idx_entries e WHERE e.holder = c.holder AND e.asset = c.asset AND e.token_id = c.token_id
+                              AND e.block_number = c.block_number);
+          DROP TABLE idx_postings;
+          DROP TABLE idx_checkpoints;
+        `);
+      }
+      // Past cap tables read snapshots from here on; blocks before the cursor keep the per-holder read.
+      if (this.stmt.lastPoint.get() === null) this.snapshotAtCursor();
+      db.prepare("INSERT OR REPLACE INTO idx_meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+    })();
   }
 
   meta(key: string): string | undefined {
@@ -260,7 +399,7 @@ export class IndexStore {
         const asset = this.ref(ETHER);
         const id = this.ref(holder);
         this.stmt.setBalance.run(asset, "", id, encodeBalance(balance));
-        this.stmt.setCheckpoint.run(asset, "", id, anchor.number, encodeBalance(balance));
+        this.stmt.insertEntry.run(id, asset, "", anchor.number, -1, 0, anchor.timestamp, "", "opening", "", "", 0, "0", encodeBalance(balance));
         total += balance;
         if (balance > 0n) holders++;
       }
@@ -268,6 +407,7 @@ export class IndexStore {
       this.setMeta("fingerprint", fingerprint);
       this.setMeta("anchor", String(anchor.number));
       this.setMeta("cursor", String(anchor.number));
+      this.stmt.insertPoint.run(anchor.number);
     })();
   }
 
@@ -275,6 +415,7 @@ export class IndexStore {
   reset(): void {
     this.db.transaction(() => {
       for (const table of TABLES) this.db.prepare(`DELETE FROM ${table}`).run();
+      this.setMeta("schema", String(SCHEMA_VERSION));
     })();
     this.refs.clear();
     this.addresses.clear();
@@ -323,10 +464,33 @@ export class IndexStore {
       const cursor = Number(this.meta("cursor"));
       if (batch[0].block.number <= cursor) return false;
       const balances = new Map<string, BalanceEntry>();
+      // Snapshot bookkeeping, derived from the stored movements since the last point (so a rollback needs
+      // no state of its own): how many movements, and which tokens changed.
+      const groups = new Map<string, GroupState>();
+      const groupOf = (asset: number, tokenId: string): GroupState => {
+        const key = asset + "|" + tokenId;
+        let g = groups.get(key);
+        if (!g) {
+          const [total, holders] = (this.stmt.getTotals.get(asset, tokenId) as [string, number] | undefined) ?? ["0", 0];
+          g = { asset, tokenId, entries: [], total: BigInt(total), holders, changedAt: -1 };
+          groups.set(key, g);
+        }
+        return g;
+      };
+      const lastPoint = this.stmt.lastPoint.get() as number | null;
+      let pending = 0;
+      const dirty = new Set<GroupState>();
+      if (lastPoint !== null) {
+        for (const [kind, token, itemId] of this.stmt.movedAfter.all(lastPoint) as [MovementKind, string, string][]) {
+          pending++;
+          if (token !== ETHER && !opts.stateTokens?.has(token)) dirty.add(groupOf(this.ref(token), balanceTokenId(kind, itemId)));
+        }
+      }
+      const history: [number, string, number, string, number][] = [];
       let changedInBlock: BalanceEntry[] = [];
-      const checkpoints: { key: string; entry: BalanceEntry; block: number; balance: string }[] = [];
-      const postings: { holder: number; m: Movement }[] = [];
-      const touch = (token: string, tokenId: string, holder: string, delta: bigint, m: Movement) => {
+      let blockEntries: Entry[] = [];
+      const entries: Entry[] = [];
+      const touch = (token: string, tokenId: string, holder: string, delta: bigint, m: Movement): BalanceEntry => {
         const asset = this.ref(token);
         const holderRef = this.ref(holder);
         const key = asset + "|" + tokenId + "|" + holderRef;
@@ -334,8 +498,10 @@ export class IndexStore {
         if (!entry) {
           const stored = this.stmt.getBalance.get(asset, tokenId, holderRef) as string | undefined;
           const initial = stored ? decodeBalance(stored) : 0n;
-          entry = { key, asset, tokenId, holder: holderRef, initial, value: initial, dirtyAt: -1 };
+          const group = token === ETHER ? undefined : groupOf(asset, tokenId);
+          entry = { key, asset, tokenId, holder: holderRef, initial, value: initial, dirtyAt: -1, encoded: "", prevEnd: initial, group };
           balances.set(key, entry);
+          group?.entries.push(entry);
         }
         entry.value += delta;
         if (entry.value < 0n) {
@@ -353,7 +519,12 @@ export class IndexStore {
           entry.dirtyAt = m.blockNumber;
           changedInBlock.push(entry);
         }
-        postings.push({ holder: holderRef, m });
+        return entry;
+      };
+      /** The posting of `m` for `holder` (side 1 sender, 2 receiver, 3 both); its balance is set at the block's end. */
+      const post = (holder: number, asset: number, tokenId: string, m: Movement, timestamp: number, side: number, balance: BalanceEntry | undefined) => {
+        const e: Entry = { holder, asset, tokenId, m, timestamp, side, balance, encoded: null };
+        blockEntries.push(e);
       };
       let previous = cursor;
       let expectedParent = this.block(cursor)?.hash;
@@ -366,35 +537,92 @@ export class IndexStore {
           throw new ChainLinkError(`block ${block.number} (${block.hash}) has parent ${block.parentHash}, but the index holds ${expectedParent} at ${previous}`);
         }
         this.stmt.insertBlock.run(block.number, block.hash, block.parentHash, block.timestamp);
+        const ts = block.timestamp;
         for (const m of movements) {
           this.stmt.insertMovement.run(m.blockNumber, m.txIndex, m.ord, m.blockHash, m.txHash, m.kind, m.token, m.tokenId, m.from, m.to, m.amount.toString());
+          const self = m.from === m.to;
           if (m.token === ETHER) {
             // Ether is only known for followed accounts; the other side is just a counterparty.
-            if (trackedEther.has(m.from)) touch(ETHER, "", m.from, -m.amount, m);
-            if (trackedEther.has(m.to)) touch(ETHER, "", m.to, m.amount, m);
+            const asset = this.ref(ETHER);
+            if (trackedEther.has(m.from)) {
+              const e = touch(ETHER, "", m.from, -m.amount, m);
+              if (self) touch(ETHER, "", m.to, m.amount, m);
+              post(e.holder, asset, "", m, ts, self ? 3 : 1, e);
+            }
+            if (!self && trackedEther.has(m.to)) {
+              const e = touch(ETHER, "", m.to, m.amount, m);
+              post(e.holder, asset, "", m, ts, 2, e);
+            }
           } else if (opts.stateTokens?.has(m.token)) {
             // Balances of this token come from balanceOf at the report's block; remember who holds it.
-            for (const holder of [m.from, m.to]) {
+            const asset = this.ref(m.token);
+            const tokenId = balanceTokenId(m.kind, m.tokenId);
+            for (const [holder, side] of self ? ([[m.from, 3]] as const) : ([[m.from, 1], [m.to, 2]] as const)) {
               if (holder === ZERO_ADDRESS) continue;
               this.stmt.insertStateHolder.run(m.token, holder, m.blockNumber);
-              postings.push({ holder: this.ref(holder), m });
+              post(this.ref(holder), asset, tokenId, m, ts, side, undefined);
             }
           } else {
             const tokenId = balanceTokenId(m.kind, m.tokenId);
-            if (m.from !== ZERO_ADDRESS) touch(m.token, tokenId, m.from, -m.amount, m);
-            if (m.to !== ZERO_ADDRESS) touch(m.token, tokenId, m.to, m.amount, m);
+            if (m.from !== ZERO_ADDRESS) {
+              const e = touch(m.token, tokenId, m.from, -m.amount, m);
+              if (self) touch(m.token, tokenId, m.to, m.amount, m);
+              post(e.holder, e.asset, tokenId, m, ts, self ? 3 : 1, e);
+            }
+            if (m.to !== ZERO_ADDRESS && !self) {
+              const e = touch(m.token, tokenId, m.to, m.amount, m);
+              post(e.holder, e.asset, tokenId, m, ts, 2, e);
+            }
           }
         }
-        // One checkpoint per changed balance per block: its value after all of the block's movements.
-        for (const entry of changedInBlock) checkpoints.push({ key: entry.key, entry, block: block.number, balance: encodeBalance(entry.value) });
+        // Every entry of the block carries the holder's balance after the block: its checkpoint.
+        const changedGroups: GroupState[] = [];
+        for (const entry of changedInBlock) {
+          entry.encoded = encodeBalance(entry.value);
+          const g = entry.group;
+          if (!g) continue;
+          g.total += entry.value - entry.prevEnd;
+          g.holders += (entry.value > 0n ? 1 : 0) - (entry.prevEnd > 0n ? 1 : 0);
+          entry.prevEnd = entry.value;
+          if (g.changedAt !== block.number) {
+            g.changedAt = block.number;
+            changedGroups.push(g);
+          }
+        }
+        for (const g of changedGroups) {
+          history.push([g.asset, g.tokenId, block.number, g.total.toString(), g.holders]);
+          dirty.add(g);
+        }
+        pending += movements.length;
+        if (lastPoint !== null && pending >= SNAPSHOT_EVERY) {
+          for (const g of dirty) this.writeSnapshot(g, block.number, balances);
+          this.stmt.insertPoint.run(block.number);
+          dirty.clear();
+          pending = 0;
+        }
+        for (const e of blockEntries) {
+          e.encoded = e.balance ? e.balance.encoded : null;
+          entries.push(e);
+        }
         changedInBlock = [];
+        blockEntries = [];
         previous = block.number;
         expectedParent = block.hash;
       }
-      checkpoints.sort((a, b) => byKey(a, b) || a.block - b.block);
-      for (const c of checkpoints) this.stmt.setCheckpoint.run(c.entry.asset, c.entry.tokenId, c.entry.holder, c.block, c.balance);
-      postings.sort((a, b) => a.holder - b.holder || a.m.blockNumber - b.m.blockNumber || a.m.txIndex - b.m.txIndex || a.m.ord - b.m.ord);
-      for (const { holder, m } of postings) this.stmt.insertPosting.run(holder, m.blockNumber, m.txIndex, m.ord);
+      // Key order, so that each page of the entries tree is visited once per batch.
+      entries.sort(
+        (a, b) =>
+          a.holder - b.holder || a.asset - b.asset || (a.tokenId < b.tokenId ? -1 : a.tokenId > b.tokenId ? 1 : 0) ||
+          a.m.blockNumber - b.m.blockNumber || a.m.txIndex - b.m.txIndex || a.m.ord - b.m.ord,
+      );
+      for (const e of entries) {
+        const m = e.m;
+        this.stmt.insertEntry.run(
+          e.holder, e.asset, e.tokenId, m.blockNumber, m.txIndex, m.ord, e.timestamp, m.txHash, m.kind, m.tokenId,
+          e.side === 2 ? m.from : m.to, e.side, m.amount.toString(), e.encoded,
+        );
+      }
+      for (const h of history) this.stmt.insertTotalHistory.run(...h);
       const heads = [...balances.values()].sort(byKey);
       for (const e of heads) this.stmt.setBalance.run(e.asset, e.tokenId, e.holder, encodeBalance(e.value));
       this.adjustTotals(heads.map((e) => ({ asset: e.asset, tokenId: e.tokenId, before: e.initial, after: e.value })));
@@ -404,8 +632,80 @@ export class IndexStore {
   }
 
   /**
-   * Undoes every block above `ancestor`: their movements, blocks, postings and checkpoints go, and the head
-   * balance of each holder they touched returns to its last remaining checkpoint.
+   * A snapshot of group `g` at `block`, inside a batch: the holders the batch has not touched keep their
+   * head balance of the batch's start (read from the ranking index, from the floor up), the touched ones
+   * count with their value now. Everyone at or above the floor is in it, so it is exact by construction.
+   */
+  private writeSnapshot(g: GroupState, block: number, balances: ReadonlyMap<string, BalanceEntry>): void {
+    if (!g.base) {
+      const floorText = this.stmt.rankFloor.get(g.asset, g.tokenId, SNAPSHOT_HOLDERS - 1) as string | undefined;
+      const floor = floorText === undefined || floorText === ZERO ? 1n : decodeBalance(floorText);
+      g.base = { floor, rows: this.stmt.rankFrom.all(g.asset, g.tokenId, encodeBalance(floor)) as [number, string][] };
+    }
+    const { floor, rows } = g.base;
+    const prefix = g.asset + "|" + g.tokenId + "|";
+    const out: [number, string][] = [];
+    for (const [holder, balance] of rows) if (!balances.has(prefix + holder)) out.push([holder, balance]);
+    for (const e of g.entries) if (e.value >= floor) out.push([e.holder, encodeBalance(e.value)]);
+    out.sort((a, b) => a[0] - b[0]);
+    this.stmt.insertSnapshot.run(g.asset, g.tokenId, block, encodeBalance(floor));
+    for (const [holder, balance] of out) this.stmt.insertSnapshotRow.run(g.asset, g.tokenId, block, holder, balance);
+  }
+
+  /** Snapshots of every token at the cursor and a point there: the start of the snapshot history of a store. */
+  private snapshotAtCursor(): void {
+    const cursor = this.meta("cursor");
+    if (cursor === undefined) return;
+    const block = Number(cursor);
+    const ether = this.knownRef(ETHER);
+    for (const [asset, tokenId, total, holders] of this.db.prepare("SELECT asset, token_id, total, holders FROM idx_totals").raw().all() as [number, string, string, number][]) {
+      if (asset === ether) continue;
+      const g: GroupState = { asset, tokenId, entries: [], total: BigInt(total), holders, changedAt: -1 };
+      this.writeSnapshot(g, block, new Map());
+      this.stmt.insertTotalHistory.run(asset, tokenId, block, total, holders);
+    }
+    this.stmt.insertPoint.run(block);
+  }
+
+  /**
+   * The top `limit` holders of a token at a past `block` from its snapshots, with the token's total and
+   * holder count there; undefined when the snapshots cannot say (a block before the store's first point,
+   * or a K-th balance below the snapshot's floor), and the caller reads every holder instead.
+   */
+  topHoldersAt(token: string, tokenId: string, block: number, limit: number): { holders: Holding[]; total: bigint; count: number } | undefined {
+    const asset = this.knownRef(token);
+    if (asset === undefined) return { holders: [], total: 0n, count: 0 };
+    const point = this.stmt.pointAt.get(block) as number | null;
+    if (point === null) return undefined;
+    const snapshot = this.stmt.snapshotAt.get(asset, tokenId, point) as [number, string] | undefined;
+    // No snapshot at or before the point: the token had not moved by then, so it had no holders.
+    const floor = snapshot ? snapshot[1] : encodeBalance(1n);
+    const candidates = new Map<number, string>();
+    if (snapshot) for (const [holder, balance] of this.stmt.snapshotRows.all(asset, tokenId, snapshot[0]) as [number, string][]) candidates.set(holder, balance);
+    const moved = new Set<string>();
+    for (const [kind, itemId, from, to] of this.stmt.changedSince.all(point, block, token) as [MovementKind, string, string, string][]) {
+      if (balanceTokenId(kind, itemId) !== tokenId) continue;
+      if (from !== ZERO_ADDRESS) moved.add(from);
+      if (to !== ZERO_ADDRESS) moved.add(to);
+    }
+    for (const address of moved) {
+      const holder = this.knownRef(address);
+      if (holder === undefined) continue;
+      const balance = this.stmt.balanceAt.get({ holder, asset, tokenId, block }) as string | null | undefined;
+      if (balance && balance !== ZERO) candidates.set(holder, balance);
+      else candidates.delete(holder);
+    }
+    const ranked = [...candidates].map(([holder, balance]) => ({ holder: this.addressOfId(holder), balance, text: balance }));
+    ranked.sort((a, b) => (a.text === b.text ? (a.holder < b.holder ? -1 : 1) : a.text > b.text ? -1 : 1));
+    const complete = floor === encodeBalance(1n);
+    if (!complete && (ranked.length < limit || ranked[limit - 1].text < floor)) return undefined;
+    const [total, count] = (this.stmt.totalsAt.get(asset, tokenId, block) as [string, number] | undefined) ?? ["0", 0];
+    return { holders: ranked.slice(0, limit).map((h) => ({ holder: h.holder, balance: decodeBalance(h.text) })), total: BigInt(total), count };
+  }
+
+  /**
+   * Undoes every block above `ancestor`: their movements, blocks and entries go, and the head balance of
+   * each holder they touched returns to the balance of its last remaining entry.
    */
   rollbackTo(ancestor: number): void {
     this.db.transaction(() => {
@@ -415,23 +715,23 @@ export class IndexStore {
         for (const holder of [from, to]) keys.set(token + "|" + id + "|" + holder, [token, id, holder]);
       }
       const changes: { asset: number; tokenId: string; before: bigint; after: bigint }[] = [];
-      const holders = new Set<number>();
       for (const [token, tokenId, holder] of keys.values()) {
         const asset = this.knownRef(token);
         const holderRef = this.knownRef(holder);
         if (asset === undefined || holderRef === undefined) continue;
-        holders.add(holderRef);
+        // State-token holders have entries without balances; untracked ether counterparties have neither.
+        this.stmt.deleteEntriesAfter.run(holderRef, asset, tokenId, ancestor);
         const current = this.stmt.getBalance.get(asset, tokenId, holderRef) as string | undefined;
         if (current === undefined) continue; // never a balance of ours (an untracked ether counterparty)
-        this.stmt.deleteCheckpointsAfter.run(asset, tokenId, holderRef, ancestor);
-        const last = this.stmt.lastCheckpoint.get(asset, tokenId, holderRef) as string | undefined;
-        if (last === undefined) this.stmt.deleteBalance.run(asset, tokenId, holderRef);
+        const last = this.stmt.lastEntryBalance.get(holderRef, asset, tokenId) as string | null | undefined;
+        if (last == null) this.stmt.deleteBalance.run(asset, tokenId, holderRef);
         else this.stmt.setBalance.run(asset, tokenId, holderRef, last);
-        changes.push({ asset, tokenId, before: decodeBalance(current), after: last === undefined ? 0n : decodeBalance(last) });
+        changes.push({ asset, tokenId, before: decodeBalance(current), after: last == null ? 0n : decodeBalance(last) });
       }
       this.adjustTotals(changes);
-      for (const holder of holders) this.stmt.deletePostingsAfter.run(holder, ancestor);
       this.stmt.deleteStateHoldersAfter.run(ancestor);
+      for (const table of ["idx_snapshots", "idx_snapshot_rows", "idx_total_history"]) this.db.prepare(`DELETE FROM ${table} WHERE block_number > ?`).run(ancestor);
+      this.db.prepare("DELETE FROM idx_snapshot_points WHERE block_number > ?").run(ancestor);
       this.db.prepare("DELETE FROM idx_verified WHERE block_number > ?").run(ancestor);
       this.db.prepare("DELETE FROM idx_tx_status WHERE block_number > ?").run(ancestor);
       this.stmt.deleteMovements.run(ancestor);
@@ -443,7 +743,7 @@ export class IndexStore {
   }
 
   /**
-   * Sets a token aside: its rows go (movements, postings, balances, checkpoints, totals) and it is not
+   * Sets a token aside: its rows go (movements, entries, balances, totals) and it is not
    * read again, so one token the index cannot fold never stops the others. Only a reindex undoes it: its
    * earlier rows are gone, so a rollback below `blockNumber` cannot bring it back.
    */
@@ -451,15 +751,13 @@ export class IndexStore {
     this.db.transaction(() => {
       this.db.prepare("INSERT OR REPLACE INTO idx_token_status (token, block_number, reason) VALUES (?, ?, ?)").run(token, blockNumber, reason);
       const asset = this.knownRef(token);
-      this.db
-        .prepare(
-          `DELETE FROM idx_postings WHERE EXISTS (SELECT 1 FROM idx_movements m WHERE m.token = ? AND m.block_number = idx_postings.block_number
-             AND m.tx_index = idx_postings.tx_index AND m.ord = idx_postings.ord)`,
-        )
-        .run(token);
       this.db.prepare("DELETE FROM idx_movements WHERE token = ?").run(token);
       this.db.prepare("DELETE FROM idx_state_holders WHERE token = ?").run(token);
-      if (asset !== undefined) for (const table of ["idx_balances", "idx_checkpoints", "idx_totals"]) this.db.prepare(`DELETE FROM ${table} WHERE asset = ?`).run(asset);
+      if (asset !== undefined) {
+        for (const table of ["idx_balances", "idx_entries", "idx_totals", "idx_snapshots", "idx_snapshot_rows", "idx_total_history"]) {
+          this.db.prepare(`DELETE FROM ${table} WHERE asset = ?`).run(asset);
+        }
+      }
     })();
   }
 
@@ -504,14 +802,20 @@ export class IndexStore {
   changedHolders(token: string, tokenId: string, after: number, upTo: number): Holding[] {
     const asset = this.knownRef(token);
     if (asset === undefined) return [];
-    const ids = this.db
-      .prepare("SELECT DISTINCT holder FROM idx_checkpoints WHERE asset = ? AND token_id = ? AND block_number > ? AND block_number <= ?")
-      .pluck()
-      .all(asset, tokenId, after, upTo) as number[];
-    return ids.map((id) => {
-      const text = this.stmt.balanceAt.get(asset, tokenId, id, upTo) as string | undefined;
-      return { holder: this.addressOf(id), balance: text ? decodeBalance(text) : 0n };
-    });
+    // The movements of the range (a range of the block-ordered facts), not a scan of every holder's entries.
+    const changed = new Set<string>();
+    for (const [kind, itemId, from, to] of this.stmt.changedSince.all(after, upTo, token) as [MovementKind, string, string, string][]) {
+      if (balanceTokenId(kind, itemId) !== tokenId) continue;
+      if (from !== ZERO_ADDRESS) changed.add(from);
+      if (to !== ZERO_ADDRESS) changed.add(to);
+    }
+    const out: Holding[] = [];
+    for (const holder of [...changed].sort()) {
+      const ref = this.knownRef(holder);
+      const text = ref === undefined ? undefined : (this.stmt.balanceAt.get({ holder: ref, asset, tokenId, block: upTo }) as string | null | undefined);
+      out.push({ holder, balance: text ? decodeBalance(text) : 0n });
+    }
+    return out;
   }
 
   /** Holders a state-mode token's events revealed up to `block`, by address. */
@@ -550,7 +854,7 @@ export class IndexStore {
     const asset = this.knownRef(token);
     const holderRef = this.knownRef(holder);
     if (asset === undefined || holderRef === undefined) return 0n;
-    const text = (block === undefined ? this.stmt.getBalance.get(asset, tokenId, holderRef) : this.stmt.balanceAt.get(asset, tokenId, holderRef, block)) as string | undefined;
+    const text = (block === undefined ? this.stmt.getBalance.get(asset, tokenId, holderRef) : this.stmt.balanceAt.get({ holder: holderRef, asset, tokenId, block })) as string | null | undefined;
     return text ? decodeBalance(text) : 0n;
   }
 
@@ -565,17 +869,69 @@ export class IndexStore {
       .sort((a, b) => (BigInt(a.tokenId) < BigInt(b.tokenId) ? -1 : 1));
   }
 
+  /** The (asset, balance id) pairs `holder` has entries of, by a skip scan over its part of the entries. */
+  private assetsOf(holder: number): [number, string][] {
+    const out: [number, string][] = [];
+    let next = this.stmt.nextAssetOf.get(holder, -1, -1, "") as [number, string] | undefined;
+    while (next) {
+      out.push(next);
+      next = this.stmt.nextAssetOf.get(holder, next[0], next[0], next[1]) as [number, string] | undefined;
+    }
+    return out;
+  }
+
+  /** Address of a dictionary id, read on its own (the whole dictionary is only loaded for whole-table reads). */
+  private addressOfId(id: number): string {
+    let address = this.addresses.get(id);
+    if (address === undefined) {
+      address = this.stmt.addressById.get(id) as string | undefined;
+      if (address === undefined) throw new IndexStoreError(`address id ${id} is not in idx_addresses`);
+      this.addresses.set(id, address);
+    }
+    return address;
+  }
+
   /** Movements in [from, to] where `account` is sender or receiver, in chain order. */
   movementsOf(account: string, from: number, to: number): StoredMovement[] {
     const holder = this.knownRef(account);
     if (holder === undefined) return [];
-    return this.queryMovements(
-      `SELECT m.*, b.timestamp FROM idx_postings p
-       JOIN idx_movements m ON m.block_number = p.block_number AND m.tx_index = p.tx_index AND m.ord = p.ord
-       JOIN idx_blocks b ON b.number = p.block_number
-       WHERE p.holder = @holder AND p.block_number BETWEEN @from AND @to ORDER BY p.block_number, p.tx_index, p.ord`,
-      { holder, from, to },
-    );
+    const out: StoredMovement[] = [];
+    for (const [asset, tokenId] of this.assetsOf(holder)) {
+      for (const m of this.toMovements(this.stmt.movementsOfEntries.all(holder, asset, tokenId, from, to) as (string | number)[][])) out.push(m);
+    }
+    return out.sort(compareMovements);
+  }
+
+  /**
+   * A statement's rows straight from the entries: per asset (and ERC-1155 id) the account's movements in
+   * [from, to], in chain order, one range scan each, with no join and no block hash.
+   */
+  statementLines(account: string, from: number, to: number): { token: string; tokenId: string; lines: StatementLine[] }[] {
+    const holder = this.knownRef(account);
+    if (holder === undefined) return [];
+    const out: { token: string; tokenId: string; lines: StatementLine[] }[] = [];
+    for (const [asset, tokenId] of this.assetsOf(holder)) {
+      const token = this.addressOfId(asset);
+      // Iterated rather than read whole: each row array dies young instead of all of them outliving the read.
+      const lines: StatementLine[] = [];
+      for (const r of this.stmt.entriesOf.iterate(holder, asset, tokenId, from, to) as IterableIterator<[number, number, string, MovementKind, string | null, string, number, string]>) {
+        const side = r[6];
+        lines.push({
+          blockNumber: r[0],
+          timestamp: r[1],
+          txHash: r[2],
+          kind: r[3],
+          token,
+          tokenId: r[4] ?? tokenId,
+          from: side & 1 ? account : r[5],
+          to: side & 2 ? account : r[5],
+          amount: BigInt(r[7]),
+        });
+      }
+      if (lines.length === 0) continue;
+      out.push({ token, tokenId, lines });
+    }
+    return out;
   }
 
   /** Movements of one token in [from, to], in chain order (a scan of the range: exports are rare). */
@@ -588,7 +944,10 @@ export class IndexStore {
   }
 
   private queryMovements(sql: string, params: Record<string, string | number>): StoredMovement[] {
-    const rows = this.db.prepare(sql).raw().all(params) as (string | number)[][];
+    return this.toMovements(this.db.prepare(sql).raw().all(params) as (string | number)[][]);
+  }
+
+  private toMovements(rows: (string | number)[][]): StoredMovement[] {
     // Column order of idx_movements, then the block timestamp.
     return rows.map((r) => ({
       blockNumber: r[0] as number,

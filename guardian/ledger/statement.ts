@@ -1,6 +1,6 @@
 import type { BlockRef } from "../chain/types";
-import type { StoredMovement } from "./index-store";
-import { balanceTokenId, ETHER } from "./movement";
+import type { StatementLine } from "./index-store";
+import { ETHER } from "./movement";
 import { anchorOf, check, isoTime, type Cell, type Report } from "./report";
 import { resolveRange, type ReportDeps } from "./report-context";
 import type { NamedAddress } from "./reporting-scope";
@@ -29,7 +29,7 @@ export interface Ledger {
   symbol?: string;
   /** A `balances: state` token: balances are read from the node, so rebases show as adjustment rows. */
   state: boolean;
-  lines: StoredMovement[];
+  lines: StatementLine[];
 }
 
 
@@ -77,7 +77,10 @@ export function buildStatement(
     if (t.standard === "erc1155") for (const { tokenId } of store.idsOf(t.address, account.address, before)) ledger(t.address, tokenId);
     else ledger(t.address, "");
   }
-  for (const m of store.movementsOf(account.address, from.number, to.number)) ledger(m.token, balanceTokenId(m.kind, m.tokenId)).lines.push(m);
+  for (const { token, tokenId, lines } of store.statementLines(account.address, from.number, to.number)) {
+    const l = ledger(token, tokenId);
+    l.lines = l.lines.length === 0 ? lines : l.lines.concat(lines);
+  }
   const etherLines = byAsset.get(ETHER + "|")?.lines ?? [];
   const statuses = store.txStatuses([...new Set(etherLines.map((m) => m.txHash))]);
 
@@ -97,21 +100,43 @@ export function buildStatement(
     const amount = (value: bigint) => ({ amount: value, decimals: l.decimals, symbol: l.symbol });
     let totalIn = 0n;
     let totalOut = 0n;
-    const rows: Cell[][] = [[before, "", "", "opening balance", "", "", null, null, amount(l.opening)]];
-    for (const m of l.lines) {
-      const incoming = m.to === account.address ? m.amount : 0n;
-      const outgoing = m.from === account.address ? m.amount : 0n;
-      l.running += incoming - outgoing;
+    const rows: Cell[][] = new Array(l.lines.length + 2);
+    rows[0] = [before, "", "", "opening balance", "", "", null, null, amount(l.opening)];
+    // The hot loop of a large statement: one row per movement, with the names and times of repeated
+    // counterparties and blocks looked up once.
+    const self = account.address;
+    const names = new Map<string, string>();
+    let lastTimestamp = -1;
+    let time = "";
+    let running = l.running;
+    for (let i = 0; i < l.lines.length; i++) {
+      const m = l.lines[i];
+      const incoming = m.to === self ? m.amount : 0n;
+      const outgoing = m.from === self ? m.amount : 0n;
+      running += incoming - outgoing;
       totalIn += incoming;
       totalOut += outgoing;
-      const counterparty = m.from === account.address ? m.to : m.from;
-      const name = describe(m, account.address) ?? scope.label(counterparty);
-      const kind = m.kind === "fee:tip" && m.to === account.address && m.from !== account.address ? "coinbase" : m.kind;
+      const counterparty = m.from === self ? m.to : m.from;
+      let name = describe(m, self);
+      if (name === undefined) {
+        name = names.get(counterparty);
+        if (name === undefined) {
+          const label = scope.label(counterparty);
+          name = label === counterparty ? "" : label;
+          names.set(counterparty, name);
+        }
+      }
+      const kind = m.kind === "fee:tip" && m.to === self && m.from !== self ? "coinbase" : m.kind;
       const failed = l.token === ETHER && statuses.get(m.txHash) === 0 ? " (reverted tx)" : "";
       const movement = (m.kind === "erc721" ? `erc721 #${m.tokenId}` : kind) + failed;
-      rows.push([m.blockNumber, isoTime(m.timestamp), m.txHash, movement, counterparty, name === counterparty ? "" : name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(l.running)]);
+      if (m.timestamp !== lastTimestamp) {
+        lastTimestamp = m.timestamp;
+        time = isoTime(m.timestamp);
+      }
+      rows[i + 1] = [m.blockNumber, time, m.txHash, movement, counterparty, name === counterparty ? "" : name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(running)];
     }
-    rows.push([to.number, isoTime(to.timestamp), "", "closing balance", "", "", amount(totalIn), amount(totalOut), amount(l.closing)]);
+    l.running = running;
+    rows[rows.length - 1] = [to.number, isoTime(to.timestamp), "", "closing balance", "", "", amount(totalIn), amount(totalOut), amount(l.closing)];
     report.sections.push({ title: l.asset, columns: ["block", "time", "tx", "movement", "counterparty", "name", "in", "out", "balance"], rows });
     report.summary.push([`${l.asset} net change`, amount(totalIn - totalOut)]);
   }
@@ -148,7 +173,7 @@ async function reconcileRows(deps: ReportDeps, report: Report, l: Ledger, accoun
 }
 
 /** What a row is, where the counterparty alone does not say it. */
-function describe(m: StoredMovement, account: string): string | undefined {
+function describe(m: StatementLine, account: string): string | undefined {
   switch (m.kind) {
     case "fee:base":
       return "base fee (burnt)";
@@ -201,7 +226,7 @@ async function stateLedger(report: Report, l: Ledger, account: string, onChain: 
   let running = await onChain(before);
   l.opening = running;
   const rows: Cell[][] = [[before, "", "", "opening balance", "", "", null, null, amount(running)]];
-  const byBlock = new Map<number, StoredMovement[]>();
+  const byBlock = new Map<number, StatementLine[]>();
   for (const m of l.lines) byBlock.set(m.blockNumber, [...(byBlock.get(m.blockNumber) ?? []), m]);
   let totalIn = 0n;
   let totalOut = 0n;

@@ -190,6 +190,22 @@ function main(): void {
       renderReport(built.report, "json");
       return built;
     });
+    // The past cap table's worst case: the last block before a snapshot point, where the most movements
+    // since the previous point have to be patched in (the middle block may sit right on a point).
+    const nextPoint = db.prepare("SELECT min(block_number) FROM idx_snapshot_points WHERE block_number > ?").pluck().get(middle.number) as number | null;
+    const worst = store.block(nextPoint === null ? middle.number : nextPoint - 1) ?? middle;
+    const [worstTable, capTableHistoricWorstMs] = timed("capTableHistoricWorst", () => {
+      const built = buildCapTable(index, token, "", worst, 100);
+      renderReport(built.report, "json");
+      return built;
+    });
+    // Both must agree with the per-holder read of every balance at that block.
+    for (const [built, at] of [[midTable, middle], [worstTable, worst]] as const) {
+      const every = store.holders(token.address, "", at.number);
+      const sum = every.reduce((n, h) => n + h.balance, 0n);
+      const same = built.holders.every((h, i) => h.holder === every[i].holder && h.balance === every[i].balance);
+      if (!same || built.total !== sum || built.count !== every.length) throw new Error(`the cap table at block ${at.number} disagrees with the per-holder read`);
+    }
     let heavy = 0;
     for (let i = 1; i < HOLDERS; i++) if (senders[i] > senders[heavy]) heavy = i;
     const heavyAccount = { name: holderAddress(heavy), address: holderAddress(heavy) };
@@ -208,7 +224,7 @@ function main(): void {
     if (everyone.length !== expectedHolders || totals.holders !== expectedHolders || listed !== BigInt(expectedSupply) || totals.total !== listed || headTable.total !== listed) {
       throw new Error(`the index disagrees with the generator: ${everyone.length}/${totals.holders} holders, ${listed}/${totals.total} supply; expected ${expectedHolders}, ${expectedSupply}`);
     }
-    const checkpoints = (db.prepare("SELECT count(*) AS n FROM idx_checkpoints").get() as { n: number }).n;
+    const entries = (db.prepare("SELECT count(*) AS n FROM idx_entries").get() as { n: number }).n;
     db.pragma("wal_checkpoint(TRUNCATE)");
     const dbMb = statSync(dbFile).size / 1e6;
     const ingestLogsPerSec = Math.round(TRANSFERS / (ingestMs / 1000));
@@ -219,14 +235,15 @@ function main(): void {
       ["holders (non-zero at head)", String(everyone.length), ""],
       ["blocks", String(head.number), ""],
       ["eth_getLogs responses", `${Math.ceil(totalBlocks / BLOCKS_PER_RESPONSE)} (${(responseBytes / 1e6).toFixed(0)} MB)`, ""],
-      ["balance checkpoints", String(checkpoints), ""],
+      ["entries (postings with balances)", String(entries), ""],
       ["database size", `${dbMb.toFixed(0)} MB`, ""],
       ["ingest (parse + decode + store)", `${ingestLogsPerSec} logs/s`, ">= 100000"],
       ["  CPU time of this process", `${(ingestCpuMs / 1000).toFixed(1)} s (${Math.round(TRANSFERS / (ingestCpuMs / 1000))} logs per CPU-second; load ${loadavg()[0].toFixed(1)} on ${cpus().length} cores)`, ""],
       [`  transactions of >= ${INGEST_BATCH_LOGS} logs; JSON.parse`, `${(parseMs / 1000).toFixed(1)} s of ${(ingestMs / 1000).toFixed(1)} s`, ""],
       ["cap table at head (top 100)", `${capTableHeadMs.toFixed(1)} ms (CPU ${cpuMs.capTableHead.toFixed(1)} ms)`, "<= 5"],
       ["cap table at head (all holders, CSV)", `${capTableHeadAllMs.toFixed(1)} ms (CPU ${cpuMs.capTableHeadAll.toFixed(0)} ms)`, ""],
-      [`cap table at block ${middle.number} (top 100)`, `${capTableHistoricMs.toFixed(1)} ms (CPU ${cpuMs.capTableHistoric.toFixed(0)} ms, ${midTable.holders.length} holders)`, "<= 50"],
+      [`cap table at block ${middle.number} (top 100)`, `${capTableHistoricMs.toFixed(1)} ms (CPU ${cpuMs.capTableHistoric.toFixed(0)} ms, ${midTable.count} holders)`, "<= 50"],
+      [`cap table at block ${worst.number} (top 100)`, `${capTableHistoricWorstMs.toFixed(1)} ms (CPU ${cpuMs.capTableHistoricWorst.toFixed(0)} ms, the block before a snapshot point)`, "<= 50"],
       [`statement of the heaviest account`, `${statementMs.toFixed(1)} ms (CPU ${cpuMs.statement.toFixed(0)} ms, ${movements} movements)`, "<= 200"],
     ];
     let system: SystemBenchResult | undefined;
@@ -250,11 +267,12 @@ function main(): void {
         ingestLogsPerSec,
         capTableHeadMs: Number(capTableHeadMs.toFixed(1)),
         capTableHistoricMs: Number(capTableHistoricMs.toFixed(1)),
+        capTableHistoricWorstMs: Number(capTableHistoricWorstMs.toFixed(1)),
         capTableHeadAllMs: Number(capTableHeadAllMs.toFixed(1)),
         statementMs: Number(statementMs.toFixed(1)),
         statementMovements: movements,
         ingestLogsPerCpuSec: Math.round(TRANSFERS / (ingestCpuMs / 1000)),
-        checkpoints,
+        entries,
         dbMb: Number(dbMb.toFixed(1)),
         ...(system ? { system } : {}),
       }),
