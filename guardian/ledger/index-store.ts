@@ -205,7 +205,13 @@ export class IndexStore {
   private readonly addresses = new Map<number, string>();
   private addressesLoaded = 0;
 
-  constructor(readonly db: Database) {
+  private readonly snapshotEvery: number;
+  private readonly snapshotHolders: number;
+
+  /** `snapshots` changes the snapshot spacing and size (tests use small ones to cross many points). */
+  constructor(readonly db: Database, snapshots: { every?: number; holders?: number } = {}) {
+    this.snapshotEvery = snapshots.every ?? SNAPSHOT_EVERY;
+    this.snapshotHolders = snapshots.holders ?? SNAPSHOT_HOLDERS;
     // The checkpoint, posting and ranking trees take inserts all over their key space; SQLite's default
     // 2 MB page cache would send most of them to disk once the index outgrows it.
     if ((db.pragma("cache_size", { simple: true }) as number) > -65_536) db.pragma("cache_size = -65536");
@@ -594,7 +600,7 @@ export class IndexStore {
           dirty.add(g);
         }
         pending += movements.length;
-        if (lastPoint !== null && pending >= SNAPSHOT_EVERY) {
+        if (lastPoint !== null && pending >= this.snapshotEvery) {
           for (const g of dirty) this.writeSnapshot(g, block.number, balances);
           this.stmt.insertPoint.run(block.number);
           dirty.clear();
@@ -638,7 +644,7 @@ export class IndexStore {
    */
   private writeSnapshot(g: GroupState, block: number, balances: ReadonlyMap<string, BalanceEntry>): void {
     if (!g.base) {
-      const floorText = this.stmt.rankFloor.get(g.asset, g.tokenId, SNAPSHOT_HOLDERS - 1) as string | undefined;
+      const floorText = this.stmt.rankFloor.get(g.asset, g.tokenId, this.snapshotHolders - 1) as string | undefined;
       const floor = floorText === undefined || floorText === ZERO ? 1n : decodeBalance(floorText);
       g.base = { floor, rows: this.stmt.rankFrom.all(g.asset, g.tokenId, encodeBalance(floor)) as [number, string][] };
     }
