@@ -105,11 +105,11 @@ export function register(program: Command): void {
     .addOption(configOption("guardian YAML config"))
     .option("-f, --format <format>", `output format: ${LIST_FORMATS.join(" | ")}`, "table")
     .option("--all", "also list decisions that tripped nothing: dry runs, and breakers another incident had already tripped")
-    .action((o: { config: string; format: string; all?: boolean }) => {
+    .action(async (o: { config: string; format: string; all?: boolean }) => {
       const fmt = format(o.format, LIST_FORMATS);
       const ctx = openIncidents(o.config);
       try {
-        const records = ctx.recorder.list();
+        const records = await ctx.recorder.list();
         const shown = o.all ? records : records.filter(isIncident);
         process.stdout.write(renderList(shown, fmt));
         const hidden = records.length - shown.length;
@@ -130,7 +130,7 @@ export function register(program: Command): void {
       const fmt = format(o.format, SHOW_FORMATS);
       const ctx = openIncidents(o.config);
       try {
-        const record = ctx.resolve(id);
+        const record = await ctx.resolve(id);
         const report = await buildGovernorReport(record, await ctx.reportDeps(record));
         const rendered =
           fmt === "json" ? `${JSON.stringify(report, null, 2)}\n` : fmt === "markdown" ? renderGovernorMarkdown(report) : fmt === "html" ? renderGovernorHtml(report) : renderShowTable(report);

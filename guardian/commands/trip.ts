@@ -41,7 +41,7 @@ export function register(program: Command): void {
         const detectedAt = Date.now();
         const incidentId = keccak256(toUtf8Bytes(`failsafe:manual:${target.chainId}:${target.breaker}:${opts.reason}:${detectedAt}`));
         const dryRun = opts.dryRun === true || config.policy.dryRun;
-        const record = tripPath.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings: [], dryRun, notes: [`Manual trip: ${opts.reason}`] });
+        const record = await tripPath.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings: [], dryRun, notes: [`Manual trip: ${opts.reason}`] });
         const outcome = await target.responder.trip({ incidentId, breaker: target.breaker, detectedAt, dryRun });
         await tripPath.recorder.recordOutcome(incidentId, outcome);
         await target.responder.close?.();

@@ -7,7 +7,7 @@ import type { Finding } from "../detectors/types";
 import type { TimelineEntry, TripOutcome, TripProgress } from "../responders/types";
 import { IncidentFileWriter, preserveOtherIncarnation, type RenderedFile } from "./incident-files";
 import { fenceFor, markdownInline, stripControl } from "../notifiers/neutralise";
-import type { IncidentStore } from "../state/incident-store";
+import type { IncidentRecordStore } from "../state/store";
 import { describeTripCheck, tripInForce, type TripCheck } from "../decisions/trip-check";
 import { buildGovernancePayload, ratifyExpiry, type GovernanceDecision, type GovernancePayload } from "./governance-payloads";
 
@@ -85,7 +85,7 @@ export interface IncidentRecord {
 }
 
 export interface IncidentRecorderDeps {
-  store: IncidentStore;
+  store: IncidentRecordStore;
   /** The reports folder; created with the first incident. */
   dir: string;
   logger: Logger;
@@ -152,7 +152,7 @@ export class IncidentRecorder {
    * Imports incident records found in the reports folder that the store does not have: the store was deleted or
    * replaced, and the report files are the only evidence left. Returns the recovered records.
    */
-  recoverFromReports(): IncidentRecord[] {
+  async recoverFromReports(): Promise<IncidentRecord[]> {
     if (!existsSync(this.deps.dir)) return [];
     const recovered: IncidentRecord[] = [];
     for (const name of readdirSync(this.deps.dir)) {
@@ -163,25 +163,25 @@ export class IncidentRecorder {
       } catch {
         continue;
       }
-      if (typeof record.id !== "string" || this.deps.store.get(record.id)) continue;
+      if (typeof record.id !== "string" || (await this.deps.store.get(record.id))) continue;
       record.notes = [...(record.notes ?? []), `Recovered from ${name} at ${new Date().toISOString()}: the guardian's store did not have this incident (deleted or replaced).`];
-      this.deps.store.save(record);
-      recovered.push(record);
+      // Only where no guardian sharing the store has it meanwhile.
+      if (await this.deps.store.insert(record)) recovered.push(record);
     }
     return recovered;
   }
 
-  get(id: string): IncidentRecord | undefined {
+  get(id: string): Promise<IncidentRecord | undefined> {
     return this.deps.store.get(id);
   }
 
-  list(): IncidentRecord[] {
+  list(): Promise<IncidentRecord[]> {
     return this.deps.store.list();
   }
 
   /** `deferFiles`: the report files are written after the current task (the trip path launches the trip first). */
-  open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }, options: { deferFiles?: boolean } = {}): IncidentRecord {
-    const existing = this.deps.store.get(input.id);
+  async open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }, options: { deferFiles?: boolean } = {}): Promise<IncidentRecord> {
+    const existing = await this.deps.store.get(input.id);
     if (existing) return this.addFindings(input.id, input.findings);
     const now = new Date().toISOString();
     const base = path.join(this.deps.dir, `incident-${input.id.slice(2, 14)}`);
@@ -203,12 +203,13 @@ export class IncidentRecorder {
       notes: input.notes ?? [],
       files: { json: `${base}.json`, markdown: `${base}.md` },
     };
-    this.deps.store.atomically(() => this.write(record, options.deferFiles));
+    // Exactly once across guardians sharing the store: whoever inserts first opened it, the others add findings.
+    if (!(await this.deps.store.insert(record, (r) => this.writeFiles(r, options.deferFiles)))) return this.addFindings(input.id, input.findings);
     this.deps.logger.info({ incident_id: record.id, breaker: record.breaker, findings: record.findings.map((f) => f.id), file: record.files.markdown }, "incident opened");
     return record;
   }
 
-  addFindings(id: string, findings: Finding[]): IncidentRecord {
+  addFindings(id: string, findings: Finding[]): Promise<IncidentRecord> {
     return this.update(id, (r) => {
       r.findings = dedupe(r.findings, findings);
     });
@@ -245,7 +246,7 @@ export class IncidentRecorder {
    * Commits a trip's progress (`signed` before the transaction leaves the process, `sent` once relays have it).
    * Store only: the report files follow after, so the trip never waits on the disk of the reports folder.
    */
-  recordTripProgress(id: string, progress: TripProgress, options: { resumed?: boolean } = {}): IncidentRecord {
+  recordTripProgress(id: string, progress: TripProgress, options: { resumed?: boolean } = {}): Promise<IncidentRecord> {
     return this.update(id, (r) => {
       const now = new Date().toISOString();
       const state = r.tripState ?? { phase: "decided" as const, txHashes: [], updatedAt: now };
@@ -260,7 +261,7 @@ export class IncidentRecorder {
    * the guardian does (`included`: a known trip transaction landed; `superseded`: another incident tripped the
    * breaker; `aborted`: every finding was retracted; `resend`: nothing landed, the trip goes out again).
    */
-  recordResume(id: string, input: { check?: TripCheck; txHash?: string; verdict: "included" | "superseded" | "aborted" | "resend"; trippedBy?: { incidentId: string; guardian: string } }): IncidentRecord {
+  recordResume(id: string, input: { check?: TripCheck; txHash?: string; verdict: "included" | "superseded" | "aborted" | "resend"; trippedBy?: { incidentId: string; guardian: string } }): Promise<IncidentRecord> {
     return this.update(id, (r) => {
       const now = new Date().toISOString();
       const since = r.timeline[0] ? Date.now() - Date.parse(r.timeline[0].at) : 0;
@@ -285,8 +286,8 @@ export class IncidentRecorder {
   }
 
   /** Marks findings orphaned by a reorg; returns the record, or undefined if none of them belong to it. */
-  retract(id: string, findingIds: string[], reorg: { depth: number; commonAncestor: number }): IncidentRecord | undefined {
-    const record = this.deps.store.get(id);
+  async retract(id: string, findingIds: string[], reorg: { depth: number; commonAncestor: number }): Promise<IncidentRecord | undefined> {
+    const record = await this.deps.store.get(id);
     if (!record || !record.findings.some((f) => findingIds.includes(f.id) && !f.retracted)) return undefined;
     return this.update(id, (r) => {
       const at = new Date().toISOString();
@@ -308,7 +309,7 @@ export class IncidentRecorder {
   recordReorgCheck(
     id: string,
     input: { reorg: { depth: number; commonAncestor: number }; tripOrphaned: boolean; check: TripCheck; verdict: "stands" | "resubmit" | "abort" },
-  ): IncidentRecord {
+  ): Promise<IncidentRecord> {
     const { reorg, tripOrphaned, check, verdict } = input;
     return this.update(id, (r) => {
       const trip = r.trip;
@@ -344,29 +345,28 @@ export class IncidentRecorder {
     });
   }
 
-  private update(id: string, change: (r: IncidentRecord) => void, deferFiles = false): IncidentRecord {
-    return this.updateIf(id, change, deferFiles)!;
+  private async update(id: string, change: (r: IncidentRecord) => void, deferFiles = false): Promise<IncidentRecord> {
+    return (await this.updateIf(id, change, deferFiles))!;
   }
 
   /** Reads, changes and saves one record atomically; `change` returns false to leave it as it is. */
-  private updateIf(id: string, change: (r: IncidentRecord) => boolean | void, deferFiles = false): IncidentRecord | undefined {
-    return this.deps.store.atomically(() => {
-      const r = this.deps.store.get(id);
-      if (!r) throw new Error(`no incident ${id}`);
-      if (change(r) === false) return undefined;
-      r.updatedAt = new Date().toISOString();
-      this.write(r, deferFiles);
-      return r;
-    });
+  private updateIf(id: string, change: (r: IncidentRecord) => boolean | void, deferFiles = false): Promise<IncidentRecord | undefined> {
+    return this.deps.store.update(
+      id,
+      (r) => {
+        if (change(r) === false) return false;
+        r.updatedAt = new Date().toISOString();
+      },
+      (r) => this.writeFiles(r, deferFiles),
+    );
   }
 
   /**
-   * Commits the record to the store, then renders its files. A file that cannot be written never fails the
-   * commit (nor the trip behind it): the writer retries it and reports the failure. Rendered under the store's
-   * lock, so the files follow the order of the commits.
+   * Renders a committed record's files. A file that cannot be written never fails the commit (nor the trip behind
+   * it): the writer retries it and reports the failure. Called by the store as each commit lands, so the files
+   * follow the order of the commits.
    */
-  private write(record: IncidentRecord, deferFiles = false): void {
-    this.deps.store.save(record);
+  private writeFiles(record: IncidentRecord, deferFiles = false): void {
     const files: RenderedFile[] = [
       { file: record.files.json, content: `${JSON.stringify(record, null, 2)}\n` },
       { file: record.files.markdown, content: renderIncidentMarkdown(record) },
@@ -382,7 +382,7 @@ export class IncidentRecorder {
   }
 
   private async readGovernance(id: string, outcome: TripOutcome): Promise<GovernancePayload[] | undefined> {
-    const record = this.deps.store.get(id);
+    const record = await this.deps.store.get(id);
     const provider = record && this.deps.provider(record.chainId);
     if (!record || !provider) return undefined;
     const timelock = this.deps.breakerInfo(record.chainId, record.breaker).timelock;
@@ -417,7 +417,7 @@ export class IncidentRecorder {
   }
 
   /** Notes a governance step; a no-op if the same operation was already recorded at that step. */
-  recordGovernance(id: string, entry: GovernanceLogEntry): IncidentRecord | undefined {
+  recordGovernance(id: string, entry: GovernanceLogEntry): Promise<IncidentRecord | undefined> {
     return this.updateIf(id, (r) => {
       const log = (r.governanceLog ??= []);
       if (log.some((e) => e.operationId === entry.operationId && e.step === entry.step)) return false;
@@ -429,9 +429,9 @@ export class IncidentRecorder {
    * The trip was lifted: the incident is closed. Idempotent, because both the guardian (from the Lifted
    * event) and `failsafe governance execute` (from its receipt) report the same lift.
    */
-  recordLift(id: string, lift: { txHash: string; blockNumber: number; liftedBy?: string }): IncidentRecord | undefined {
-    if (!this.deps.store.get(id)) return undefined;
-    const updated = this.updateIf(id, (r) => {
+  async recordLift(id: string, lift: { txHash: string; blockNumber: number; liftedBy?: string }): Promise<IncidentRecord | undefined> {
+    if (!(await this.deps.store.get(id))) return undefined;
+    const updated = await this.updateIf(id, (r) => {
       if (r.status === "lifted") return false;
       r.status = "lifted";
       r.lift = { txHash: lift.txHash.toLowerCase(), blockNumber: lift.blockNumber, ...(lift.liftedBy ? { liftedBy: lift.liftedBy.toLowerCase() } : {}), at: new Date().toISOString() };
@@ -441,8 +441,8 @@ export class IncidentRecorder {
   }
 
   /** The lift's block was orphaned: the incident is open again until the lift is seen on the new branch. */
-  reopenAfterReorg(id: string, liftTxHash: string, depth: number): IncidentRecord | undefined {
-    if (!this.deps.store.get(id)) return undefined;
+  async reopenAfterReorg(id: string, liftTxHash: string, depth: number): Promise<IncidentRecord | undefined> {
+    if (!(await this.deps.store.get(id))) return undefined;
     return this.updateIf(id, (r) => {
       if (r.status !== "lifted" || r.lift?.txHash !== liftTxHash.toLowerCase()) return false;
       r.status = "tripped";

@@ -112,8 +112,8 @@ describe("DecisionSink", function () {
 
   const blockOf = (n = 1): BlockContext => ({ chainId: CHAIN_ID, number: n, hash: "0x" + "cd".repeat(32), parentHash: ZeroHash, timestamp: 0, transactions: [] });
 
-  function only(recorder: IncidentRecorder, breaker: string): IncidentRecord {
-    const mine = recorder.list().filter((r) => r.breaker === breaker);
+  async function only(recorder: IncidentRecorder, breaker: string): Promise<IncidentRecord> {
+    const mine = (await recorder.list()).filter((r) => r.breaker === breaker);
     expect(mine).to.have.length(1);
     return mine[0];
   }
@@ -126,7 +126,7 @@ describe("DecisionSink", function () {
     await sink.settled();
 
     expect(await breaker.isTripped()).to.equal(true);
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.status).to.equal("tripped");
     expect(record.findings.map((f) => f.id)).to.deep.equal([finding.id]);
     expect(record.findings[0].evidence).to.deep.equal({ depth: 3, drained: "1000000000000000000" });
@@ -168,20 +168,20 @@ describe("DecisionSink", function () {
       sink.onFindings([findingAbout(address, "critical", "b")], blockOf()),
     ]);
     await sink.settled();
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.findings).to.have.length(2);
     expect(await breaker.queryFilter(breaker.filters.Tripped(), 0, "latest")).to.have.length(1);
 
     // Later findings while the breaker stays tripped join the incident that tripped it.
     await sink.onFindings([findingAbout(address, "critical", "c")], blockOf(2));
     await sink.settled();
-    expect(only(recorder, address).findings).to.have.length(3);
+    expect((await only(recorder, address)).findings).to.have.length(3);
 
     // So do they after a restart: a new sink on the same database finds the incident that tripped.
     const restarted = await sinkFor(breaker);
     await restarted.sink.onFindings([findingAbout(address, "critical", "d")], blockOf(3));
     await restarted.sink.settled();
-    expect(only(restarted.recorder, address).findings).to.have.length(4);
+    expect((await only(restarted.recorder, address)).findings).to.have.length(4);
     expect(await breaker.queryFilter(breaker.filters.Tripped(), 0, "latest")).to.have.length(1);
   });
 
@@ -190,7 +190,7 @@ describe("DecisionSink", function () {
     const { sink, recorder, address, log } = await sinkFor(breaker);
     await sink.onFindings([findingAbout(address, "high", "high")], blockOf());
     await sink.settled();
-    expect(recorder.list().filter((r) => r.breaker === address)).to.have.length(0);
+    expect((await recorder.list()).filter((r) => r.breaker === address)).to.have.length(0);
     expect(await breaker.isTripped()).to.equal(false);
     expect(log.lines.map((l) => JSON.parse(l)).find((l) => l.msg === "decision")).to.include({ action: "alert", rule: "default" });
   });
@@ -201,7 +201,7 @@ describe("DecisionSink", function () {
     const bundles = relay.pool.all().length;
     await sink.onFindings([findingAbout(address, "critical", "dry")], blockOf());
     await sink.settled();
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.status).to.equal("dry-run");
     expect(record.dryRun).to.equal(true);
     expect(relay.pool.all().length).to.equal(bundles);
@@ -230,13 +230,13 @@ describe("DecisionSink", function () {
     // A state-changing finding about the victim that happens to carry the field reaches no other breaker.
     await sink.onFindings([readOnly("not read-only", { readOnly: false, contractRead: address })], blockOf());
     await sink.settled();
-    expect(recorder.list().filter((r) => r.breaker === address)).to.have.length(0);
+    expect((await recorder.list()).filter((r) => r.breaker === address)).to.have.length(0);
     expect(log.lines.map((l) => JSON.parse(l)).some((l) => /has no breaker/.test(l.msg))).to.equal(true);
 
     const finding = readOnly("victim", { readOnly: true, contractRead: address });
     await sink.onFindings([finding], blockOf());
     await sink.settled();
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.status).to.equal("dry-run");
     expect(record.findings.map((f) => f.id)).to.deep.equal([finding.id]);
     expect(record.findings[0].contract).to.equal(victim);
@@ -247,13 +247,13 @@ describe("DecisionSink", function () {
     const { sink, recorder, address } = await sinkFor(breaker, { relayUrl: idleRelay.url });
     const finding = findingAbout(address, "critical", "reorged");
     await sink.onFindings([finding], blockOf());
-    expect(only(recorder, address).status).to.equal("tripping");
+    expect((await only(recorder, address)).status).to.equal("tripping");
     while (!idleRelay.pool.all().some((b) => b.state === "pending")) await new Promise((r) => setTimeout(r, 20));
 
     const ancestor = { number: 0, hash: ZeroHash, parentHash: ZeroHash, timestamp: 0 };
     await sink.onRetractions([finding], { chainId: CHAIN_ID, depth: 1, commonAncestor: ancestor, orphaned: [], added: [] });
     await sink.settled();
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.status).to.equal("aborted");
     expect(record.findings[0].retracted?.reorgDepth).to.equal(1);
     expect(record.notes.join(" ")).to.match(/retracted by a 1-block reorg/);
