@@ -135,16 +135,24 @@ const sqlitePath = z.string().min(1);
  */
 export const storeSchema = z
   .union([
-    z.object({ sqlite: z.object({ path: sqlitePath.default(DEFAULT_STORE_PATH) }).strict() }).strict(),
     z
       .object({
+        /** The default backend: one SQLite file beside the guardian, one guardian per file. */
+        sqlite: z.object({ path: sqlitePath.default(DEFAULT_STORE_PATH) }).strict(),
+      })
+      .strict(),
+    z
+      .object({
+        /** A PostgreSQL database that several guardians share; migrated on start (or by `failsafe store migrate`). */
         postgres: z
           .object({
+            /** `{ env: NAME }`; a literal postgres:// URL is accepted only without a password. */
             url: z.union([postgresUrl, postgresUrlFromEnv]),
             /** Connections this guardian opens at most. */
             poolSize: z.number().int().min(1).max(50).default(4),
           })
           .strict(),
+        /** The SQLite file: the whole store with SQLite, or, beside PostgreSQL, only the ledger's report index. */
         path: sqlitePath.default(DEFAULT_STORE_PATH),
       })
       .strict(),
@@ -167,6 +175,10 @@ export const configSchema = z
   .object({
     chains: z.array(chainSchema).min(1, "configure at least one chain"),
     contracts: z.array(contractSchema).default([]),
+    /**
+     * Where the guardian keeps its state: `{ sqlite: { path } }` (default; `{ path }` alone means the same) or
+     * `{ postgres: { url: { env: NAME } }, path }`, shared by several guardians; `path` then holds only the ledger's index.
+     */
     store: storeSchema,
     metrics: z
       .object({

@@ -126,20 +126,6 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
-  {
-    version: 2,
-    name: "per-chain leader leases with fencing tokens",
-    sql: `
-      CREATE TABLE guardian_leases (
-        chain_id    BIGINT PRIMARY KEY,
-        holder      TEXT   NOT NULL,
-        token       BIGINT NOT NULL,
-        acquired_at BIGINT NOT NULL,
-        renewed_at  BIGINT NOT NULL,
-        expires_at  BIGINT NOT NULL
-      );
-    `,
-  },
 ];
 
 /** The newest schema version this build knows. */
