@@ -177,8 +177,8 @@ export async function migrate(db: PgDatabase): Promise<number[]> {
 
 /** The schema version the database is at (0: never migrated). */
 export async function schemaVersion(db: PgDatabase): Promise<number> {
-  const { rows } = await db.query<{ v: number | null }>(
-    "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) END AS v",
-  );
+  const { rows: exists } = await db.query<{ t: string | null }>("SELECT to_regclass('schema_migrations')::text AS t");
+  if (!exists[0]?.t) return 0;
+  const { rows } = await db.query<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_migrations");
   return Number(rows[0]?.v ?? 0);
 }
