@@ -27,6 +27,7 @@ const COMMANDS: readonly { name: string; summary: string; load(): CommandModule 
   { name: "trip", summary: "trip a configured breaker now, by hand, through the guardian's private-bundle path", load: () => require("./commands/trip") as CommandModule },
   { name: "incident", summary: "incidents the guardian opened: list them, or show the report for governors", load: () => require("./commands/incident") as CommandModule },
   { name: "governance", summary: "the governors' decisions on an incident: payloads, scheduling, execution", load: () => require("./commands/governance") as CommandModule },
+  { name: "store", summary: "the guardian's store: schema migrations of the PostgreSQL backend", load: () => require("./commands/store") as CommandModule },
   { name: "dashboard", summary: "serve a read-only incident dashboard on 127.0.0.1", load: () => require("./commands/dashboard") as CommandModule },
 ];
 

@@ -14,7 +14,7 @@ import type { ChainConfig, GuardianConfig } from "./config/schema";
 import { acceptsContractSelector } from "./config/schema";
 import type { Db } from "./state/database";
 import { GuardianStore } from "./state/guardian-store";
-import { bindStoreToChain } from "./state/store-chain";
+import type { GuardianStateStore } from "./state/store";
 import { StoreIdentityError } from "./state/store-identity";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
@@ -86,7 +86,10 @@ export async function checkChainId(rpc: RpcClient, chain: ChainConfig): Promise<
 
 export interface GuardianDeps {
   loaded: LoadedConfig;
+  /** The local SQLite file: the ledger's index, and the guardian's state unless `store` says otherwise. */
   db: Db;
+  /** Where the cursor, findings and detector state go (the PostgreSQL store); the SQLite store on `db` by default. */
+  store?: GuardianStateStore;
   logger: Logger;
   metrics: GuardianMetrics;
   sinks: FindingSink[];
@@ -95,7 +98,7 @@ export interface GuardianDeps {
 
 export interface RunningGuardian {
   health: ChainHealth[];
-  store: GuardianStore;
+  store: GuardianStateStore;
   /** The mempool watch of each chain configured with `mempool`, by chain id. */
   mempool: Map<number, PendingContextWatcher>;
   /** Resolves when every chain loop has stopped (after `stop()`). */
@@ -109,7 +112,7 @@ export interface RunningGuardian {
  */
 export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian> {
   const { loaded, logger, metrics } = deps;
-  const store = new GuardianStore(deps.db);
+  const store = deps.store ?? new GuardianStore(deps.db);
   const controller = new AbortController();
   const health: ChainHealth[] = [];
   const loops: Promise<void>[] = [];
@@ -131,7 +134,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
     // The store belongs to one chain: a reused file against another genesis is refused before anything resumes.
     const genesis = await rpc.request<{ hash: string } | null>("eth_getBlockByNumber", ["0x0", false]);
     if (!genesis?.hash) throw new Error(`chains[id=${chain.id}]: the node returned no genesis block`);
-    bindStoreToChain(deps.db, deps.db.name, chain.id, genesis.hash);
+    await store.bindChain(chain.id, genesis.hash);
     rpcs.set(chain.id, rpc);
   }
 
@@ -205,7 +208,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           await pipeline.reportAnomaly(brokenLinkFinding(chain.id, err, url), err.block);
         },
       });
-      const cursor = store.cursor(chain.id);
+      const cursor = await store.cursor(chain.id);
       chainLog.info(
         { stage: "chain", resume_after: cursor?.number ?? null, start_block: cursor ? undefined : chain.startBlock, ws: chain.ws ? redactUrl(chain.ws) : undefined, rpc: chain.rpc.map(redactUrl) },
         cursor ? "resuming from the committed cursor" : "starting with an empty store",

@@ -6,7 +6,8 @@ import type { BlockContextBuilder } from "./context/build-block-context";
 import type { BlockContext } from "./context/types";
 import type { FindingSink } from "./decisions/types";
 import type { Detector, Finding, StateChanges } from "./detectors/types";
-import { bigintSafe, type GuardianStore } from "./state/guardian-store";
+import { bigintSafe } from "./state/guardian-store";
+import type { GuardianStateStore } from "./state/store";
 import type { GuardianMetrics } from "./ops/metrics";
 import type { ChainHealth } from "./ops/health-server";
 import { LookAhead } from "./context/look-ahead";
@@ -45,7 +46,7 @@ export interface PipelineDeps {
   rpc: RpcClient;
   logger: Logger;
   metrics: GuardianMetrics;
-  store: GuardianStore;
+  store: GuardianStateStore;
   /** A BlockContextBuilder in production; anything that builds contexts by block ref in tests. */
   contexts: Pick<BlockContextBuilder, "build">;
   detectors: DetectorInstance[];
@@ -88,8 +89,8 @@ export class Pipeline {
 
   /** Restores detector state saved with the cursor, then re-delivers findings the sinks never acknowledged. */
   async restore(): Promise<void> {
-    this.reloadDetectorStates();
-    const pending = this.deps.store.undeliveredFindings(this.deps.chainId);
+    await this.reloadDetectorStates();
+    const pending = await this.deps.store.undeliveredFindings(this.deps.chainId);
     if (pending.length === 0) return;
     this.log.info({ findings: pending.length }, "delivering findings committed before the last stop");
     const byBlock = new Map<string, Finding[]>();
@@ -319,7 +320,7 @@ export class Pipeline {
         this.log.error({ err, sink: sink.name, findings: findings.map((f) => f.id) }, "sink failed; findings stay pending and are re-sent on restart");
       }
     }
-    if (allDelivered) this.deps.store.markDelivered(findings.map((f) => f.id));
+    if (allDelivered) await this.deps.store.markDelivered(findings.map((f) => f.id));
   }
 
   private onDetectorError(key: string, err: unknown, blockNumber: number): void {
@@ -327,8 +328,8 @@ export class Pipeline {
     this.log.error({ err, detector_id: key, block_number: blockNumber }, "detector failed on this block");
   }
 
-  private reloadDetectorStates(): void {
-    const states = this.deps.store.detectorStates(this.deps.chainId);
+  private async reloadDetectorStates(): Promise<void> {
+    const states = await this.deps.store.detectorStates(this.deps.chainId);
     for (const { key, detector } of this.deps.detectors) {
       if (!detector.loadState) continue;
       if (states.has(key)) {

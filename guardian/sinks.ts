@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { FindingSink } from "./decisions/types";
 import type { LoadedConfig } from "./config/load-config";
 import type { Db } from "./state/database";
+import type { Stores } from "./state/open-stores";
 import type { GuardianMetrics } from "./ops/metrics";
 import { logFindingSink } from "./ops/log-sink";
 import { createDecisionSinks } from "./decisions/create-decision-sinks";
@@ -13,6 +14,8 @@ import { DecisionSink } from "./decisions/decision-sink";
 export interface SinkDeps {
   loaded: LoadedConfig;
   db: Db;
+  /** The configured stores (PostgreSQL or SQLite); without them, each stage uses SQLite on `db`. */
+  stores?: Stores;
   logger: Logger;
   metrics: GuardianMetrics;
 }

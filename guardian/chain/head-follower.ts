@@ -33,14 +33,14 @@ export interface HeadFollowerOptions {
   /** Headers fetched per batch while catching up. */
   batchSize?: number;
   /** The committed window (the store's), reloaded after a failure so nothing is skipped. */
-  loadWindow: () => BlockRef[];
+  loadWindow: () => BlockRef[] | Promise<BlockRef[]>;
   /** Where /healthz reads the node's head. */
   health?: ChainHealth;
   /**
    * The hashes of blocks that hold findings from `from` on, by number: a reorg deeper than the window is re-verified
    * against them (the window's own headers are gone by then).
    */
-  findingBlocks?: (from: number) => Map<number, string[]>;
+  findingBlocks?: (from: number) => Map<number, string[]> | Promise<Map<number, string[]>>;
   /** A header did not link to its parent by number (see HeaderLinkError); `url` is where it came from. */
   onBrokenLink?: (err: HeaderLinkError, url: string | undefined) => Promise<void>;
 }
@@ -60,11 +60,20 @@ export class HeadFollower {
   private wake?: () => void;
   private lastNotified?: BlockRef;
   private consecutiveFailures = 0;
+  /** The tracker is rebuilt from the store's window before the next step (a store that answers asynchronously). */
+  private stale = false;
 
   constructor(private readonly options: HeadFollowerOptions) {
     this.log = options.logger;
     this.batchSize = options.batchSize ?? 100;
-    this.tracker = this.freshTracker();
+    const window = options.loadWindow();
+    if (Array.isArray(window)) {
+      this.tracker = this.trackerOf(window);
+    } else {
+      window.catch(() => undefined);
+      this.tracker = this.trackerOf([]);
+      this.stale = true;
+    }
   }
 
   /** The node's head as last read. */
@@ -103,6 +112,10 @@ export class HeadFollower {
    */
   async step(handler: ChainEventHandler, signal?: AbortSignal): Promise<boolean | "failed"> {
     try {
+      if (this.stale) {
+        this.tracker = this.trackerOf(await this.options.loadWindow());
+        this.stale = false;
+      }
       const caughtUp = await this.syncBatch(handler, signal);
       this.consecutiveFailures = 0;
       return caughtUp;
@@ -111,11 +124,11 @@ export class HeadFollower {
       if (err instanceof ReorgBeyondWindowError) {
         try {
           await this.reverifyBeyondWindow(err, handler);
-          this.tracker = this.freshTracker();
+          this.resetTracker();
           return false;
         } catch (again) {
           this.log.error({ err: again }, "could not re-verify a reorg deeper than the window; retrying");
-          this.tracker = this.freshTracker();
+          this.resetTracker();
           return "failed";
         }
       }
@@ -131,7 +144,7 @@ export class HeadFollower {
         { err, tip: this.tracker.tip()?.number, failures: this.consecutiveFailures },
         "chain sync failed; resuming from the last committed block",
       );
-      this.tracker = this.freshTracker();
+      this.resetTracker();
       return "failed";
     }
   }
@@ -201,7 +214,7 @@ export class HeadFollower {
     if (!ancestor) throw new Error(`block ${from} is not on the node's chain`);
     const orphaned = new Set<string>();
     for (const b of this.tracker.window()) if (canonical.get(b.number)?.hash !== b.hash) orphaned.add(b.hash);
-    for (const [n, hashes] of this.options.findingBlocks?.(from + 1) ?? new Map<number, string[]>()) {
+    for (const [n, hashes] of (await this.options.findingBlocks?.(from + 1)) ?? new Map<number, string[]>()) {
       for (const h of hashes) if (canonical.get(n)?.hash !== h) orphaned.add(h);
     }
     const message = `reorg deeper than the window (${this.options.window} blocks) at block ${err.branchStart.number}: the window is not trusted; findings re-verified from block ${from}, ${orphaned.size} orphaned block(s)`;
@@ -301,10 +314,19 @@ export class HeadFollower {
     return Math.min(10_000, 250 * 2 ** Math.min(this.consecutiveFailures - 1, 6));
   }
 
-  private freshTracker(): ReorgTracker {
-    return new ReorgTracker(
-      { chainId: this.options.chainId, window: this.options.window, confirmations: this.options.confirmations },
-      this.options.loadWindow(),
-    );
+  /** Back to the committed window: now when the store answers synchronously, else before the next step. */
+  private resetTracker(): void {
+    const window = this.options.loadWindow();
+    if (Array.isArray(window)) {
+      this.tracker = this.trackerOf(window);
+      this.stale = false;
+    } else {
+      window.catch(() => undefined);
+      this.stale = true;
+    }
+  }
+
+  private trackerOf(window: BlockRef[]): ReorgTracker {
+    return new ReorgTracker({ chainId: this.options.chainId, window: this.options.window, confirmations: this.options.confirmations }, window);
   }
 }

@@ -121,7 +121,7 @@ async function propose(decision: GovernanceDecision, o: DecisionFlags & { config
   const options = decisionOptions(o);
   const ctx = openIncidents(o.config);
   try {
-    const record = ctx.resolve(o.incident, "--incident");
+    const record = await ctx.resolve(o.incident, "--incident");
     const deps = await ctx.reportDeps(record);
     const planned = await planDecision(record, decision, deps, options).catch((err: unknown) => {
       if (err instanceof GovernancePayloadError) throw new UsageError(err.message);
@@ -171,7 +171,7 @@ async function propose(decision: GovernanceDecision, o: DecisionFlags & { config
     const receipt = await mined(tx, "schedule");
     const readyAt = Number(await timelock.getTimestamp(payload.timelock.operationId));
     const minedAt = chainTime(await receipt.getBlock());
-    logStep(ctx, record, callOf(payload), "scheduled", receipt, readyAt);
+    await logStep(ctx, record, callOf(payload), "scheduled", receipt, readyAt);
     out.write(`scheduled  tx ${receipt.hash} in block ${receipt.blockNumber}\n`);
     out.write(`ready at   ${new Date(readyAt * 1000).toISOString()} (${humanSpan(readyAt - minedAt)}, chain time)\n`);
     out.write(`then run   failsafe governance execute --incident ${record.id} --action ${decision} -c ${o.config}\n`);
@@ -195,8 +195,8 @@ function callOf(p: GovernancePayload): TimelockCall {
   return { decision: p.decision, timelock: p.timelock.address, to: p.action.to, data: p.action.data, predecessor: p.timelock.predecessor, salt: p.timelock.salt, operationId: p.timelock.operationId };
 }
 
-function logStep(ctx: IncidentContext, record: IncidentRecord, call: TimelockCall, step: GovernanceLogEntry["step"], receipt: TransactionReceipt, readyAt?: number): void {
-  ctx.recorder.recordGovernance(record.id, {
+async function logStep(ctx: IncidentContext, record: IncidentRecord, call: TimelockCall, step: GovernanceLogEntry["step"], receipt: TransactionReceipt, readyAt?: number): Promise<void> {
+  await ctx.recorder.recordGovernance(record.id, {
     decision: call.decision,
     step,
     at: new Date().toISOString(),
@@ -242,7 +242,7 @@ async function execute(o: { config: string; incident: string; action: string; pa
   const ctx = openIncidents(o.config);
   let alerts: AlertDispatcher | undefined;
   try {
-    const record = ctx.resolve(o.incident, "--incident");
+    const record = await ctx.resolve(o.incident, "--incident");
     const signer = await governanceSigner(ctx, record.chainId, "to execute");
     if (!signer) throw new UsageError(`${ctx.loaded.file}: governance.signer: execute sends a transaction; configure a governance key ({ keyEnv: NAME } or { keystore: FILE, passwordEnv: NAME })`);
     const call = await callToExecute(ctx, record, decision, o.payload);
@@ -275,7 +275,7 @@ async function execute(o: { config: string; incident: string; action: string; pa
     }
     const tx = await signer.sendTransaction({ to: address, data: timelockInterface.encodeFunctionData("execute", [to, 0n, data, predecessor, salt]) });
     const receipt = await mined(tx, "execute");
-    logStep(ctx, record, call, "executed", receipt);
+    await logStep(ctx, record, call, "executed", receipt);
     const out = process.stdout;
     out.write(`executed   ${decision} of incident ${record.id}\n  operation  ${operationId}\n  tx         ${receipt.hash} (block ${receipt.blockNumber})\n`);
 
@@ -288,7 +288,7 @@ async function execute(o: { config: string; incident: string; action: string; pa
       out.write(`the trip had already ended: ${record.breaker} was not tripped any more, so nothing was lifted\n`);
       return;
     }
-    ctx.recorder.recordLift(record.id, { txHash: receipt.hash, blockNumber: receipt.blockNumber, liftedBy: String(lifted.args.liftedBy) });
+    await ctx.recorder.recordLift(record.id, { txHash: receipt.hash, blockNumber: receipt.blockNumber, liftedBy: String(lifted.args.liftedBy) });
     out.write(`lifted     ${record.breakerName ? `${record.breakerName} ` : ""}${record.breaker}: the breaker is open; incident closed\n`);
     // The guardian alerts on the Lifted event too; the alert log sends one lift alert per incident id.
     alerts = createAlertSinks({ loaded: ctx.loaded, db: ctx.db, logger: ctx.logger, metrics: new GuardianMetrics({ defaultMetrics: false }) }, { resumePending: false }).find(

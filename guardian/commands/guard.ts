@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../config/load-config";
 import { openDatabase } from "../state/database";
 import { acquireStoreLock } from "../state/store-lock";
+import { openStores, type Stores } from "../state/open-stores";
 import { DecisionSink } from "../decisions/decision-sink";
 import { createLogger } from "../ops/logger";
 import { GuardianMetrics } from "../ops/metrics";
@@ -31,6 +32,7 @@ export function register(program: Command): void {
         lock?.release();
         throw err;
       }
+      let stores: Stores | undefined;
       let server: Awaited<ReturnType<typeof startHealthServer>> | undefined;
       let sinks: FindingSink[] = [];
       let guardian: RunningGuardian | undefined;
@@ -47,15 +49,17 @@ export function register(program: Command): void {
             maxLagBlocks: config.metrics.maxLagBlocks,
             errorWindowMs: config.metrics.errorWindowMs,
             problems: () => [
-              ...(guardian?.store.identity?.problem() ? [guardian.store.identity.problem() as string] : []),
+              ...(guardian?.store.problem() ? [guardian.store.problem() as string] : []),
               ...sinks.flatMap((s) => (s instanceof DecisionSink ? s.problems() : [])),
             ],
           });
           if (config.metrics.exposePublicly) logger.warn({ stage: "ops", host: config.metrics.host }, "metrics and health are exposed beyond this host (metrics.exposePublicly)");
           logger.info({ stage: "ops", url: server.url }, "metrics on /metrics, health on /healthz");
         }
-        sinks = await createSinks({ loaded, db, logger, metrics });
-        const running = await startGuardian({ loaded, db, logger, metrics, sinks });
+        stores = await openStores(config.store, db);
+        logger.info({ stage: "store", backend: stores.backend, where: stores.where }, "store opened");
+        sinks = await createSinks({ loaded, db, stores, logger, metrics });
+        const running = await startGuardian({ loaded, db, store: stores.guardian, logger, metrics, sinks });
         guardian = running;
         let stopping: Promise<void> | undefined;
         const removeHandlers = onShutdownSignal(logger, () => (stopping ??= running.stop()));
@@ -70,6 +74,7 @@ export function register(program: Command): void {
         throw err;
       } finally {
         await server?.close();
+        await stores?.close().catch(() => undefined);
         db.close();
         lock?.release();
         flush();

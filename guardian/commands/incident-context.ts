@@ -20,7 +20,7 @@ export interface IncidentContext {
   logger: Logger;
   recorder: IncidentRecorder;
   /** The incident named by a full id or a unique prefix of it. */
-  resolve(idOrPrefix: string, option?: string): IncidentRecord;
+  resolve(idOrPrefix: string, option?: string): Promise<IncidentRecord>;
   /** A provider for the chain, checked to serve that chain id. */
   provider(chainId: number): Promise<RpcClientProvider>;
   /** Everything the governor report reads, for one incident. */
@@ -115,10 +115,10 @@ export function openIncidents(configFile: string): IncidentContext {
     db,
     logger,
     recorder,
-    resolve(idOrPrefix, option = "<id>") {
+    async resolve(idOrPrefix, option = "<id>") {
       const wanted = idOrPrefix.toLowerCase().replace(/^0x/, "");
       if (!/^[0-9a-f]{4,64}$/.test(wanted)) throw new UsageError(`${option}: expected an incident id (0x + 64 hex digits, or a prefix of at least 4), got "${idOrPrefix}"`);
-      const all = recorder.list();
+      const all = await recorder.list();
       const matches = all.filter((r) => r.id.toLowerCase().slice(2).startsWith(wanted));
       if (matches.length === 1) return matches[0];
       if (matches.length === 0) {

@@ -97,17 +97,17 @@ export function register(program: Command): void {
     .addOption(configOption("guardian YAML config"))
     .option("-f, --format <format>", `output format: ${LIST_FORMATS.join(" | ")}`, "table")
     .option("--decisions", "list instead the trip decisions that tripped nothing (not incidents): dry runs, and breakers another incident had already tripped")
-    .action((o: { config: string; format: string; decisions?: boolean }) => {
+    .action(async (o: { config: string; format: string; decisions?: boolean }) => {
       const fmt = format(o.format, LIST_FORMATS);
       const ctx = openIncidents(o.config);
       try {
         if (o.decisions) {
-          const decisions = ctx.recorder.decisions();
+          const decisions = await ctx.recorder.decisions();
           process.stdout.write(decisions.length === 0 && fmt === "table" ? "no trip decisions outside incidents\n" : renderList(decisions, fmt));
           return;
         }
-        process.stdout.write(renderList(ctx.recorder.list(), fmt));
-        const other = ctx.recorder.decisions().length;
+        process.stdout.write(renderList(await ctx.recorder.list(), fmt));
+        const other = (await ctx.recorder.decisions()).length;
         if (other > 0 && fmt === "table") process.stderr.write(`(${other} trip decision${other === 1 ? "" : "s"} that tripped nothing (dry run or already tripped) ${other === 1 ? "is" : "are"} not ${other === 1 ? "an incident" : "incidents"}; --decisions lists them)\n`);
       } finally {
         ctx.close();
@@ -125,7 +125,7 @@ export function register(program: Command): void {
       const fmt = format(o.format, SHOW_FORMATS);
       const ctx = openIncidents(o.config);
       try {
-        const record = ctx.resolve(id);
+        const record = await ctx.resolve(id);
         const report = await buildGovernorReport(record, await ctx.reportDeps(record));
         const rendered =
           fmt === "json" ? `${JSON.stringify(report, null, 2)}\n` : fmt === "markdown" ? renderGovernorMarkdown(report) : fmt === "html" ? renderGovernorHtml(report) : renderShowTable(report);

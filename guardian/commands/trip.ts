@@ -41,13 +41,13 @@ export function register(program: Command): void {
         const detectedAt = Date.now();
         const incidentId = keccak256(toUtf8Bytes(`failsafe:manual:${target.chainId}:${target.breaker}:${opts.reason}:${detectedAt}`));
         const dryRun = opts.dryRun === true || config.policy.dryRun;
-        const record = tripPath.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings: [], dryRun, notes: [`Manual trip: ${opts.reason}`] });
+        const record = await tripPath.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings: [], dryRun, notes: [`Manual trip: ${opts.reason}`] });
         const outcome = await target.responder.trip({ incidentId, breaker: target.breaker, detectedAt, dryRun });
         await tripPath.recorder.recordOutcome(incidentId, outcome);
         await target.responder.close?.();
 
         // A dry run or an already-tripped breaker is a decision, not an incident: no report to point at.
-        const where = tripPath.recorder.decision(incidentId) ? { decision: true as const } : { report: record.files.markdown };
+        const where = (await tripPath.recorder.decision(incidentId)) ? { decision: true as const } : { report: record.files.markdown };
         process.stdout.write(renderTripOutcome({ incidentId, name: target.contractName, breaker: target.breaker, chainId: target.chainId }, outcome, where));
         if (outcome.status === "failed" || outcome.status === "aborted") process.exitCode = 1;
       } finally {

@@ -101,16 +101,85 @@ export const contractSchema = z
   })
   .strict();
 
+/** A postgres:// URL. One that holds a password must come from the environment (`{ env: NAME }`), as every secret. */
+const postgresUrl = z.string().superRefine((s, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a postgres:// URL (postgres://user@host:5432/database)" });
+    return;
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a postgres:// URL (postgres://user@host:5432/database)" });
+  } else if (url.password !== "") {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: "this URL holds a password: secrets must come from the environment: write { env: VARIABLE_NAME }" });
+  }
+});
+const postgresUrlFromEnv = envReference<string>((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === "postgres:" || url.protocol === "postgresql:" ? { value } : { problem: "expected a postgres:// URL" };
+  } catch {
+    return { problem: "expected a postgres:// URL" };
+  }
+});
+
+const DEFAULT_STORE_PATH = ".failsafe/guardian.sqlite";
+const sqlitePath = z.string().min(1);
+
+/**
+ * Where the guardian keeps its state. `{ sqlite: { path } }` (the default) or `{ postgres: { url } }`, which several
+ * guardians can share; `{ path }` alone is the SQLite form as it was before there was a choice. With PostgreSQL,
+ * `path` still names the local SQLite file of what is not in PostgreSQL yet (the ledger's report index).
+ */
+export const storeSchema = z
+  .union([
+    z
+      .object({
+        /** The default backend: one SQLite file beside the guardian, one guardian per file. */
+        sqlite: z.object({ path: sqlitePath.default(DEFAULT_STORE_PATH) }).strict(),
+      })
+      .strict(),
+    z
+      .object({
+        /** A PostgreSQL database that several guardians share; migrated on start (or by `failsafe store migrate`). */
+        postgres: z
+          .object({
+            /** `{ env: NAME }`; a literal postgres:// URL is accepted only without a password. */
+            url: z.union([postgresUrl, postgresUrlFromEnv]),
+            /** Connections this guardian opens at most. */
+            poolSize: z.number().int().min(1).max(50).default(4),
+          })
+          .strict(),
+        /** The SQLite file: the whole store with SQLite, or, beside PostgreSQL, only the ledger's report index. */
+        path: sqlitePath.default(DEFAULT_STORE_PATH),
+      })
+      .strict(),
+    z.object({ path: sqlitePath.default(DEFAULT_STORE_PATH) }).strict(),
+  ])
+  .default({})
+  .transform((store): StoreConfig => {
+    if ("postgres" in store) return { backend: "postgres", path: store.path, postgres: store.postgres };
+    if ("sqlite" in store) return { backend: "sqlite", path: store.sqlite.path };
+    return { backend: "sqlite", path: store.path };
+  });
+
+export type StoreConfig =
+  | { backend: "sqlite"; path: string }
+  | { backend: "postgres"; path: string; postgres: { url: string; poolSize: number } };
+
 const pluginMap = z.record(nameSchema, z.object({ type: z.string().min(1) }).passthrough()).default({});
 
 export const configSchema = z
   .object({
     chains: z.array(chainSchema).min(1, "configure at least one chain"),
     contracts: z.array(contractSchema).default([]),
-    store: z
-      .object({ path: z.string().min(1).default(".failsafe/guardian.sqlite") })
-      .strict()
-      .default({}),
+    /**
+     * Where the guardian keeps its state: `{ sqlite: { path } }` (default; `{ path }` alone means the same) or
+     * `{ postgres: { url: { env: NAME } }, path }`, shared by several guardians; `path` then holds only the ledger's index.
+     */
+    store: storeSchema,
     metrics: z
       .object({
         enabled: z.boolean().default(true),

@@ -76,18 +76,18 @@ export async function startDashboard(ctx: IncidentContext, options: DashboardOpt
     const url = new URL(req.url ?? "/", "http://dashboard.invalid");
     if (url.pathname === "/") {
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);
-      const incidents = ctx.recorder.list();
+      const incidents = await ctx.recorder.list();
       return send(res, 200, "text/html", renderDashboard({ generatedAt: new Date().toISOString(), switches, incidents: await inHumanUnits(incidents), refreshSeconds }));
     }
     if (url.pathname === "/api/state") {
       const switches = await readSwitches(ctx.loaded.config, ctx.provider);
-      return send(res, 200, "application/json", `${JSON.stringify({ generatedAt: new Date().toISOString(), switches, incidents: ctx.recorder.list(), decisions: ctx.recorder.decisions() }, null, 2)}\n`);
+      return send(res, 200, "application/json", `${JSON.stringify({ generatedAt: new Date().toISOString(), switches, incidents: await ctx.recorder.list(), decisions: await ctx.recorder.decisions() }, null, 2)}\n`);
     }
     const m = /^\/incidents\/(0x[0-9a-fA-F]{4,64})$/.exec(url.pathname);
     if (m) {
       let record;
       try {
-        record = ctx.resolve(m[1]);
+        record = await ctx.resolve(m[1]);
       } catch (err) {
         if (err instanceof UsageError) return send(res, 404, "text/plain", `${err.message.replace(/^<id>: /, "")}\n`);
         throw err;

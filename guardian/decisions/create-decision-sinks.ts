@@ -37,7 +37,7 @@ export interface TripPath {
  * `responders`, starts one responder instance per (responder, chain) (keys load and relays are checked
  * here, so a misconfiguration stops the guardian at startup), and opens the incident store.
  */
-export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps): Promise<TripPath> {
+export async function createTripPath({ loaded, db, stores, logger, metrics }: SinkDeps): Promise<TripPath> {
   const { config, file } = loaded;
   const policy = config.policy;
   const log = logger.child({ stage: "decisions" });
@@ -109,7 +109,7 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
   // Report-write failures become an alert once the decision sink (and its alert stage) exist.
   let onReportError: ((err: Error, files: string[]) => void) | undefined;
   const recorder = new IncidentRecorder({
-    store: new IncidentStore(db),
+    store: stores?.incidents ?? new IncidentStore(db),
     dir: path.resolve(policy.incidentReports),
     logger: log,
     provider: (chainId) => (config.chains.some((c) => c.id === chainId) ? providerFor(chainId) : undefined),
@@ -123,7 +123,7 @@ export async function createTripPath({ loaded, db, logger, metrics }: SinkDeps):
       onReportError?.(err, files);
     },
   });
-  const recovered = recorder.recoverFromReports();
+  const recovered = await recorder.recoverFromReports();
   if (recovered.length > 0) {
     log.fatal(
       { incidents: recovered.map((r) => ({ id: r.id, status: r.status })), dir: path.resolve(policy.incidentReports) },

@@ -68,13 +68,20 @@ export class DecisionSink implements FindingSink {
   private alerts?: TripAlerts;
   private closed = false;
   private resumeTimer?: NodeJS.Timeout;
+  /** The incidents that tripped each breaker, read from the store once on start. */
+  private readonly ready: Promise<void>;
+  /** Tail of each breaker's decisions in progress (see startTrip). */
+  private readonly starting = new Map<string, Promise<void>>();
 
   constructor(private readonly deps: DecisionSinkDeps) {
     this.log = deps.logger;
     this.now = deps.now ?? Date.now;
     this.alerts = deps.alerts;
     // After a restart, later findings still join the incident that tripped their breaker.
-    for (const r of deps.recorder.list()) if (r.status === "tripped") this.lastTripped.set(keyOf(r.chainId, r.breaker), r.id);
+    this.ready = deps.recorder.list().then((records) => {
+      for (const r of records) if (r.status === "tripped" && !this.lastTripped.has(keyOf(r.chainId, r.breaker))) this.lastTripped.set(keyOf(r.chainId, r.breaker), r.id);
+    });
+    this.ready.catch((err: unknown) => this.log.error({ err }, "could not read the incidents from the store"));
   }
 
   /**
@@ -88,7 +95,8 @@ export class DecisionSink implements FindingSink {
 
   async onFindings(findings: Finding[], block: BlockContext): Promise<void> {
     const detectedAt = this.now();
-    if (!block.pending) for (const f of findings) this.recordLifted(f);
+    await this.ready;
+    if (!block.pending) for (const f of findings) await this.recordLifted(f);
     const groups = new Map<string, { target: ResolvedBreaker; findings: Finding[] }>();
     for (const finding of findings) {
       const contracts = breakerContractsOf(finding);
@@ -121,17 +129,18 @@ export class DecisionSink implements FindingSink {
    * gone), then checks every trip the reorg touched against the new branch (see `onReorg`).
    */
   async onRetractions(retracted: Finding[], reorg: ReorgEvent): Promise<void> {
+    await this.ready;
     for (const f of retracted) {
       const lifted = liftedEvent(f);
-      if (lifted && this.deps.recorder.reopenAfterReorg(lifted.incidentId, f.txHash!, reorg.depth)) {
+      if (lifted && (await this.deps.recorder.reopenAfterReorg(lifted.incidentId, f.txHash!, reorg.depth))) {
         this.log.warn({ incident_id: lifted.incidentId, tx_hash: f.txHash }, "the block that lifted an incident was orphaned: the incident is open again until the lift is seen on the new branch");
       }
     }
     const ids = retracted.map((f) => f.id);
     const shape = { depth: reorg.depth, commonAncestor: reorg.commonAncestor.number };
     const trippedAndRetracted: string[] = [];
-    for (const incident of this.deps.recorder.list()) {
-      const record = this.deps.recorder.retract(incident.id, ids, shape);
+    for (const incident of await this.deps.recorder.list()) {
+      const record = await this.deps.recorder.retract(incident.id, ids, shape);
       if (!record) continue;
       const allRetracted = record.findings.every((f) => f.retracted);
       const active = [...this.active.values()].find((a) => a.incidentId === record.id);
@@ -150,12 +159,13 @@ export class DecisionSink implements FindingSink {
    * reorg (from `onRetractions` and here) is harmless: a checked incident no longer points at an orphaned block.
    */
   async onReorg(reorg: ReorgEvent): Promise<void> {
+    await this.ready;
     await this.checkTripsAfterReorg(reorg, []);
   }
 
   private async checkTripsAfterReorg(reorg: ReorgEvent, retractedIds: string[]): Promise<void> {
     const orphaned = new Set(reorg.orphaned.map((b) => b.hash.toLowerCase()));
-    for (const record of this.deps.recorder.list()) {
+    for (const record of await this.deps.recorder.list()) {
       if (record.chainId !== reorg.chainId || record.status !== "tripped" || !record.trip) continue;
       const tripOrphaned = orphaned.has(record.trip.blockHash.toLowerCase());
       if (!tripOrphaned && !retractedIds.includes(record.id)) continue;
@@ -179,7 +189,7 @@ export class DecisionSink implements FindingSink {
       return;
     }
     const shape = { depth: reorg.depth, commonAncestor: reorg.commonAncestor.number };
-    const updated = this.deps.recorder.recordReorgCheck(record.id, { reorg: shape, tripOrphaned, check, verdict });
+    const updated = await this.deps.recorder.recordReorgCheck(record.id, { reorg: shape, tripOrphaned, check, verdict });
     this.log.warn(
       { incident_id: record.id, trip_tx: trip.txHash, old_block: trip.blockNumber, new_block: check.inclusion?.blockNumber, breaker_tripped: check.breakerTripped, breaker_incident: check.breakerIncident, all_retracted: allRetracted, verdict },
       verdict === "stands" ? "trip checked on the new branch: it stands" : verdict === "resubmit" ? "trip reorged out while its findings stand: resubmitting" : "trip reorged out and every finding retracted: incident aborted",
@@ -198,7 +208,13 @@ export class DecisionSink implements FindingSink {
    * the alert stage, once per episode. The trip never waited on the files; the store has every record.
    */
   alertReportFailure(err: Error, files: string[]): void {
-    const records = this.deps.recorder.list();
+    this.deps.recorder
+      .list()
+      .then((records) => this.reportFailureFinding(err, files, records))
+      .catch((e: unknown) => this.log.error({ err: e }, "could not raise the report-write alert"));
+  }
+
+  private reportFailureFinding(err: Error, files: string[], records: IncidentRecord[]): void {
     const latest = records[records.length - 1];
     const chainId = latest?.chainId ?? this.deps.breakers[0]?.chainId ?? 0;
     const anchor = latest?.findings[0];
@@ -255,7 +271,8 @@ export class DecisionSink implements FindingSink {
    * aborted, or sent again with the same incident id. A failed check is retried, never dropped.
    */
   async resume(): Promise<void> {
-    const open = this.deps.recorder.list().filter((r) => r.status === "tripping" && !r.dryRun);
+    await this.ready;
+    const open = (await this.deps.recorder.list()).filter((r) => r.status === "tripping" && !r.dryRun);
     let failed = false;
     for (const record of open) {
       if (this.closed) return;
@@ -291,73 +308,88 @@ export class DecisionSink implements FindingSink {
     if (!lastCheck) lastCheck = await this.deps.checkTrip(record.chainId, record.breaker, ZERO_TX);
     const phase = record.tripState?.phase ?? "decided";
     if (landed) {
-      const updated = this.deps.recorder.recordResume(record.id, { check: landed.check, txHash: landed.txHash, verdict: "included" });
+      const updated = await this.deps.recorder.recordResume(record.id, { check: landed.check, txHash: landed.txHash, verdict: "included" });
       this.log.warn({ incident_id: record.id, phase, tx_hash: landed.txHash, block_number: landed.check.inclusion?.blockNumber }, "resumed trip: it landed while the guardian was down");
       this.lastTripped.set(key, record.id);
       this.alerts?.alertTrip({ incidentId: record.id, chainId: record.chainId, breaker: record.breaker, ...(target && target.contract !== target.breaker ? { contract: target.contract } : {}), findings: updated.findings, txHash: landed.txHash, blockNumber: landed.check.inclusion?.blockNumber });
       return;
     }
     if (lastCheck.breakerTripped && !tripInForce(lastCheck, record.id)) {
-      this.deps.recorder.recordResume(record.id, { check: lastCheck, verdict: "superseded", trippedBy: { incidentId: lastCheck.breakerIncident, guardian: "" } });
+      await this.deps.recorder.recordResume(record.id, { check: lastCheck, verdict: "superseded", trippedBy: { incidentId: lastCheck.breakerIncident, guardian: "" } });
       this.log.warn({ incident_id: record.id, phase, breaker_incident: lastCheck.breakerIncident }, "resumed trip: the breaker was tripped for another incident meanwhile");
       return;
     }
     const allRetracted = record.findings.length > 0 && record.findings.every((f) => f.retracted);
     if (allRetracted || !target) {
-      this.deps.recorder.recordResume(record.id, { check: lastCheck, verdict: "aborted" });
+      await this.deps.recorder.recordResume(record.id, { check: lastCheck, verdict: "aborted" });
       this.log.warn({ incident_id: record.id, phase, all_retracted: allRetracted, breaker_configured: target !== undefined }, "resumed trip: aborted");
       return;
     }
     if (tripInForce(lastCheck, record.id)) {
       // Tripped for this incident by a version whose receipt the node no longer serves: the trip stands.
-      this.deps.recorder.recordResume(record.id, { check: lastCheck, txHash: known[known.length - 1], verdict: "included" });
+      await this.deps.recorder.recordResume(record.id, { check: lastCheck, txHash: known[known.length - 1], verdict: "included" });
       this.lastTripped.set(key, record.id);
       return;
     }
-    this.deps.recorder.recordResume(record.id, { check: lastCheck, ...(known.length > 0 ? { txHash: known[known.length - 1] } : {}), verdict: "resend" });
+    await this.deps.recorder.recordResume(record.id, { check: lastCheck, ...(known.length > 0 ? { txHash: known[known.length - 1] } : {}), verdict: "resend" });
     this.log.warn({ incident_id: record.id, phase, known_txs: known.length }, "resumed trip: nothing landed while the guardian was down; sending it again");
     const detectedAt = Date.parse(record.timeline[0]?.at ?? record.openedAt);
     this.launch(target, { incidentId: record.id, breaker: target.breaker, detectedAt, detectedBlock: record.findings[0]?.blockNumber, dryRun: false, knownTxHashes: known }, true);
   }
 
   /** A lift seen on chain closes the incident it names (and ours that it beat), whoever executed it. */
-  private recordLifted(f: Finding): void {
+  private async recordLifted(f: Finding): Promise<void> {
     const lifted = liftedEvent(f);
     if (!lifted) return;
-    const records = this.deps.recorder.list().filter((r) => r.id === lifted.incidentId || r.trippedBy?.incidentId.toLowerCase() === lifted.incidentId);
-    for (const r of records) this.deps.recorder.recordLift(r.id, { txHash: f.txHash!, blockNumber: f.blockNumber, ...(lifted.liftedBy ? { liftedBy: lifted.liftedBy } : {}) });
+    const records = (await this.deps.recorder.list()).filter((r) => r.id === lifted.incidentId || r.trippedBy?.incidentId.toLowerCase() === lifted.incidentId);
+    for (const r of records) await this.deps.recorder.recordLift(r.id, { txHash: f.txHash!, blockNumber: f.blockNumber, ...(lifted.liftedBy ? { liftedBy: lifted.liftedBy } : {}) });
   }
 
-  private async startTrip(target: ResolvedBreaker, findings: Finding[], block: BlockContext, detectedAt: number): Promise<void> {
+  /**
+   * One decision per breaker at a time: the store is read and written (asynchronously) between "is a trip running?"
+   * and launching one, so concurrent findings for one breaker wait here and then join the trip the first launched.
+   */
+  private startTrip(target: ResolvedBreaker, findings: Finding[], block: BlockContext, detectedAt: number): Promise<void> {
+    const key = keyOf(target.chainId, target.breaker);
+    const next = (this.starting.get(key) ?? Promise.resolve()).then(() => this.startTripNow(target, findings, block, detectedAt));
+    const tail = next.catch(() => undefined);
+    this.starting.set(key, tail);
+    void tail.then(() => {
+      if (this.starting.get(key) === tail) this.starting.delete(key);
+    });
+    return next;
+  }
+
+  private async startTripNow(target: ResolvedBreaker, findings: Finding[], block: BlockContext, detectedAt: number): Promise<void> {
     const key = keyOf(target.chainId, target.breaker);
     const running = this.active.get(key);
     if (running) {
-      this.deps.recorder.addFindings(running.incidentId, findings);
+      await this.deps.recorder.addFindings(running.incidentId, findings);
       return;
     }
     const previous = this.lastTripped.get(key);
     if (previous && (await this.deps.isTripped(target.chainId, target.breaker))) {
-      this.deps.recorder.addFindings(previous, findings);
+      await this.deps.recorder.addFindings(previous, findings);
       this.log.info({ incident_id: previous, breaker: target.breaker, findings: findings.map((f) => f.id) }, "breaker already tripped by this incident; findings added to it");
       return;
     }
 
     const incidentId = keccak256(toUtf8Bytes(`failsafe:${target.chainId}:${target.breaker}:${findings[0].id}`));
-    const decided = this.deps.recorder.decision(incidentId);
+    const decided = await this.deps.recorder.decision(incidentId);
     if (decided) {
       // The same finding seen again (a restart, a replay): its decision (a dry run, or already tripped) stands.
       this.log.info({ incident_id: incidentId, status: decided.status }, "finding of a trip decision already settled; no second trip");
       return;
     }
-    const existing = this.deps.recorder.get(incidentId);
+    const existing = await this.deps.recorder.get(incidentId);
     if (existing && existing.status !== "tripping" && existing.status !== "aborted" && existing.status !== "failed") {
       // The same finding seen again (a store rebuilt from the reports, a replay): the incident's outcome stands.
-      this.deps.recorder.addFindings(incidentId, findings);
+      await this.deps.recorder.addFindings(incidentId, findings);
       this.log.warn({ incident_id: incidentId, status: existing.status }, "finding of an incident already decided; findings added, no second trip");
       return;
     }
     // Committed ("decided") before the trip is launched; the report files are written after it.
-    this.deps.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings, dryRun: this.deps.policy.dryRun }, { deferFiles: true });
+    await this.deps.recorder.open({ id: incidentId, chainId: target.chainId, breaker: target.breaker, findings, dryRun: this.deps.policy.dryRun }, { deferFiles: true });
     this.launch(target, {
       incidentId,
       breaker: target.breaker,
@@ -373,9 +405,9 @@ export class DecisionSink implements FindingSink {
     const key = keyOf(target.chainId, target.breaker);
     const { incidentId } = trip;
     const controller = new AbortController();
-    const journal = (progress: TripProgress) => {
+    const journal = async (progress: TripProgress): Promise<void> => {
       try {
-        this.deps.recorder.recordTripProgress(incidentId, progress, { resumed });
+        await this.deps.recorder.recordTripProgress(incidentId, progress, { resumed });
       } catch (err) {
         // The trip goes on: losing the journal costs a resume after a crash, stopping would cost the funds.
         this.log.fatal({ err, incident_id: incidentId, phase: progress.phase, tx_hash: progress.txHash }, "could not commit the trip's progress to the store; the trip continues");
@@ -389,7 +421,7 @@ export class DecisionSink implements FindingSink {
         const record = await this.deps.recorder.recordOutcome(incidentId, outcome, { resumed });
         const winner = outcome.trippedBy?.incidentId.toLowerCase();
         // Our trip lost to an incident this store has: later findings for the breaker join that incident.
-        if (outcome.status === "already-tripped" && winner && this.deps.recorder.get(winner)?.status === "tripped") this.lastTripped.set(key, winner);
+        if (outcome.status === "already-tripped" && winner && (await this.deps.recorder.get(winner))?.status === "tripped") this.lastTripped.set(key, winner);
         if (outcome.status !== "included") return;
         this.lastTripped.set(key, incidentId);
         this.alerts?.alertTrip({

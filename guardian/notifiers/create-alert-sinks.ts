@@ -16,7 +16,7 @@ import { RpcClientProvider } from "../responders/rpc-provider";
  * the CLI prints them without a stack trace. No notifiers and no routes means no alert sink.
  */
 export function createAlertSinks(
-  { loaded, db, logger, metrics }: SinkDeps,
+  { loaded, db, stores, logger, metrics }: SinkDeps,
   options: Pick<AlertDispatcherDeps, "resumePending" | "closeTimeoutMs"> = {},
 ): FindingSink[] {
   const { config } = loaded;
@@ -37,7 +37,9 @@ export function createAlertSinks(
       }
       return p;
     });
-    return [new AlertDispatcher(config.alerts, { store: new AlertStore(db), logger, notifiers, contracts, metrics: alertMetrics, humanize, ...options })];
+    // Guardians sharing a PostgreSQL store claim each delivery before sending it and take over those of a dead one.
+    const sharing = stores?.shared ? { claimant: stores.claimant, sweepMs: 15_000 } : {};
+    return [new AlertDispatcher(config.alerts, { store: stores?.alerts ?? new AlertStore(db), ...sharing, logger, notifiers, contracts, metrics: alertMetrics, humanize, ...options })];
   } catch (err) {
     if (err instanceof AlertConfigError) throw new ConfigError(loaded.file, err.issues);
     throw err;

@@ -4,7 +4,8 @@ import type { ReorgEvent } from "../chain/types";
 import type { BlockContext } from "../context/types";
 import type { FindingSink } from "../decisions/types";
 import type { Finding, Severity } from "../detectors/types";
-import type { AlertStore, DeliveryRow } from "../state/alert-store";
+import type { DeliveryRow } from "../state/alert-store";
+import type { AlertLogStore } from "../state/store";
 import type { FindingHumanizer } from "./human-units";
 import type { AlertMetrics } from "./alert-metrics";
 import { AlertRouter, severityRank, type AlertsConfig, type AlertTarget } from "./alert-routes";
@@ -34,7 +35,7 @@ export interface IncidentAlert {
 }
 
 export interface AlertDispatcherDeps {
-  store: AlertStore;
+  store: AlertLogStore;
   logger: Logger;
   notifiers: ReadonlyMap<string, Notifier>;
   /** Protected contracts, so routes may name them and alerts show names. */
@@ -49,7 +50,22 @@ export interface AlertDispatcherDeps {
   metrics?: AlertMetrics;
   /** Titles in human units for the people alerted (token amounts with their symbol); base units without it. */
   humanize?: FindingHumanizer;
+  /**
+   * Who claims deliveries before sending them (see AlertLogStore.claimDelivery). One guardian per SQLite store keeps
+   * the default, so its restart takes its own claims back at once; guardians sharing a PostgreSQL store each have their own.
+   */
+  claimant?: string;
+  /** How long a claim holds without renewal (renewed before every attempt): a dead holder's deliveries wait this long. */
+  claimTtlMs?: number;
+  /**
+   * A store shared by several guardians: every this many ms, pending deliveries nobody holds a live claim on (their
+   * guardian died after claiming) are taken over and sent. Unset: only the start resumes pending deliveries.
+   */
+  sweepMs?: number;
 }
+
+/** Claims last a minute unless renewed: longer than any notifier's send. */
+export const DEFAULT_CLAIM_TTL_MS = 60_000;
 
 /** The in-memory side of one incident: cooldown and held findings. The store keeps the durable part. */
 interface OpenIncident {
@@ -66,6 +82,7 @@ interface OpenIncident {
 }
 
 type Intake =
+  | { kind: "resume" }
   | { kind: "findings"; findings: readonly Finding[] }
   | { kind: "retractions"; findings: readonly Finding[]; reorg: ReorgEvent }
   | { kind: "trip"; incident: IncidentAlert }
@@ -148,6 +165,10 @@ export class AlertDispatcher implements FindingSink {
   #closing = false;
   /** close() gave up waiting: nothing more is attempted; what is left stays pending in the store. */
   #stopped = false;
+  /** Deliveries this process has scheduled and not finished: a sweep does not schedule them twice. */
+  readonly #scheduled = new Set<number>();
+  readonly #claimant: string;
+  #sweep?: NodeJS.Timeout;
 
   constructor(config: AlertsConfig, deps: AlertDispatcherDeps) {
     this.#config = config;
@@ -155,8 +176,17 @@ export class AlertDispatcher implements FindingSink {
     this.#log = deps.logger.child({ stage: "alerts" });
     this.#router = new AlertRouter(config, deps.notifiers, deps.contracts);
     for (const c of deps.contracts ?? []) this.#names.set(c.address.toLowerCase(), c.name);
+    this.#claimant = deps.claimant ?? "local";
     // Deliveries a previous run could not finish (crash, shutdown mid-retry) go out first.
-    if (deps.resumePending !== false) for (const { delivery, message } of deps.store.pendingDeliveries()) this.#schedule(delivery, message);
+    if (deps.resumePending !== false) {
+      this.#accept({ kind: "resume" });
+      if (deps.sweepMs !== undefined) {
+        this.#sweep = setInterval(() => {
+          if (!this.#draining && this.#intake.length === 0) this.#accept({ kind: "resume" });
+        }, deps.sweepMs);
+        this.#sweep.unref();
+      }
+    }
   }
 
   async onFindings(findings: Finding[], _block: BlockContext): Promise<void> {
@@ -196,8 +226,9 @@ export class AlertDispatcher implements FindingSink {
    * retrying as pending in the store for the next start.
    */
   async close(): Promise<void> {
+    if (this.#sweep) clearInterval(this.#sweep);
     await this.#routed();
-    for (const incident of this.#incidents.values()) this.#flushHeld(incident);
+    for (const incident of this.#incidents.values()) await this.#flushHeld(incident);
     this.#closing = true;
     for (const sleep of this.#sleeps) {
       clearTimeout(sleep.timer);
@@ -231,7 +262,7 @@ export class AlertDispatcher implements FindingSink {
             const raw = item.findings;
             item = { ...item, findings: await this.#deps.humanize([...raw]).catch(() => [...raw]) };
           }
-          this.#handle(item);
+          await this.#handle(item);
         } catch (err) {
           // Alerting must never take the guardian down; a failure here is logged and the next item goes on.
           this.#log.error({ err, kind: item.kind }, "alert handling failed");
@@ -242,8 +273,10 @@ export class AlertDispatcher implements FindingSink {
     }
   }
 
-  #handle(item: Intake): void {
+  async #handle(item: Intake): Promise<void> {
     switch (item.kind) {
+      case "resume":
+        return this.#resume();
       case "findings":
         return this.#handleFindings(item.findings);
       case "retractions":
@@ -277,13 +310,21 @@ export class AlertDispatcher implements FindingSink {
     return incident;
   }
 
-  #handleFindings(findings: readonly Finding[]): void {
+  /** Pending deliveries nobody else is sending (all of them on a store of its own) are scheduled here. */
+  async #resume(): Promise<void> {
+    const shared = this.#deps.sweepMs !== undefined;
+    for (const { delivery, message } of await this.#deps.store.pendingDeliveries(shared ? Date.now() : undefined)) {
+      if (!this.#scheduled.has(delivery.id)) this.#schedule(delivery, message);
+    }
+  }
+
+  async #handleFindings(findings: readonly Finding[]): Promise<void> {
     const byGroup = new Map<string, Finding[]>();
     for (const f of findings) {
       const onChain = onChainIncident(f);
       if (onChain) {
-        if (onChain.kind === "trip") this.#handleTrip(onChain.incident);
-        else this.#handleLift(onChain.incident);
+        if (onChain.kind === "trip") await this.#handleTrip(onChain.incident);
+        else await this.#handleLift(onChain.incident);
         continue;
       }
       const contract = f.contract?.toLowerCase();
@@ -307,7 +348,7 @@ export class AlertDispatcher implements FindingSink {
       }
       const all = [...incident.held, ...fresh];
       this.#clearHeld(incident);
-      this.#sendFindings(incident, all, id, cooling ? "escalation" : "first");
+      await this.#sendFindings(incident, all, id, cooling ? "escalation" : "first");
     }
   }
 
@@ -316,11 +357,7 @@ export class AlertDispatcher implements FindingSink {
     const due = incident.lastSentAt + this.#config.cooldownSeconds * 1000 - Date.now();
     incident.timer = setTimeout(() => {
       incident.timer = undefined;
-      try {
-        this.#flushHeld(incident);
-      } catch (err) {
-        this.#log.error({ err, incident: incident.key }, "alert digest failed");
-      }
+      this.#flushHeld(incident).catch((err: unknown) => this.#log.error({ err, incident: incident.key }, "alert digest failed"));
     }, Math.max(0, due));
     incident.timer.unref();
   }
@@ -331,14 +368,14 @@ export class AlertDispatcher implements FindingSink {
     incident.held = [];
   }
 
-  #flushHeld(incident: OpenIncident): void {
+  async #flushHeld(incident: OpenIncident): Promise<void> {
     if (incident.held.length === 0) return;
     const findings = incident.held;
     this.#clearHeld(incident);
-    this.#sendFindings(incident, findings, newAlertId("finding"), "digest");
+    await this.#sendFindings(incident, findings, newAlertId("finding"), "digest");
   }
 
-  #sendFindings(incident: OpenIncident, findings: Finding[], id: string, why: "first" | "escalation" | "digest"): void {
+  async #sendFindings(incident: OpenIncident, findings: Finding[], id: string, why: "first" | "escalation" | "digest"): Promise<void> {
     const severity = maxSeverity(
       findings.map((f) => f.severity),
       "info",
@@ -372,10 +409,10 @@ export class AlertDispatcher implements FindingSink {
     };
     incident.windowRank = why === "first" ? severityRank(severity) : Math.max(incident.windowRank, severityRank(severity));
     incident.lastSentAt = Date.now();
-    this.#raise(message, findings, this.#router.targets(message));
+    await this.#raise(message, findings, this.#router.targets(message));
   }
 
-  #handleRetractions(findings: readonly Finding[], reorg: ReorgEvent): void {
+  async #handleRetractions(findings: readonly Finding[], reorg: ReorgEvent): Promise<void> {
     const retractedIds = new Set(findings.map((f) => f.id));
     // Held findings were never announced: dropping them is the whole retraction.
     for (const incident of this.#incidents.values()) {
@@ -385,7 +422,7 @@ export class AlertDispatcher implements FindingSink {
     }
     const perIncident = new Map<string, { alertIds: Set<string>; findings: Finding[] }>();
     for (const f of findings) {
-      for (const live of this.#deps.store.liveAlertsForFinding(f.id)) {
+      for (const live of await this.#deps.store.liveAlertsForFinding(f.id)) {
         const entry = perIncident.get(live.incidentKey) ?? { alertIds: new Set<string>(), findings: [] };
         entry.alertIds.add(live.alertId);
         if (!entry.findings.some((x) => x.id === f.id)) entry.findings.push(f);
@@ -394,12 +431,12 @@ export class AlertDispatcher implements FindingSink {
     }
     for (const [incidentKey, { alertIds, findings: gone }] of perIncident) {
       const id = newAlertId("retraction");
-      this.#deps.store.markRetracted(
+      await this.#deps.store.markRetracted(
         gone.map((f) => f.id),
         id,
       );
       const open = [...this.#incidents.values()].find((i) => i.key === incidentKey);
-      const resolves = !open?.tripped && this.#deps.store.liveFindingCount(incidentKey) === 0 && (open?.held.length ?? 0) === 0;
+      const resolves = !open?.tripped && (await this.#deps.store.liveFindingCount(incidentKey)) === 0 && (open?.held.length ?? 0) === 0;
       const first = gone[0];
       const contract = first.contract?.toLowerCase();
       const where = this.#label(contract, first.chainId);
@@ -436,21 +473,21 @@ export class AlertDispatcher implements FindingSink {
       // Exactly the people who saw the original alerts, whatever the routes say now.
       const targets = new Map<string, AlertTarget>();
       for (const alertId of retracts) {
-        for (const t of this.#deps.store.targetsOf(alertId)) targets.set(`${t.notifier}\n${t.recipient}`, t);
+        for (const t of await this.#deps.store.targetsOf(alertId)) targets.set(`${t.notifier}\n${t.recipient}`, t);
       }
       if (resolves && open) this.#forget(open);
-      this.#raise(message, gone, [...targets.values()]);
+      await this.#raise(message, gone, [...targets.values()]);
     }
   }
 
-  #handleTrip(input: IncidentAlert): void {
+  async #handleTrip(input: IncidentAlert): Promise<void> {
     const contract = (input.contract ?? input.breaker).toLowerCase();
     const incidentId = input.incidentId.toLowerCase();
     // The responder announces its trip on inclusion and failsafe-watch then reports the Tripped event:
     // one alert per incident, with the on-chain record attached so a reorg of it is retracted too.
-    const earlier = this.#deps.store.incidentAlert("trip", incidentId);
+    const earlier = await this.#deps.store.incidentAlert("trip", incidentId);
     if (earlier) {
-      this.#deps.store.addFindings(
+      await this.#deps.store.addFindings(
         earlier.id,
         (input.findings ?? []).map((f) => f.id),
       );
@@ -486,16 +523,16 @@ export class AlertDispatcher implements FindingSink {
     };
     incident.lastSentAt = Date.now();
     incident.windowRank = Math.max(incident.windowRank, severityRank(severity));
-    this.#raise(message, findings, this.#router.targets(message));
+    await this.#raise(message, findings, this.#router.targets(message));
   }
 
-  #handleLift(input: IncidentAlert): void {
+  async #handleLift(input: IncidentAlert): Promise<void> {
     const contract = (input.contract ?? input.breaker).toLowerCase();
     const incidentId = input.incidentId.toLowerCase();
-    if (this.#deps.store.incidentAlert("lift", incidentId)) return;
+    if (await this.#deps.store.incidentAlert("lift", incidentId)) return;
     const open = this.#incidents.get(this.#groupOf(input.chainId, contract));
     // After a restart the trip alert is only in the store; the lift must still close the same incident.
-    const trip = this.#deps.store.incidentAlert("trip", incidentId);
+    const trip = await this.#deps.store.incidentAlert("trip", incidentId);
     const incidentKey = trip?.incidentKey ?? open?.key ?? newAlertId("lift");
     const severity = input.severity ?? trip?.severity ?? "critical";
     const where = this.#label(contract, input.chainId);
@@ -518,9 +555,9 @@ export class AlertDispatcher implements FindingSink {
     const targets = new Map<string, AlertTarget>();
     for (const t of this.#router.targets(message)) targets.set(`${t.notifier}\n${t.recipient}`, t);
     // Whoever was told of the trip hears that it is over, even if the routes changed since.
-    if (trip) for (const t of this.#deps.store.targetsOf(trip.id)) targets.set(`${t.notifier}\n${t.recipient}`, t);
+    if (trip) for (const t of await this.#deps.store.targetsOf(trip.id)) targets.set(`${t.notifier}\n${t.recipient}`, t);
     if (open) this.#forget(open);
-    this.#raise(message, input.findings ?? [], [...targets.values()]);
+    await this.#raise(message, input.findings ?? [], [...targets.values()]);
   }
 
   #forget(incident: OpenIncident): void {
@@ -540,7 +577,7 @@ export class AlertDispatcher implements FindingSink {
    * of findings (which an attacker can cause) cannot make alerts too large for their channels; the
    * alert log keeps every one, so each can still be retracted.
    */
-  #raise(draft: Omit<AlertMessage, "findings">, findings: readonly Finding[], targets: readonly AlertTarget[]): void {
+  async #raise(draft: Omit<AlertMessage, "findings">, findings: readonly Finding[], targets: readonly AlertTarget[]): Promise<void> {
     const listed = findings.slice(0, MAX_LISTED);
     const message: AlertMessage = {
       ...draft,
@@ -548,11 +585,11 @@ export class AlertDispatcher implements FindingSink {
       details: listed.length < findings.length ? [...draft.details, `…and ${findings.length - listed.length} more findings, all in the alert log.`] : draft.details,
     };
     const announced = draft.kind === "retraction" ? [] : findings.map((f) => f.id);
-    const deliveries = this.#deps.store.recordAlert(message, announced, targets, Date.now());
+    const deliveries = await this.#deps.store.recordAlert(message, announced, targets, Date.now());
     if (!deliveries) {
       // Another process sharing the store announced this trip or lift first; its alert carries ours.
-      const earlier = this.#deps.store.incidentAlert(message.kind as "trip" | "lift", message.incidentId!);
-      if (earlier) this.#deps.store.addFindings(earlier.id, announced);
+      const earlier = await this.#deps.store.incidentAlert(message.kind as "trip" | "lift", message.incidentId!);
+      if (earlier) await this.#deps.store.addFindings(earlier.id, announced);
       this.#log.info({ alert_id: message.id, kind: message.kind, incident_id: message.incidentId }, "alert already raised for this incident");
       return;
     }
@@ -567,6 +604,7 @@ export class AlertDispatcher implements FindingSink {
   #schedule(delivery: DeliveryRow, message: AlertMessage): void {
     const key = `${delivery.notifier}\n${delivery.recipient}\n${message.incidentKey}`;
     const tail = this.#chains.get(key) ?? Promise.resolve();
+    this.#scheduled.add(delivery.id);
     const next = tail
       .then(() => this.#deliver(delivery, message))
       // Only the store can throw here (e.g. closed under a delivery that outlived close()); the delivery
@@ -575,6 +613,7 @@ export class AlertDispatcher implements FindingSink {
     this.#chains.set(key, next);
     this.#inFlight.add(next);
     void next.finally(() => {
+      this.#scheduled.delete(delivery.id);
       this.#inFlight.delete(next);
       if (this.#chains.get(key) === next) this.#chains.delete(key);
     });
@@ -585,39 +624,52 @@ export class AlertDispatcher implements FindingSink {
     const log = this.#log.child({ alert_id: message.id, notifier: delivery.notifier, delivery_id: delivery.id });
     const notifier = this.#deps.notifiers.get(delivery.notifier);
     if (!notifier) {
-      store.setStatus(delivery.id, "failed", `no notifier named "${delivery.notifier}" in the current config`, Date.now());
+      await store.setStatus(delivery.id, "failed", `no notifier named "${delivery.notifier}" in the current config`, Date.now());
       log.error("alert delivery failed: its notifier is no longer configured");
       return;
     }
     const { maxAttempts } = this.#config.retry;
-    for (let attempt = delivery.attempts + 1; !this.#stopped; attempt++) {
-      store.startAttempt(delivery.id, attempt, Date.now());
+    const ttl = this.#deps.claimTtlMs ?? DEFAULT_CLAIM_TTL_MS;
+    // Attempts already made (by this process before, or by a guardian that died) count against maxAttempts.
+    let attempt = delivery.attempts;
+    while (!this.#stopped) {
+      // Claimed (or the claim renewed) before every attempt: a delivery is sent only by its claim's holder.
+      if (!(await store.claimDelivery(delivery.id, this.#claimant, Date.now(), ttl))) {
+        log.info("delivery claimed by another guardian (or already finished); not sent from here");
+        return;
+      }
+      attempt++;
+      await store.startAttempt(delivery.id, attempt, Date.now());
       try {
         await notifier.send(message, delivery.recipient || undefined);
-        store.finishAttempt(delivery.id, attempt, { ok: true }, Date.now());
-        store.setStatus(delivery.id, "delivered", null, Date.now());
+        await store.finishAttempt(delivery.id, attempt, { ok: true }, Date.now());
+        await store.setStatus(delivery.id, "delivered", null, Date.now());
         this.#deps.metrics?.attempts.inc({ notifier: delivery.notifier, outcome: "delivered" });
         log.info({ attempt }, "alert delivered");
         return;
       } catch (err) {
         const failure =
           err instanceof DeliveryError ? err : new DeliveryError(`${notifier.type}: unexpected failure`, { retryable: false, cause: err });
-        store.finishAttempt(delivery.id, attempt, { ok: false, retryable: failure.retryable, error: failure.message }, Date.now());
+        await store.finishAttempt(delivery.id, attempt, { ok: false, retryable: failure.retryable, error: failure.message }, Date.now());
         const givesUp = !failure.retryable || attempt >= maxAttempts;
         this.#deps.metrics?.attempts.inc({ notifier: delivery.notifier, outcome: givesUp ? "failed" : "retried" });
         if (givesUp) {
-          store.setStatus(delivery.id, "failed", failure.message, Date.now());
+          await store.setStatus(delivery.id, "failed", failure.message, Date.now());
           log.error({ attempt, err: failure.message, retryable: failure.retryable }, "alert delivery failed");
           return;
         }
         if (this.#closing) {
           log.warn({ attempt, err: failure.message }, "alert delivery failed during shutdown; it resumes on the next start");
+          await store.releaseDelivery(delivery.id, this.#claimant);
           return;
         }
         const delayMs = this.#backoff(attempt, failure.retryAfterMs);
         log.warn({ attempt, retry_in_ms: delayMs, err: failure.message }, "alert delivery failed, retrying");
         await this.#sleep(delayMs);
-        if (this.#closing) return;
+        if (this.#closing) {
+          await store.releaseDelivery(delivery.id, this.#claimant);
+          return;
+        }
       }
     }
   }

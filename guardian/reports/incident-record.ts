@@ -7,7 +7,7 @@ import type { Finding } from "../detectors/types";
 import type { TimelineEntry, TripOutcome, TripProgress } from "../responders/types";
 import { IncidentFileWriter, preserveOtherIncarnation, type RenderedFile } from "./incident-files";
 import { fenceFor, markdownInline, stripControl } from "../notifiers/neutralise";
-import type { IncidentStore } from "../state/incident-store";
+import type { IncidentRecordStore } from "../state/store";
 import { describeTripCheck, tripInForce, type TripCheck } from "../decisions/trip-check";
 import { buildGovernancePayload, ratifyExpiry, type GovernanceDecision, type GovernancePayload } from "./governance-payloads";
 
@@ -85,7 +85,7 @@ export interface IncidentRecord {
 }
 
 export interface IncidentRecorderDeps {
-  store: IncidentStore;
+  store: IncidentRecordStore;
   /** The reports folder; created with the first incident. */
   dir: string;
   logger: Logger;
@@ -154,7 +154,7 @@ export class IncidentRecorder {
    * Imports incident records found in the reports folder that the store does not have: the store was deleted or
    * replaced, and the report files are the only evidence left. Returns the recovered records.
    */
-  recoverFromReports(): IncidentRecord[] {
+  async recoverFromReports(): Promise<IncidentRecord[]> {
     if (!existsSync(this.deps.dir)) return [];
     const recovered: IncidentRecord[] = [];
     for (const name of readdirSync(this.deps.dir)) {
@@ -165,36 +165,36 @@ export class IncidentRecorder {
       } catch {
         continue;
       }
-      if (typeof record.id !== "string" || this.deps.store.get(record.id)) continue;
+      if (typeof record.id !== "string" || (await this.deps.store.get(record.id))) continue;
       record.notes = [...(record.notes ?? []), `Recovered from ${name} at ${new Date().toISOString()}: the guardian's store did not have this incident (deleted or replaced).`];
-      this.deps.store.save(record);
-      recovered.push(record);
+      // Only where no guardian sharing the store has it meanwhile.
+      if (await this.deps.store.insert(record)) recovered.push(record);
     }
     return recovered;
   }
 
-  get(id: string): IncidentRecord | undefined {
-    return this.deps.store.get(id) ?? this.#rehearsals.get(id);
+  async get(id: string): Promise<IncidentRecord | undefined> {
+    return (await this.deps.store.get(id)) ?? this.#rehearsals.get(id);
   }
 
   /** Incidents: trips that landed, are in flight, failed or were aborted. */
-  list(): IncidentRecord[] {
+  list(): Promise<IncidentRecord[]> {
     return this.deps.store.list();
   }
 
   /** A settled decision that tripped nothing (dry run, or already tripped by another incident), if `id` is one. */
-  decision(id: string): IncidentRecord | undefined {
+  decision(id: string): Promise<IncidentRecord | undefined> {
     return this.deps.store.decision(id);
   }
 
   /** Every settled decision that tripped nothing, oldest first. */
-  decisions(): IncidentRecord[] {
+  decisions(): Promise<IncidentRecord[]> {
     return this.deps.store.decisions();
   }
 
   /** `deferFiles`: the report files are written after the current task (the trip path launches the trip first). */
-  open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }, options: { deferFiles?: boolean } = {}): IncidentRecord {
-    const existing = this.get(input.id);
+  async open(input: { id: string; chainId: number; breaker: string; findings: Finding[]; dryRun: boolean; notes?: string[] }, options: { deferFiles?: boolean } = {}): Promise<IncidentRecord> {
+    const existing = await this.get(input.id);
     if (existing) return this.addFindings(input.id, input.findings);
     const now = new Date().toISOString();
     const base = path.join(this.deps.dir, `incident-${input.id.slice(2, 14)}`);
@@ -222,12 +222,13 @@ export class IncidentRecorder {
       this.deps.logger.info({ incident_id: record.id, breaker: record.breaker, findings: record.findings.map((f) => f.id) }, "dry run: trip decided, nothing will be sent");
       return record;
     }
-    this.deps.store.atomically(() => this.write(record, options.deferFiles));
+    // Exactly once across guardians sharing the store: whoever inserts first opened it, the others add findings.
+    if (!(await this.deps.store.insert(record, (r) => this.writeFiles(r, options.deferFiles)))) return this.addFindings(input.id, input.findings);
     this.deps.logger.info({ incident_id: record.id, breaker: record.breaker, findings: record.findings.map((f) => f.id), file: record.files.markdown }, "incident opened");
     return record;
   }
 
-  addFindings(id: string, findings: Finding[]): IncidentRecord {
+  addFindings(id: string, findings: Finding[]): Promise<IncidentRecord> {
     return this.update(id, (r) => {
       r.findings = dedupe(r.findings, findings);
     });
@@ -238,8 +239,17 @@ export class IncidentRecorder {
    * one; its steps follow the incident's earlier timeline instead of replacing it.
    */
   async recordOutcome(id: string, outcome: TripOutcome, options: { resumed?: boolean } = {}): Promise<IncidentRecord> {
+    // The breaker is tripped for this very incident: a guardian sharing the store landed the same trip first (both
+    // race on one incident id). That is this incident tripped, not a separate decision: it must not be settled away.
+    const byPeer = outcome.status === "already-tripped" && outcome.trippedBy?.incidentId.toLowerCase() === id.toLowerCase() && !this.#rehearsals.has(id);
+    if (byPeer) {
+      return this.update(id, (r) => {
+        if (r.status === "tripping") r.status = "tripped";
+        r.notes.push(`A trip by ${outcome.trippedBy?.guardian ?? "another guardian"} for this same incident landed before this guardian's; nothing more was sent.`);
+      });
+    }
     const governance = outcome.status === "included" && !this.#rehearsals.has(id) ? await this.readGovernance(id, outcome) : undefined;
-    const record = this.update(id, (r) => {
+    const record = await this.update(id, (r) => {
       r.status = STATUS_OF[outcome.status];
       r.timeline = options.resumed ? mergeTimeline(r.timeline, outcome.timeline) : outcome.timeline;
       r.bundleHashes = [...new Set([...r.bundleHashes, ...outcome.bundleHashes])];
@@ -258,7 +268,7 @@ export class IncidentRecorder {
         r.notes.push(`The trip was included in block ${r.trip?.blockNumber} although every finding behind it was retracted by a reorg; governance should review and lift it.`);
       }
     });
-    if (record.status === "dry-run" || record.status === "already-tripped" || (this.#rehearsals.has(id) && record.status !== "tripping")) this.#settle(record);
+    if (record.status === "dry-run" || record.status === "already-tripped" || (this.#rehearsals.has(id) && record.status !== "tripping")) await this.#settle(record);
     return record;
   }
 
@@ -268,19 +278,24 @@ export class IncidentRecorder {
    * has it: ours, or a guardian's sharing the store) and keeps the decision for the record. Its report files,
    * written while the trip was in flight, are removed so no governor acts on a trip that never happened.
    */
-  #settle(record: IncidentRecord): void {
+  async #settle(record: IncidentRecord): Promise<void> {
     this.#rehearsals.delete(record.id);
     const winner = record.trippedBy?.incidentId.toLowerCase();
-    this.deps.store.atomically(() => {
-      this.deps.store.saveDecision(record);
-      const incident = winner && winner !== record.id.toLowerCase() ? this.deps.store.get(winner) : undefined;
-      if (!incident) return;
-      incident.findings = dedupe(incident.findings, record.findings);
-      incident.notes.push(`Findings of trip decision ${record.id} joined this incident: its trip found the breaker already tripped by this one.`);
-      incident.updatedAt = new Date().toISOString();
-      this.write(incident, true);
-    });
+    await this.deps.store.saveDecision(record);
     if (!record.dryRun) this.#files.discard(record.id, [record.files.json, record.files.markdown]);
+    // The winner may be another guardian's incident on a shared store: its update serialises with theirs.
+    if (winner && winner !== record.id.toLowerCase() && (await this.deps.store.get(winner))) {
+      await this.updateIf(
+        winner,
+        (incident) => {
+          const before = incident.findings.length;
+          incident.findings = dedupe(incident.findings, record.findings);
+          if (incident.findings.length === before) return false;
+          incident.notes.push(`Findings of trip decision ${record.id} joined this incident: its trip found the breaker already tripped by this one.`);
+        },
+        true,
+      );
+    }
     this.deps.logger.info({ incident_id: record.id, status: record.status, tripped_by: winner }, record.dryRun ? "dry run recorded as a decision, not an incident" : "the breaker was already tripped: recorded as a decision, not an incident");
   }
 
@@ -288,7 +303,7 @@ export class IncidentRecorder {
    * Commits a trip's progress (`signed` before the transaction leaves the process, `sent` once relays have it).
    * Store only: the report files follow after, so the trip never waits on the disk of the reports folder.
    */
-  recordTripProgress(id: string, progress: TripProgress, options: { resumed?: boolean } = {}): IncidentRecord {
+  recordTripProgress(id: string, progress: TripProgress, options: { resumed?: boolean } = {}): Promise<IncidentRecord> {
     return this.update(id, (r) => {
       const now = new Date().toISOString();
       const state = r.tripState ?? { phase: "decided" as const, txHashes: [], updatedAt: now };
@@ -303,8 +318,8 @@ export class IncidentRecorder {
    * the guardian does (`included`: a known trip transaction landed; `superseded`: another incident tripped the
    * breaker; `aborted`: every finding was retracted; `resend`: nothing landed, the trip goes out again).
    */
-  recordResume(id: string, input: { check?: TripCheck; txHash?: string; verdict: "included" | "superseded" | "aborted" | "resend"; trippedBy?: { incidentId: string; guardian: string } }): IncidentRecord {
-    const updated = this.update(id, (r) => {
+  async recordResume(id: string, input: { check?: TripCheck; txHash?: string; verdict: "included" | "superseded" | "aborted" | "resend"; trippedBy?: { incidentId: string; guardian: string } }): Promise<IncidentRecord> {
+    const updated = await this.update(id, (r) => {
       const now = new Date().toISOString();
       const since = r.timeline[0] ? Date.now() - Date.parse(r.timeline[0].at) : 0;
       const checked = input.check && input.txHash ? describeTripCheck(input.check, r.id, input.txHash) : input.check ? `checked on-chain at block ${input.check.head.number}: no trip transaction of this incident was signed` : "";
@@ -325,13 +340,13 @@ export class IncidentRecorder {
         r.tripState = { ...state, phase: "aborted", updatedAt: now };
       }
     });
-    if (updated.status === "already-tripped") this.#settle(updated);
+    if (updated.status === "already-tripped") await this.#settle(updated);
     return updated;
   }
 
   /** Marks findings orphaned by a reorg; returns the record, or undefined if none of them belong to it. */
-  retract(id: string, findingIds: string[], reorg: { depth: number; commonAncestor: number }): IncidentRecord | undefined {
-    const record = this.deps.store.get(id);
+  async retract(id: string, findingIds: string[], reorg: { depth: number; commonAncestor: number }): Promise<IncidentRecord | undefined> {
+    const record = await this.deps.store.get(id);
     if (!record || !record.findings.some((f) => findingIds.includes(f.id) && !f.retracted)) return undefined;
     return this.update(id, (r) => {
       const at = new Date().toISOString();
@@ -353,7 +368,7 @@ export class IncidentRecorder {
   recordReorgCheck(
     id: string,
     input: { reorg: { depth: number; commonAncestor: number }; tripOrphaned: boolean; check: TripCheck; verdict: "stands" | "resubmit" | "abort" },
-  ): IncidentRecord {
+  ): Promise<IncidentRecord> {
     const { reorg, tripOrphaned, check, verdict } = input;
     return this.update(id, (r) => {
       const trip = r.trip;
@@ -389,35 +404,34 @@ export class IncidentRecorder {
     });
   }
 
-  private update(id: string, change: (r: IncidentRecord) => void, deferFiles = false): IncidentRecord {
-    return this.updateIf(id, change, deferFiles)!;
+  private async update(id: string, change: (r: IncidentRecord) => void, deferFiles = false): Promise<IncidentRecord> {
+    return (await this.updateIf(id, change, deferFiles))!;
   }
 
   /** Reads, changes and saves one record atomically; `change` returns false to leave it as it is. */
-  private updateIf(id: string, change: (r: IncidentRecord) => boolean | void, deferFiles = false): IncidentRecord | undefined {
+  private async updateIf(id: string, change: (r: IncidentRecord) => boolean | void, deferFiles = false): Promise<IncidentRecord | undefined> {
     const rehearsal = this.#rehearsals.get(id);
     if (rehearsal) {
       if (change(rehearsal) === false) return undefined;
       rehearsal.updatedAt = new Date().toISOString();
       return rehearsal;
     }
-    return this.deps.store.atomically(() => {
-      const r = this.deps.store.get(id);
-      if (!r) throw new Error(`no incident ${id}`);
-      if (change(r) === false) return undefined;
-      r.updatedAt = new Date().toISOString();
-      this.write(r, deferFiles);
-      return r;
-    });
+    return this.deps.store.update(
+      id,
+      (r) => {
+        if (change(r) === false) return false;
+        r.updatedAt = new Date().toISOString();
+      },
+      (r) => this.writeFiles(r, deferFiles),
+    );
   }
 
   /**
-   * Commits the record to the store, then renders its files. A file that cannot be written never fails the
-   * commit (nor the trip behind it): the writer retries it and reports the failure. Rendered under the store's
-   * lock, so the files follow the order of the commits.
+   * Renders a committed record's files. A file that cannot be written never fails the commit (nor the trip behind
+   * it): the writer retries it and reports the failure. Called by the store as each commit lands, so the files
+   * follow the order of the commits.
    */
-  private write(record: IncidentRecord, deferFiles = false): void {
-    this.deps.store.save(record);
+  private writeFiles(record: IncidentRecord, deferFiles = false): void {
     const files: RenderedFile[] = [
       { file: record.files.json, content: `${JSON.stringify(record, null, 2)}\n` },
       { file: record.files.markdown, content: renderIncidentMarkdown(record) },
@@ -433,7 +447,7 @@ export class IncidentRecorder {
   }
 
   private async readGovernance(id: string, outcome: TripOutcome): Promise<GovernancePayload[] | undefined> {
-    const record = this.deps.store.get(id);
+    const record = await this.deps.store.get(id);
     const provider = record && this.deps.provider(record.chainId);
     if (!record || !provider) return undefined;
     const timelock = this.deps.breakerInfo(record.chainId, record.breaker).timelock;
@@ -468,7 +482,7 @@ export class IncidentRecorder {
   }
 
   /** Notes a governance step; a no-op if the same operation was already recorded at that step. */
-  recordGovernance(id: string, entry: GovernanceLogEntry): IncidentRecord | undefined {
+  recordGovernance(id: string, entry: GovernanceLogEntry): Promise<IncidentRecord | undefined> {
     return this.updateIf(id, (r) => {
       const log = (r.governanceLog ??= []);
       if (log.some((e) => e.operationId === entry.operationId && e.step === entry.step)) return false;
@@ -480,9 +494,9 @@ export class IncidentRecorder {
    * The trip was lifted: the incident is closed. Idempotent, because both the guardian (from the Lifted
    * event) and `failsafe governance execute` (from its receipt) report the same lift.
    */
-  recordLift(id: string, lift: { txHash: string; blockNumber: number; liftedBy?: string }): IncidentRecord | undefined {
-    if (!this.deps.store.get(id)) return undefined;
-    const updated = this.updateIf(id, (r) => {
+  async recordLift(id: string, lift: { txHash: string; blockNumber: number; liftedBy?: string }): Promise<IncidentRecord | undefined> {
+    if (!(await this.deps.store.get(id))) return undefined;
+    const updated = await this.updateIf(id, (r) => {
       if (r.status === "lifted") return false;
       r.status = "lifted";
       r.lift = { txHash: lift.txHash.toLowerCase(), blockNumber: lift.blockNumber, ...(lift.liftedBy ? { liftedBy: lift.liftedBy.toLowerCase() } : {}), at: new Date().toISOString() };
@@ -492,8 +506,8 @@ export class IncidentRecorder {
   }
 
   /** The lift's block was orphaned: the incident is open again until the lift is seen on the new branch. */
-  reopenAfterReorg(id: string, liftTxHash: string, depth: number): IncidentRecord | undefined {
-    if (!this.deps.store.get(id)) return undefined;
+  async reopenAfterReorg(id: string, liftTxHash: string, depth: number): Promise<IncidentRecord | undefined> {
+    if (!(await this.deps.store.get(id))) return undefined;
     return this.updateIf(id, (r) => {
       if (r.status !== "lifted" || r.lift?.txHash !== liftTxHash.toLowerCase()) return false;
       r.status = "tripped";

@@ -262,7 +262,7 @@ export class FlashbotsTripResponder implements TripResponder {
           }
           versions.push({ hash: txHash, fees: blockFees });
           // Committed before the transaction leaves the process: a restart then knows it may land.
-          request.journal?.({ phase: "signed", txHash, nonce, timeline: [...timeline], bundleHashes: [...bundleHashes] });
+          await request.journal?.({ phase: "signed", txHash, nonce, timeline: [...timeline], bundleHashes: [...bundleHashes] });
           const bundleHash = await this.sendBundles(relays, raw, targets, request.incidentId, signer.address, uuids, log);
           if (bundleHash && !bundleHashes.includes(bundleHash)) bundleHashes.push(bundleHash);
           mark(waited === 0 && !request.knownTxHashes?.length ? "sent" : "resubmitted", {
@@ -271,7 +271,7 @@ export class FlashbotsTripResponder implements TripResponder {
             priorityFeePerGas: blockFees.maxPriorityFeePerGas.toString(),
             ...(bundleHash ? { bundleHashes: [bundleHash] } : { detail: "no relay accepted the bundle" }),
           });
-          request.journal?.({ phase: "sent", txHash, nonce, timeline: [...timeline], bundleHashes: [...bundleHashes] });
+          await request.journal?.({ phase: "sent", txHash, nonce, timeline: [...timeline], bundleHashes: [...bundleHashes] });
           if (this.params.publicFallbackAfterBlocks !== undefined && waited >= this.params.publicFallbackAfterBlocks) {
             await this.broadcastPublicly(raw, txHash, log);
             mark("public-fallback", { blockNumber: current.number, txHash, priorityFeePerGas: blockFees.maxPriorityFeePerGas.toString() });

@@ -67,11 +67,11 @@ export interface TripRequest {
   /** Forces dry-run for this request even when the responder is live. */
   dryRun?: boolean;
   /**
-   * Told of each step that has a side effect, synchronously and before it: `signed` before a signed version is
+   * Told of each step that has a side effect, and awaited before it: `signed` before a signed version is
    * sent anywhere, `sent` once relays have it. The trip path commits these to the store, so a restart knows which
    * transactions may land and resumes instead of losing the trip.
    */
-  journal?: (progress: TripProgress) => void;
+  journal?: (progress: TripProgress) => void | Promise<void>;
   /** Trip transactions sent for this incident before (by an earlier process): inclusion of any of them ends the trip. */
   knownTxHashes?: string[];
 }

@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { AlertMessage } from "../notifiers/types";
+import type { AlertLogStore } from "./store";
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 
@@ -36,7 +37,7 @@ export interface LiveFindingAlert {
  * delivery (alert x channel x recipient) and every attempt. Retractions are found from here, so they
  * reach the people who saw the original even after a restart, and unfinished deliveries resume.
  */
-export class AlertStore {
+export class AlertStore implements AlertLogStore {
   readonly #db: BetterSqlite3.Database;
   readonly #stmt: ReturnType<AlertStore["prepare"]>;
 
@@ -68,6 +69,8 @@ export class AlertStore {
         attempts INTEGER NOT NULL DEFAULT 0,
         last_error TEXT,
         updated_at INTEGER NOT NULL,
+        claimed_by TEXT,
+        claim_expires_at INTEGER,
         UNIQUE (alert_id, notifier, recipient)
       );
       CREATE INDEX IF NOT EXISTS alert_deliveries_status ON alert_deliveries(status);
@@ -82,6 +85,9 @@ export class AlertStore {
         PRIMARY KEY (delivery_id, attempt)
       );
     `);
+    // Schema 2: a delivery is claimed before it is sent. A file of an earlier version gets the columns here.
+    const columns = new Set((db.prepare("PRAGMA table_info(alert_deliveries)").all() as { name: string }[]).map((c) => c.name));
+    if (!columns.has("claimed_by")) db.exec("ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT; ALTER TABLE alert_deliveries ADD COLUMN claim_expires_at INTEGER;");
     this.#stmt = this.prepare();
   }
 
@@ -102,7 +108,12 @@ export class AlertStore {
       finishAttempt: db.prepare(
         "UPDATE alert_attempts SET finished_at = ?, ok = ?, retryable = ?, error = ? WHERE delivery_id = ? AND attempt = ?",
       ),
-      setStatus: db.prepare("UPDATE alert_deliveries SET status = ?, last_error = ?, updated_at = ? WHERE id = ?"),
+      setStatus: db.prepare("UPDATE alert_deliveries SET status = ?, last_error = ?, updated_at = ?, claimed_by = NULL, claim_expires_at = NULL WHERE id = ?"),
+      claim: db.prepare(
+        `UPDATE alert_deliveries SET claimed_by = @claimant, claim_expires_at = @expires
+          WHERE id = @id AND status = 'pending' AND (claimed_by IS NULL OR claimed_by = @claimant OR claim_expires_at < @now)`,
+      ),
+      release: db.prepare("UPDATE alert_deliveries SET claimed_by = NULL, claim_expires_at = NULL WHERE id = ? AND claimed_by = ?"),
       liveByFinding: db.prepare(
         `SELECT f.alert_id AS alertId, f.finding_id AS findingId, m.incident_key AS incidentKey
            FROM alert_findings f JOIN alert_messages m ON m.id = f.alert_id
@@ -118,7 +129,8 @@ export class AlertStore {
       attemptsOf: db.prepare("SELECT * FROM alert_attempts WHERE delivery_id = ? ORDER BY attempt"),
       pending: db.prepare(
         `SELECT d.*, m.message FROM alert_deliveries d JOIN alert_messages m ON m.id = d.alert_id
-          WHERE d.status = 'pending' ORDER BY m.created_at, d.id`,
+          WHERE d.status = 'pending' AND (@now IS NULL OR d.claimed_by IS NULL OR d.claim_expires_at < @now)
+          ORDER BY m.created_at, d.id`,
       ),
       alert: db.prepare("SELECT message FROM alert_messages WHERE id = ?"),
       incidentAlerts: db.prepare("SELECT message FROM alert_messages WHERE incident_key = ? ORDER BY created_at, rowid"),
@@ -138,12 +150,12 @@ export class AlertStore {
    * (`failsafe governance execute`) share the database: the check and the insert run under SQLite's write
    * lock (BEGIN IMMEDIATE). Returns undefined, recording nothing, when that alert already exists.
    */
-  recordAlert(
+  async recordAlert(
     message: AlertMessage,
     announced: readonly string[],
     targets: readonly { notifier: string; recipient: string }[],
     now: number,
-  ): DeliveryRow[] | undefined {
+  ): Promise<DeliveryRow[] | undefined> {
     return this.#db.transaction(() => {
       const once = (message.kind === "trip" || message.kind === "lift") && message.incidentId !== undefined;
       if (once && this.#stmt.incidentAlert.get(message.kind, message.incidentId!.toLowerCase())) return undefined;
@@ -156,53 +168,61 @@ export class AlertStore {
     }).immediate();
   }
 
-  startAttempt(deliveryId: number, attempt: number, now: number): void {
+  async claimDelivery(deliveryId: number, claimant: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.#stmt.claim.run({ id: deliveryId, claimant, expires: now + ttlMs, now }).changes === 1;
+  }
+
+  async releaseDelivery(deliveryId: number, claimant: string): Promise<void> {
+    this.#stmt.release.run(deliveryId, claimant);
+  }
+
+  async startAttempt(deliveryId: number, attempt: number, now: number): Promise<void> {
     this.#db.transaction(() => {
       this.#stmt.startAttempt.run(deliveryId, attempt, now);
       this.#stmt.bumpAttempts.run(attempt, now, deliveryId);
     })();
   }
 
-  finishAttempt(
+  async finishAttempt(
     deliveryId: number,
     attempt: number,
     outcome: { ok: true } | { ok: false; retryable: boolean; error: string },
     now: number,
-  ): void {
+  ): Promise<void> {
     if (outcome.ok) this.#stmt.finishAttempt.run(now, 1, null, null, deliveryId, attempt);
     else this.#stmt.finishAttempt.run(now, 0, outcome.retryable ? 1 : 0, outcome.error, deliveryId, attempt);
   }
 
-  setStatus(deliveryId: number, status: DeliveryStatus, lastError: string | null, now: number): void {
+  async setStatus(deliveryId: number, status: DeliveryStatus, lastError: string | null, now: number): Promise<void> {
     this.#stmt.setStatus.run(status, lastError, now, deliveryId);
   }
 
   /** Alerts that announced `findingId` and have not been retracted. */
-  liveAlertsForFinding(findingId: string): LiveFindingAlert[] {
+  async liveAlertsForFinding(findingId: string): Promise<LiveFindingAlert[]> {
     return this.#stmt.liveByFinding.all(findingId) as LiveFindingAlert[];
   }
 
-  markRetracted(findingIds: readonly string[], retractionAlertId: string): void {
+  async markRetracted(findingIds: readonly string[], retractionAlertId: string): Promise<void> {
     this.#db.transaction(() => {
       for (const id of findingIds) this.#stmt.retract.run(retractionAlertId, id);
     })();
   }
 
   /** How many announced findings of an incident still stand. */
-  liveFindingCount(incidentKey: string): number {
+  async liveFindingCount(incidentKey: string): Promise<number> {
     return (this.#stmt.liveInIncident.get(incidentKey) as { n: number }).n;
   }
 
   /** The channels and recipients an alert went (or was being sent) to. */
-  targetsOf(alertId: string): { notifier: string; recipient: string }[] {
+  async targetsOf(alertId: string): Promise<{ notifier: string; recipient: string }[]> {
     return this.#stmt.targetsOf.all(alertId) as { notifier: string; recipient: string }[];
   }
 
-  deliveries(alertId: string): DeliveryRow[] {
+  async deliveries(alertId: string): Promise<DeliveryRow[]> {
     return (this.#stmt.deliveriesOf.all(alertId) as RawDelivery[]).map(toDelivery);
   }
 
-  attempts(deliveryId: number): AttemptRow[] {
+  async attempts(deliveryId: number): Promise<AttemptRow[]> {
     return (this.#stmt.attemptsOf.all(deliveryId) as RawAttempt[]).map((r) => ({
       deliveryId: r.delivery_id,
       attempt: r.attempt,
@@ -215,33 +235,33 @@ export class AlertStore {
   }
 
   /** Deliveries a previous run left unfinished, oldest first, with their alert. */
-  pendingDeliveries(): { delivery: DeliveryRow; message: AlertMessage }[] {
-    return (this.#stmt.pending.all() as (RawDelivery & { message: string })[]).map((r) => ({
+  async pendingDeliveries(now?: number): Promise<{ delivery: DeliveryRow; message: AlertMessage }[]> {
+    return (this.#stmt.pending.all({ now: now ?? null }) as (RawDelivery & { message: string })[]).map((r) => ({
       delivery: toDelivery(r),
       message: JSON.parse(r.message) as AlertMessage,
     }));
   }
 
-  alert(id: string): AlertMessage | undefined {
+  async alert(id: string): Promise<AlertMessage | undefined> {
     const row = this.#stmt.alert.get(id) as { message: string } | undefined;
     return row ? (JSON.parse(row.message) as AlertMessage) : undefined;
   }
 
   /** The latest trip or lift alert raised for an on-chain incident id. */
-  incidentAlert(kind: "trip" | "lift", incidentId: string): AlertMessage | undefined {
+  async incidentAlert(kind: "trip" | "lift", incidentId: string): Promise<AlertMessage | undefined> {
     const row = this.#stmt.incidentAlert.get(kind, incidentId.toLowerCase()) as { message: string } | undefined;
     return row ? (JSON.parse(row.message) as AlertMessage) : undefined;
   }
 
   /** Adds findings to an alert already sent (the on-chain record of a trip announced before it was mined). */
-  addFindings(alertId: string, findingIds: readonly string[]): void {
+  async addFindings(alertId: string, findingIds: readonly string[]): Promise<void> {
     this.#db.transaction(() => {
       for (const id of findingIds) this.#stmt.insertFinding.run(alertId, id);
     })();
   }
 
   /** Alerts in the order they were raised, of one incident or of all. */
-  alerts(incidentKey?: string): AlertMessage[] {
+  async alerts(incidentKey?: string): Promise<AlertMessage[]> {
     const rows = (incidentKey === undefined ? this.#stmt.allAlerts.all() : this.#stmt.incidentAlerts.all(incidentKey)) as {
       message: string;
     }[];

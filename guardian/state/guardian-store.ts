@@ -2,6 +2,8 @@ import type { Db } from "./database";
 import type { BlockRef, ReorgEvent } from "../chain/types";
 import type { Finding, StateChanges } from "../detectors/types";
 import { StoreIdentity } from "./store-identity";
+import { bindStoreToChain } from "./store-chain";
+import type { GuardianStateStore } from "./store";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS guardian_cursor (
@@ -106,7 +108,7 @@ export function toJson(value: unknown): string {
  * is one transaction (cursor + findings + detector state), so a kill at any instant leaves either the
  * block fully applied or not at all, and the restart resumes after the cursor.
  */
-export class GuardianStore {
+export class GuardianStore implements GuardianStateStore {
   private readonly stmts;
   /** The file opened; every commit checks the path still names it (see StoreIdentity). */
   readonly identity?: StoreIdentity;
@@ -168,17 +170,25 @@ export class GuardianStore {
     };
   }
 
-  cursor(chainId: number): { number: number; hash: string } | undefined {
+  async bindChain(chainId: number, genesisHash: string): Promise<void> {
+    bindStoreToChain(this.db, this.db.name, chainId, genesisHash);
+  }
+
+  problem(): string | undefined {
+    return this.identity?.problem();
+  }
+
+  async cursor(chainId: number): Promise<{ number: number; hash: string } | undefined> {
     return this.stmts.cursor.get(chainId);
   }
 
   /** The unfinalized window as it was at the last commit, oldest first. */
-  unfinalizedBlocks(chainId: number): BlockRef[] {
+  async unfinalizedBlocks(chainId: number): Promise<BlockRef[]> {
     return this.stmts.blocks.all(chainId).map((b) => ({ number: b.number, hash: b.hash, parentHash: b.parent_hash, timestamp: b.timestamp }));
   }
 
   /** What each detector saved: a whole state, or the record of entries of one that saves changes. */
-  detectorStates(chainId: number): Map<string, unknown> {
+  async detectorStates(chainId: number): Promise<Map<string, unknown>> {
     const states = new Map<string, unknown>(this.stmts.states.all(chainId).map((s) => [s.detector_key, JSON.parse(s.state)]));
     for (const row of this.stmts.entries.all(chainId)) {
       let record = states.get(row.detector_key) as Record<string, unknown> | undefined;
@@ -189,7 +199,7 @@ export class GuardianStore {
   }
 
   /** Applies one processed block. Returns the findings that are new (not seen before under the same id). */
-  commitBlock(chainId: number, commit: BlockCommit): Finding[] {
+  async commitBlock(chainId: number, commit: BlockCommit): Promise<Finding[]> {
     this.identity?.check();
     return this.db.transaction(() => {
       const { block } = commit;
@@ -206,7 +216,7 @@ export class GuardianStore {
    * Applies a reorg: retracts the findings of orphaned blocks, drops those blocks, moves the cursor back
    * to the common ancestor, and records the detectors' reorg findings. Returns [retracted, fresh].
    */
-  commitReorg(chainId: number, commit: ReorgCommit): { retracted: Finding[]; fresh: Finding[] } {
+  async commitReorg(chainId: number, commit: ReorgCommit): Promise<{ retracted: Finding[]; fresh: Finding[] }> {
     this.identity?.check();
     return this.db.transaction(() => {
       const { reorg } = commit;
@@ -235,13 +245,13 @@ export class GuardianStore {
   }
 
   /** Findings that belong to no block commit (the guardian's own, about its node); returns the new ones. */
-  recordFindings(findings: readonly Finding[]): Finding[] {
+  async recordFindings(findings: readonly Finding[]): Promise<Finding[]> {
     this.identity?.check();
     return this.db.transaction(() => this.insertFindings(findings))();
   }
 
   /** The blocks (by number) that hold live findings from `from` on: what a deep reorg is re-verified against. */
-  findingBlocksFrom(chainId: number, from: number): Map<number, string[]> {
+  async findingBlocksFrom(chainId: number, from: number): Promise<Map<number, string[]>> {
     const rows = this.db
       .prepare<[number, number], { block_number: number; block_hash: string }>(
         "SELECT DISTINCT block_number, block_hash FROM guardian_findings WHERE chain_id = ? AND block_number >= ? AND retracted_at IS NULL",
@@ -253,7 +263,7 @@ export class GuardianStore {
   }
 
   /** Sinks have seen these; a restart will not deliver them again. */
-  markDelivered(ids: readonly string[]): void {
+  async markDelivered(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
     this.db.transaction(() => {
       for (const id of ids) this.stmts.markDelivered.run(id);
@@ -261,11 +271,11 @@ export class GuardianStore {
   }
 
   /** Committed but not yet handed to the sinks when the process died; delivered again on start. */
-  undeliveredFindings(chainId: number): Finding[] {
+  async undeliveredFindings(chainId: number): Promise<Finding[]> {
     return this.stmts.undelivered.all(chainId).map((r) => JSON.parse(r.finding) as Finding);
   }
 
-  findings(chainId: number, options: { includeRetracted?: boolean } = {}): StoredFinding[] {
+  async findings(chainId: number, options: { includeRetracted?: boolean } = {}): Promise<StoredFinding[]> {
     return this.stmts.findings
       .all(chainId)
       .map((r) => ({ ...(JSON.parse(r.finding) as Finding), retracted: r.retracted_at !== null }))

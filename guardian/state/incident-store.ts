@@ -1,5 +1,6 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { IncidentRecord } from "../reports/incident-record";
+import type { IncidentRecordStore } from "./store";
 
 /**
  * Incidents on the guardian's SQLite database: one row per incident, the whole record as JSON beside the
@@ -10,7 +11,7 @@ import type { IncidentRecord } from "../reports/incident-record";
  * incident: governors have nothing to lift or ratify for it. It is kept apart in `trip_decisions`, for the operator
  * rehearsing a policy and for the audit trail, and never shown where incidents are.
  */
-export class IncidentStore {
+export class IncidentStore implements IncidentRecordStore {
   readonly #upsert: BetterSqlite3.Statement;
   readonly #get: BetterSqlite3.Statement;
   readonly #list: BetterSqlite3.Statement;
@@ -66,15 +67,58 @@ export class IncidentStore {
     this.#listDecisions = db.prepare("SELECT record FROM trip_decisions ORDER BY decided_at");
   }
 
-  /**
-   * Runs `fn` under SQLite's write lock (BEGIN IMMEDIATE), so a read-modify-write of a record never
-   * interleaves with another process's: the guardian and `failsafe governance` update the same incidents.
-   */
-  atomically<T>(fn: () => T): T {
-    return this.#db.transaction(fn).immediate();
+  async get(id: string): Promise<IncidentRecord | undefined> {
+    return this.#read(id);
   }
 
-  save(record: IncidentRecord): void {
+  async list(): Promise<IncidentRecord[]> {
+    return this.listNow();
+  }
+
+  /** The same as list(), synchronously: for tools that hold the SQLite file themselves (the scenario lab). */
+  listNow(): IncidentRecord[] {
+    return (this.#list.all() as { record: string }[]).map((r) => JSON.parse(r.record) as IncidentRecord);
+  }
+
+  async save(record: IncidentRecord): Promise<void> {
+    this.#write(record);
+  }
+
+  /**
+   * Under SQLite's write lock (BEGIN IMMEDIATE): the guardian and `failsafe governance` share the file. `onSaved`
+   * runs inside the transaction, so the report files follow the order of the commits.
+   */
+  async insert(record: IncidentRecord, onSaved?: (record: IncidentRecord) => void): Promise<boolean> {
+    return this.#db
+      .transaction(() => {
+        if (this.#read(record.id)) return false;
+        this.#write(record);
+        onSaved?.(record);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** A read-modify-write under SQLite's write lock, so it never interleaves with another process's. */
+  async update(id: string, change: (record: IncidentRecord) => boolean | void, onSaved?: (record: IncidentRecord) => void): Promise<IncidentRecord | undefined> {
+    return this.#db
+      .transaction(() => {
+        const record = this.#read(id);
+        if (!record) throw new Error(`no incident ${id}`);
+        if (change(record) === false) return undefined;
+        this.#write(record);
+        onSaved?.(record);
+        return record;
+      })
+      .immediate();
+  }
+
+  #read(id: string): IncidentRecord | undefined {
+    const row = this.#get.get(id) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as IncidentRecord) : undefined;
+  }
+
+  #write(record: IncidentRecord): void {
     this.#upsert.run({
       id: record.id,
       chainId: record.chainId,
@@ -85,30 +129,27 @@ export class IncidentStore {
       record: JSON.stringify(record),
     });
   }
-
-  get(id: string): IncidentRecord | undefined {
-    const row = this.#get.get(id) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as IncidentRecord) : undefined;
-  }
-
-  list(): IncidentRecord[] {
-    return (this.#list.all() as { record: string }[]).map((r) => JSON.parse(r.record) as IncidentRecord);
-  }
-
   /** Records a decision that tripped nothing, taking it out of the incidents if it was opened as one. */
-  saveDecision(record: IncidentRecord): void {
-    this.#db.transaction(() => {
-      this.#dropIncident.run(record.id);
-      this.#settle.run({ id: record.id, chainId: record.chainId, breaker: record.breaker, status: record.status, openedAt: record.openedAt, record: JSON.stringify(record) });
-    })();
+  async saveDecision(record: IncidentRecord): Promise<void> {
+    this.#db
+      .transaction(() => {
+        this.#dropIncident.run(record.id);
+        this.#settle.run({ id: record.id, chainId: record.chainId, breaker: record.breaker, status: record.status, openedAt: record.openedAt, record: JSON.stringify(record) });
+      })
+      .immediate();
   }
 
-  decision(id: string): IncidentRecord | undefined {
+  async decision(id: string): Promise<IncidentRecord | undefined> {
     const row = this.#getDecision.get(id) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as IncidentRecord) : undefined;
   }
 
-  decisions(): IncidentRecord[] {
+  async decisions(): Promise<IncidentRecord[]> {
+    return this.decisionsNow();
+  }
+
+  /** The same as decisions(), synchronously: for the scenario lab, which holds the SQLite file itself. */
+  decisionsNow(): IncidentRecord[] {
     return (this.#listDecisions.all() as { record: string }[]).map((r) => JSON.parse(r.record) as IncidentRecord);
   }
 }

@@ -197,7 +197,7 @@ async function main(): Promise<void> {
       while (caughtUpAt === 0) await new Promise((r) => setTimeout(r, 5));
       guardianRuns.push(committed / ((caughtUpAt - catchUpStart) / 1000));
       guardianCpu.push(cpuSince(anvil, cpu, committed));
-      findings = catchUp.guardian.store.findings(31337).length;
+      findings = (await catchUp.guardian.store.findings(31337)).length;
       await catchUp.stop();
     };
     for (let round = 0; round < ROUNDS; round++) {

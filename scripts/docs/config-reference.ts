@@ -177,6 +177,21 @@ function walk(schema: z.ZodTypeAny, path: string, docs: Docs, rows: Row[], descr
       description: description || (schema.description ?? ""),
     });
   }
+  // A choice of object forms (`store: { sqlite } | { postgres }`): every form's keys, under the same path.
+  const forms = inner instanceof z.ZodUnion ? (inner.options as z.ZodTypeAny[]).map((o) => unwrap(o).inner) : [];
+  if (forms.length > 0 && forms.every((f) => f instanceof z.ZodObject && !isEnvReference(f))) {
+    const seen = new Set<string>();
+    for (const form of forms as z.ZodObject<z.ZodRawShape>[]) {
+      const shape = form.shape as Record<string, z.ZodTypeAny>;
+      const signature = Object.keys(shape).sort().join(",");
+      for (const [key, child] of Object.entries(shape)) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        walk(child, `${path}.${key}`, docs, rows, docs.get(`${signature}|${key}`) ?? "");
+      }
+    }
+    return;
+  }
   const object = inner instanceof z.ZodObject ? inner : undefined;
   const element = inner instanceof z.ZodArray ? unwrap(inner.element).inner : undefined;
   const record = inner instanceof z.ZodRecord ? unwrap(inner.valueSchema).inner : undefined;

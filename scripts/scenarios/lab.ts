@@ -119,7 +119,7 @@ export async function startLab(options: LabOptions): Promise<Lab> {
     if (!block || !relay) return false;
     for (const g of guardians) {
       if (g.committed.get(block.number) !== block.hash) return false;
-      if (g.running.store.undeliveredFindings(CHAIN_ID).length > 0) return false;
+      if ((await g.running.store.undeliveredFindings(CHAIN_ID)).length > 0) return false;
       if (g.mempool) await g.mempool.idle();
     }
     const tripping = guardians.flatMap((g) => g.incidents()).filter((r) => r.status === "tripping").length;
@@ -229,8 +229,8 @@ async function startGuardianUnderTest(name: string, configFile: string, logger: 
     retracted,
     committed,
     mempool: running.mempool.get(CHAIN_ID),
-    incidents: () => store.list(),
-    tripDecisions: () => store.decisions(),
+    incidents: () => store.listNow(),
+    tripDecisions: () => store.decisionsNow(),
     async stop() {
       await running.stop();
       db.close();

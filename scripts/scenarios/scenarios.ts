@@ -441,13 +441,14 @@ export const guardianRace: Scenario = (options) => {
       fundsAtRisk,
       fundsSaved: await lab.provider.getBalance(address),
       firstMaliciousBlock: attempts[0].block,
-      trip: all.find((r) => r.status === "tripped"),
+      trip: all.find((r) => r.status === "tripped" && r.trip),
       incidents: incidentsA,
       facts: {
         attempts,
         trippedEvents: tripped.map((e) => ({ incidentId: e.args.incidentId, guardian: e.args.guardian.toLowerCase(), block: e.blockNumber })),
         statuses: all.map((r) => r.status),
-        // The loser's trip found the breaker tripped: a decision in its store, not a second incident.
+        incidentIds: all.map((r) => r.id.toLowerCase()),
+        // Trip decisions that tripped nothing (dry runs, a breaker another incident held): none expected here.
         decisions: guardians.flatMap((g) => g.tripDecisions()).map((r) => ({ status: r.status, trippedBy: r.trippedBy?.incidentId.toLowerCase() })),
         errors: all.flatMap((r) => (r.error ? [r.error] : [])),
         guardians: [first.address.toLowerCase(), second.address.toLowerCase()],

@@ -161,10 +161,10 @@ governance:
       db.close();
     }
   };
-  const incidentInStore = (id: string): IncidentRecord | undefined => {
+  const incidentInStore = async (id: string): Promise<IncidentRecord | undefined> => {
     const db = openDatabase(path.join(dir, "guardian.sqlite"));
     try {
-      return new IncidentStore(db).get(id);
+      return await new IncidentStore(db).get(id);
     } finally {
       db.close();
     }
@@ -247,7 +247,7 @@ governance:
 
     // 6. Open again; the incident is closed in the store; the lift alert arrives, once.
     expect(await vault.isTripped()).to.equal(false);
-    const closed = incidentInStore(incidentId)!;
+    const closed = (await incidentInStore(incidentId))!;
     expect(closed.status).to.equal("lifted");
     expect(closed.governanceLog?.map((e) => e.step)).to.deep.equal(["scheduled", "executed"]);
     const liftAlert = await waitFor("the lift alert", () => alerts().find((a) => a.kind === "lift"));
@@ -287,8 +287,8 @@ governance:
     const receipt = await (await multisig.sendTransaction({ to: execute.to, data: execute.data, value: execute.value })).wait();
     expect(await vault.isTripped()).to.equal(false);
 
-    const closed = await waitFor("the guardian to close the incident", () => {
-      const r = incidentInStore(incidentId);
+    const closed = await waitFor("the guardian to close the incident", async () => {
+      const r = (await incidentInStore(incidentId));
       return r?.status === "lifted" ? r : undefined;
     });
     expect(closed.lift).to.include({ txHash: receipt!.hash, blockNumber: receipt!.blockNumber, liftedBy: (await timelock.getAddress()).toLowerCase() });

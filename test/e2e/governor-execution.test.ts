@@ -94,7 +94,7 @@ describe("governor payloads executed on anvil by a real Governor and a real Safe
       subject: "outflow",
       evidence: { outflow: units("250") },
     });
-    recorder.open({ id: incidentId, chainId, breaker: vaultAddress, findings: [finding], dryRun: false });
+    await recorder.open({ id: incidentId, chainId, breaker: vaultAddress, findings: [finding], dryRun: false });
     const at = new Date().toISOString();
     return recorder.recordOutcome(incidentId, {
       status: "included",

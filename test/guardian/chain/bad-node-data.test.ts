@@ -35,7 +35,7 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     await anvil?.stop();
   });
 
-  const cursor = (h: Harness) => h.guardian.store.cursor(31337)?.number ?? -1;
+  const cursor = async (h: Harness) => (await h.guardian.store.cursor(31337))?.number ?? -1;
 
   it("a failover URL that serves another chain is refused: nothing is retracted and the chain shows a critical problem", async () => {
     const other = await startAnvil({ chainId: 1 });
@@ -48,8 +48,8 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     const h = await startHarness(cfg.file, cfg.dbFile);
     stops.push(() => h.stop());
     const head = await scenario.provider.getBlockNumber();
-    await waitFor("catch-up", () => cursor(h) >= head, 60_000);
-    const findingsBefore = h.guardian.store.findings(31337).map((f) => f.id);
+    await waitFor("catch-up", async () => (await cursor(h)) >= head, 60_000);
+    const findingsBefore = (await h.guardian.store.findings(31337)).map((f) => f.id);
     expect(findingsBefore.length).to.be.greaterThan(1);
 
     // The primary goes away: the client fails over to the second URL, which serves chain 1.
@@ -59,15 +59,15 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     await waitFor("the failover URL handled", () => h.sink.retractions.length > 0 || h.guardian.health[0].critical?.some((c) => /serves chain 1/.test(c)), 30_000);
     expect(h.sink.retractions, "no finding retracted on another chain's word").to.have.length(0);
     expect(h.guardian.health[0].critical?.join(" ")).to.match(/serves chain 1/);
-    expect(h.guardian.store.findings(31337).map((f) => f.id)).to.include.members(findingsBefore);
-    expect(cursor(h), "the cursor did not move to the other chain").to.be.at.least(head);
+    expect((await h.guardian.store.findings(31337)).map((f) => f.id)).to.include.members(findingsBefore);
+    expect(await cursor(h), "the cursor did not move to the other chain").to.be.at.least(head);
     expect(logLines(h).some((l) => l.level === 60 && /RPC endpoint refused: .* serves chain 1, not chain 31337/.test(l.msg))).to.equal(true);
 
     // The primary comes back: the guardian carries on with the real chain, including the attack made meanwhile.
     proxy.setPlan(() => ({ kind: "pass" }));
     const newHead = await scenario.provider.getBlockNumber();
-    await waitFor("the real chain followed again", () => cursor(h) >= newHead, 60_000);
-    expect(h.guardian.store.findings(31337).filter((f) => f.blockNumber === newHead).length, "the attack made meanwhile is found").to.be.greaterThan(0);
+    await waitFor("the real chain followed again", async () => (await cursor(h)) >= newHead, 60_000);
+    expect((await h.guardian.store.findings(31337)).filter((f) => f.blockNumber === newHead).length, "the attack made meanwhile is found").to.be.greaterThan(0);
     expect(h.sink.retractions).to.have.length(0);
   });
 
@@ -77,13 +77,13 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     const cfg = writeGuardianConfig({ anvil, rpcUrls: [proxy.url, anvil.url], bank: scenario.bank, rpcTimeoutMs: 1_000 });
     const h = await startHarness(cfg.file, cfg.dbFile);
     stops.push(() => h.stop());
-    await waitFor("catch-up", async () => cursor(h) >= (await scenario.provider.getBlockNumber()), 60_000);
+    await waitFor("catch-up", async () => (await cursor(h)) >= (await scenario.provider.getBlockNumber()), 60_000);
 
     // Block K-1 holds an attack; the lying node says K's parent is K-2, which would "orphan" K-1.
     await scenario.attack({ reentries: 2 });
     const attackBlock = await scenario.provider.getBlockNumber();
-    await waitFor("the attack's block processed", () => cursor(h) >= attackBlock, 30_000);
-    const attackFindings = h.guardian.store.findings(31337).filter((f) => f.blockNumber === attackBlock);
+    await waitFor("the attack's block processed", async () => (await cursor(h)) >= attackBlock, 30_000);
+    const attackFindings = (await h.guardian.store.findings(31337)).filter((f) => f.blockNumber === attackBlock);
     expect(attackFindings.length, "the attack is found").to.be.greaterThan(0);
     const grandParent = (await scenario.provider.getBlock(attackBlock - 1))!.hash!;
     const lieAbout = `0x${(attackBlock + 1).toString(16)}`;
@@ -104,12 +104,12 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     );
     await scenario.deposit(10n ** 16n);
     const lyingBlock = attackBlock + 1;
-    await waitFor("the block after the attack processed", () => cursor(h) >= lyingBlock, 30_000);
+    await waitFor("the block after the attack processed", async () => (await cursor(h)) >= lyingBlock, 30_000);
     proxy.setPlan(() => ({ kind: "pass" }));
 
     expect(h.sink.retractions, "the attack's finding was not retracted by a fake reorg").to.have.length(0);
-    expect(h.guardian.store.findings(31337).map((f) => f.id)).to.include.members(attackFindings.map((f) => f.id));
-    const integrity = h.guardian.store.findings(31337).filter((f) => f.detectorId === "chain-integrity");
+    expect((await h.guardian.store.findings(31337)).map((f) => f.id)).to.include.members(attackFindings.map((f) => f.id));
+    const integrity = (await h.guardian.store.findings(31337)).filter((f) => f.detectorId === "chain-integrity");
     expect(integrity.length, "the lie is a finding").to.be.greaterThan(0);
     expect(integrity[0].blockNumber).to.equal(lyingBlock);
     expect(integrity[0].evidence).to.include({ claimedParentHash: grandParent });
@@ -142,9 +142,9 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     stops.push(() => h.stop());
     await scenario.attack({ reentries: 2 });
     const attackBlock = await scenario.provider.getBlockNumber();
-    await waitFor("the attack's block processed", () => cursor(h) >= attackBlock, 30_000);
+    await waitFor("the attack's block processed", async () => (await cursor(h)) >= attackBlock, 30_000);
     expect(proxy.counts.rewrite, "block traces were emptied").to.be.greaterThan(0);
-    const found = h.guardian.store.findings(31337).filter((f) => f.blockNumber === attackBlock && f.detectorId === "reentrancy");
+    const found = (await h.guardian.store.findings(31337)).filter((f) => f.blockNumber === attackBlock && f.detectorId === "reentrancy");
     expect(found.length, "the reentrancy is found through the per-transaction traces").to.be.greaterThan(0);
   });
 
@@ -157,7 +157,7 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     stops.push(() => h.stop());
     const attack = (await scenario.attack({ reentries: 2 })).toLowerCase();
     const attackBlock = await scenario.provider.getBlockNumber();
-    await waitFor("the attack's block processed", () => cursor(h) >= attackBlock, 30_000);
+    await waitFor("the attack's block processed", async () => (await cursor(h)) >= attackBlock, 30_000);
     const gap = await waitFor("the attack's trace-gap finding", () => h.sink.findings.find((f) => f.evidence.kind === "trace-gap" && f.txHash === attack), 10_000);
     expect(gap.detectorId).to.equal("chain-integrity");
     expect(gap.txHash).to.equal(attack);
@@ -169,14 +169,14 @@ describe("guardian: bad data from the node is refused or flagged", function () {
     const cfg = writeGuardianConfig({ anvil, bank: scenario.bank });
     const h = await startHarness(cfg.file, cfg.dbFile);
     stops.push(() => h.stop());
-    await waitFor("catch-up", async () => cursor(h) >= (await scenario.provider.getBlockNumber()), 60_000);
+    await waitFor("catch-up", async () => (await cursor(h)) >= (await scenario.provider.getBlockNumber()), 60_000);
     expect(h.guardian.health[0].clockSkewSeconds, "in step at first").to.equal(undefined);
     // The node's clock and the guardian's now disagree by 600 s (as a guardian host 600 s behind would see it).
     const head = (await scenario.provider.getBlock("latest"))!;
     await scenario.provider.send("evm_setNextBlockTimestamp", [Math.max(head.timestamp + 1, Math.floor(Date.now() / 1000) + 600)]);
     await scenario.deposit(10n ** 16n);
     const skewed = await scenario.provider.getBlockNumber();
-    await waitFor("the skewed block processed", () => cursor(h) >= skewed, 30_000);
+    await waitFor("the skewed block processed", async () => (await cursor(h)) >= skewed, 30_000);
     const skew = h.guardian.health[0].clockSkewSeconds!;
     expect(skew, "the guardian's clock is behind the block by about 600 s").to.be.within(-610, -590);
     const finding = h.sink.findings.find((f) => f.detectorId === "chain-integrity" && f.evidence.kind === "clock-skew");

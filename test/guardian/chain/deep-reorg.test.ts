@@ -29,7 +29,7 @@ describe("guardian: a reorg one deeper than the window", function () {
     const window = 6;
     const cfg = writeGuardianConfig({ anvil, bank: scenario.bank, window, confirmations: 2, startBlock: await scenario.provider.getBlockNumber() });
     h = await startHarness(cfg.file, cfg.dbFile);
-    const cursor = () => h!.guardian.store.cursor(31337)?.number ?? -1;
+    const cursor = async () => (await h!.guardian.store.cursor(31337))?.number ?? -1;
 
     // A finding that stays (its block is older than the reorg), then the attack the reorg takes away.
     await scenario.attack({ reentries: 2 });
@@ -39,9 +39,9 @@ describe("guardian: a reorg one deeper than the window", function () {
     const attackBlock = await scenario.provider.getBlockNumber();
     await scenario.mine(window);
     const head = await scenario.provider.getBlockNumber();
-    await waitFor("the guardian at the head", () => cursor() >= head, 30_000);
-    const orphanedFindings = h.guardian.store.findings(31337).filter((f) => f.blockNumber === attackBlock);
-    const keptFindings = h.guardian.store.findings(31337).filter((f) => f.blockNumber === kept);
+    await waitFor("the guardian at the head", async () => (await cursor()) >= head, 30_000);
+    const orphanedFindings = (await h.guardian.store.findings(31337)).filter((f) => f.blockNumber === attackBlock);
+    const keptFindings = (await h.guardian.store.findings(31337)).filter((f) => f.blockNumber === kept);
     expect(orphanedFindings.length, "the attack was found").to.be.greaterThan(0);
     expect(keptFindings.length).to.be.greaterThan(0);
 
@@ -51,9 +51,9 @@ describe("guardian: a reorg one deeper than the window", function () {
     await scenario.provider.send("anvil_reorg", [depth, []]);
     const newHead = (await scenario.provider.getBlock("latest"))!;
     expect(newHead.number).to.equal(head);
-    await waitFor("the guardian on the new branch", () => h!.committed.length > 0 && h!.guardian.store.cursor(31337)?.hash === newHead.hash, 30_000);
+    await waitFor("the guardian on the new branch", async () => h!.committed.length > 0 && (await h!.guardian.store.cursor(31337))?.hash === newHead.hash, 30_000);
 
-    const live = h.guardian.store.findings(31337);
+    const live = (await h.guardian.store.findings(31337));
     for (const f of orphanedFindings) expect(live.map((x) => x.id), `orphaned finding ${f.id} retracted`).to.not.include(f.id);
     for (const f of keptFindings) expect(live.map((x) => x.id), "the finding of a block still on the chain stands").to.include(f.id);
     expect(h.sink.retractions.flatMap((r) => r.retracted.map((f) => f.id))).to.include.members(orphanedFindings.map((f) => f.id));

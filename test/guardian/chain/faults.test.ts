@@ -25,7 +25,7 @@ describe("guardian behind a faulty RPC", function () {
   let clean: Harness;
 
   const head = async () => scenario.provider.getBlockNumber();
-  const reached = (h: Harness, n: number) => () => (h.guardian.store.cursor(31337)?.number ?? -1) >= n;
+  const reached = (h: Harness, n: number) => async () => ((await h.guardian.store.cursor(31337))?.number ?? -1) >= n;
 
   before(async () => {
     anvil = await startAnvil();
@@ -61,8 +61,8 @@ describe("guardian behind a faulty RPC", function () {
     const cleanCfg = writeGuardianConfig({ anvil, bank: scenario.bank });
     clean = await startHarness(cleanCfg.file, cleanCfg.dbFile);
     await waitFor("the clean guardian", reached(clean, finalHead));
-    expect(flaky.guardian.store.findings(31337).map((f) => f.id)).to.deep.equal(clean.guardian.store.findings(31337).map((f) => f.id));
-    expect(flaky.guardian.store.findings(31337).length).to.be.greaterThan(5);
+    expect((await flaky.guardian.store.findings(31337)).map((f) => f.id)).to.deep.equal((await clean.guardian.store.findings(31337)).map((f) => f.id));
+    expect((await flaky.guardian.store.findings(31337)).length).to.be.greaterThan(5);
 
     const retries = readFileSync(flaky.logFile, "utf8")
       .split("\n")

@@ -68,7 +68,7 @@ describe("HeadFollower", function () {
       // Polling every 10 minutes: only the subscription can bring these blocks in within the test.
       const cfg = writeGuardianConfig({ anvil, bank: scenario.bank, ws: true, pollIntervalMs: 600_000 });
       harness = await startHarness(cfg.file, cfg.dbFile);
-      const reached = (n: number) => () => (harness.guardian.store.cursor(31337)?.number ?? -1) >= n;
+      const reached = (n: number) => async () => ((await harness.guardian.store.cursor(31337))?.number ?? -1) >= n;
       await waitFor("the initial catch-up", reached(await scenario.provider.getBlockNumber()));
       await waitFor("the subscription", () => readFileSync(harness.logFile, "utf8").includes('"subscribed to newHeads"'));
 
@@ -85,7 +85,7 @@ describe("HeadFollower", function () {
       const cfg = writeGuardianConfig({ anvil: { url: anvil.url, wsUrl: heads.url }, bank: scenario.bank, ws: true, pollIntervalMs: 600_000 });
       second = await startHarness(cfg.file, cfg.dbFile);
       const h = second;
-      const reached = (n: number) => () => (h.guardian.store.cursor(31337)?.number ?? -1) >= n;
+      const reached = (n: number) => async () => ((await h.guardian.store.cursor(31337))?.number ?? -1) >= n;
       const start = await scenario.provider.getBlockNumber();
       await waitFor("the initial catch-up", reached(start));
       await waitFor("the subscription", () => readFileSync(h.logFile, "utf8").includes('"subscribed to newHeads"'));

@@ -133,7 +133,7 @@ describe("DecisionSink with the alert stage", function () {
     await sink.onFindings([finding], block(1, `0x${"cd".repeat(32)}`));
     await sink.settled();
     await dispatcher.idle();
-    const record = recorder.list()[0];
+    const record = (await recorder.list())[0];
     expect(record.status).to.equal("tripped");
     expect(alerts()).to.have.length(1);
     expect(alerts()[0]).to.include({ kind: "trip", incidentId: record.id });
@@ -158,11 +158,11 @@ describe("DecisionSink with the alert stage", function () {
     const lifted = watched("Lifted", { incidentId: record.id, liftedBy: timelockAddress }, { number: receipt.blockNumber, hash: receipt.blockHash, txHash: receipt.hash });
     // Seen only in the mempool, a lift proves nothing yet.
     await sink.onFindings([lifted], { ...block(receipt.blockNumber, receipt.blockHash), pending: true });
-    expect(recorder.get(record.id)!.status).to.equal("tripped");
+    expect((await recorder.get(record.id))!.status).to.equal("tripped");
     await sink.onFindings([lifted], block(receipt.blockNumber, receipt.blockHash));
     await dispatcher.onFindings([lifted], block(receipt.blockNumber, receipt.blockHash));
     await dispatcher.idle();
-    const closed = recorder.get(record.id)!;
+    const closed = (await recorder.get(record.id))!;
     expect(closed.status).to.equal("lifted");
     expect(closed.lift).to.include({ txHash: receipt.hash, blockNumber: receipt.blockNumber, liftedBy: timelockAddress });
     expect(alerts().map((a) => a.kind)).to.deep.equal(["trip", "lift"]);
@@ -176,7 +176,7 @@ describe("DecisionSink with the alert stage", function () {
       added: [],
     };
     await sink.onRetractions([lifted], reorg);
-    const reopened = recorder.get(record.id)!;
+    const reopened = (await recorder.get(record.id))!;
     expect(reopened.status).to.equal("tripped");
     expect(reopened.lift).to.equal(undefined);
     expect(reopened.notes.at(-1)).to.match(/^A 1-block reorg orphaned the lift 0x[0-9a-f]{64}/);

@@ -112,8 +112,8 @@ describe("DecisionSink", function () {
 
   const blockOf = (n = 1): BlockContext => ({ chainId: CHAIN_ID, number: n, hash: "0x" + "cd".repeat(32), parentHash: ZeroHash, timestamp: 0, transactions: [] });
 
-  function only(recorder: IncidentRecorder, breaker: string): IncidentRecord {
-    const mine = recorder.list().filter((r) => r.breaker === breaker);
+  async function only(recorder: IncidentRecorder, breaker: string): Promise<IncidentRecord> {
+    const mine = (await recorder.list()).filter((r) => r.breaker === breaker);
     expect(mine).to.have.length(1);
     return mine[0];
   }
@@ -126,7 +126,7 @@ describe("DecisionSink", function () {
     await sink.settled();
 
     expect(await breaker.isTripped()).to.equal(true);
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.status).to.equal("tripped");
     expect(record.findings.map((f) => f.id)).to.deep.equal([finding.id]);
     expect(record.findings[0].evidence).to.deep.equal({ depth: 3, drained: "1000000000000000000" });
@@ -168,20 +168,20 @@ describe("DecisionSink", function () {
       sink.onFindings([findingAbout(address, "critical", "b")], blockOf()),
     ]);
     await sink.settled();
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.findings).to.have.length(2);
     expect(await breaker.queryFilter(breaker.filters.Tripped(), 0, "latest")).to.have.length(1);
 
     // Later findings while the breaker stays tripped join the incident that tripped it.
     await sink.onFindings([findingAbout(address, "critical", "c")], blockOf(2));
     await sink.settled();
-    expect(only(recorder, address).findings).to.have.length(3);
+    expect((await only(recorder, address)).findings).to.have.length(3);
 
     // So do they after a restart: a new sink on the same database finds the incident that tripped.
     const restarted = await sinkFor(breaker);
     await restarted.sink.onFindings([findingAbout(address, "critical", "d")], blockOf(3));
     await restarted.sink.settled();
-    expect(only(restarted.recorder, address).findings).to.have.length(4);
+    expect((await only(restarted.recorder, address)).findings).to.have.length(4);
     expect(await breaker.queryFilter(breaker.filters.Tripped(), 0, "latest")).to.have.length(1);
   });
 
@@ -190,7 +190,7 @@ describe("DecisionSink", function () {
     const { sink, recorder, address, log } = await sinkFor(breaker);
     await sink.onFindings([findingAbout(address, "high", "high")], blockOf());
     await sink.settled();
-    expect(recorder.list().filter((r) => r.breaker === address)).to.have.length(0);
+    expect((await recorder.list()).filter((r) => r.breaker === address)).to.have.length(0);
     expect(await breaker.isTripped()).to.equal(false);
     expect(log.lines.map((l) => JSON.parse(l)).find((l) => l.msg === "decision")).to.include({ action: "alert", rule: "default" });
   });
@@ -204,8 +204,8 @@ describe("DecisionSink", function () {
     await sink.settled();
     expect(relay.pool.all().length).to.equal(bundles);
     expect(await breaker.isTripped()).to.equal(false);
-    expect(recorder.list().filter((r) => r.breaker === address)).to.deep.equal([]);
-    const decision = recorder.decisions().find((r) => r.breaker === address)!;
+    expect((await recorder.list()).filter((r) => r.breaker === address)).to.deep.equal([]);
+    const decision = (await recorder.decisions()).find((r) => r.breaker === address)!;
     expect(decision.status).to.equal("dry-run");
     expect(decision.dryRun).to.equal(true);
     expect(decision.governance).to.deep.equal([]);
@@ -215,8 +215,8 @@ describe("DecisionSink", function () {
     // The same finding again (a replay, a restart): the decision stands, no second run.
     await sink.onFindings([finding], blockOf());
     await sink.settled();
-    expect(recorder.decisions().filter((r) => r.breaker === address)).to.have.length(1);
-    expect(recorder.list().filter((r) => r.breaker === address)).to.deep.equal([]);
+    expect((await recorder.decisions()).filter((r) => r.breaker === address)).to.have.length(1);
+    expect((await recorder.list()).filter((r) => r.breaker === address)).to.deep.equal([]);
   });
 
   it("a trip that finds the breaker already tripped by another guardian is a decision, not an incident; its report files are removed", async function () {
@@ -227,8 +227,8 @@ describe("DecisionSink", function () {
     await (await breaker.connect(new Wallet(guardianKey, provider)).trip(theirs)).wait();
     await sink.onFindings([findingAbout(address, "critical", "late")], blockOf());
     await sink.settled();
-    expect(recorder.list().filter((r) => r.breaker === address)).to.deep.equal([]);
-    const decision = recorder.decisions().find((r) => r.breaker === address)!;
+    expect((await recorder.list()).filter((r) => r.breaker === address)).to.deep.equal([]);
+    const decision = (await recorder.decisions()).find((r) => r.breaker === address)!;
     expect(decision.status).to.equal("already-tripped");
     expect(decision.trippedBy?.incidentId.toLowerCase()).to.equal(theirs);
     expect(decision.governance).to.deep.equal([]);
@@ -243,23 +243,23 @@ describe("DecisionSink", function () {
     const winner = keccak256(toUtf8Bytes("the shared store's incident"));
     const other = new IncidentRecorder({ store: new IncidentStore(db), dir: path.join(dir, "incidents"), logger: capturingLogger().logger, provider: () => provider, breakerInfo: () => ({}) });
     const early = findingAbout(address, "critical", "early");
-    other.open({ id: winner, chainId: CHAIN_ID, breaker: address, findings: [early], dryRun: false });
+    await other.open({ id: winner, chainId: CHAIN_ID, breaker: address, findings: [early], dryRun: false });
     const tx = await (await breaker.connect(new Wallet(guardianKey, provider)).trip(winner)).wait();
     await other.recordOutcome(winner, { status: "included", incidentId: winner, breaker: address, via: "public", txHash: tx!.hash, blockNumber: tx!.blockNumber, blockHash: tx!.blockHash, bundleHashes: [], timeline: [] });
 
     const late = findingAbout(address, "critical", "second");
     await sink.onFindings([late], blockOf());
     await sink.settled();
-    const incidents = recorder.list().filter((r) => r.breaker === address);
+    const incidents = (await recorder.list()).filter((r) => r.breaker === address);
     expect(incidents.map((r) => r.id)).to.deep.equal([winner]);
     expect(incidents[0].findings.map((f) => f.id)).to.deep.equal([early.id, late.id]);
-    expect(recorder.decisions().find((r) => r.breaker === address)?.status).to.equal("already-tripped");
+    expect((await recorder.decisions()).find((r) => r.breaker === address)?.status).to.equal("already-tripped");
     // Later findings join the winner at once: no third trip attempt.
     const third = findingAbout(address, "critical", "third");
     await sink.onFindings([third], blockOf());
     await sink.settled();
-    expect(recorder.get(winner)!.findings.map((f) => f.id)).to.include(third.id);
-    expect(recorder.decisions().filter((r) => r.breaker === address)).to.have.length(1);
+    expect((await recorder.get(winner))!.findings.map((f) => f.id)).to.include(third.id);
+    expect((await recorder.decisions()).filter((r) => r.breaker === address)).to.have.length(1);
   });
 
   it("trips the breaker of the contract read for a read-only reentrancy filed against its unconfigured victim", async function () {
@@ -283,13 +283,13 @@ describe("DecisionSink", function () {
     // A state-changing finding about the victim that happens to carry the field reaches no other breaker.
     await sink.onFindings([readOnly("not read-only", { readOnly: false, contractRead: address })], blockOf());
     await sink.settled();
-    expect(recorder.list().filter((r) => r.breaker === address)).to.have.length(0);
+    expect((await recorder.list()).filter((r) => r.breaker === address)).to.have.length(0);
     expect(log.lines.map((l) => JSON.parse(l)).some((l) => /has no breaker/.test(l.msg))).to.equal(true);
 
     const finding = readOnly("victim", { readOnly: true, contractRead: address });
     await sink.onFindings([finding], blockOf());
     await sink.settled();
-    const record = recorder.decisions().find((r) => r.breaker === address)!;
+    const record = (await recorder.decisions()).find((r) => r.breaker === address)!;
     expect(record.status).to.equal("dry-run");
     expect(record.findings.map((f) => f.id)).to.deep.equal([finding.id]);
     expect(record.findings[0].contract).to.equal(victim);
@@ -300,13 +300,13 @@ describe("DecisionSink", function () {
     const { sink, recorder, address } = await sinkFor(breaker, { relayUrl: idleRelay.url });
     const finding = findingAbout(address, "critical", "reorged");
     await sink.onFindings([finding], blockOf());
-    expect(only(recorder, address).status).to.equal("tripping");
+    expect((await only(recorder, address)).status).to.equal("tripping");
     while (!idleRelay.pool.all().some((b) => b.state === "pending")) await new Promise((r) => setTimeout(r, 20));
 
     const ancestor = { number: 0, hash: ZeroHash, parentHash: ZeroHash, timestamp: 0 };
     await sink.onRetractions([finding], { chainId: CHAIN_ID, depth: 1, commonAncestor: ancestor, orphaned: [], added: [] });
     await sink.settled();
-    const record = only(recorder, address);
+    const record = (await only(recorder, address));
     expect(record.status).to.equal("aborted");
     expect(record.findings[0].retracted?.reorgDepth).to.equal(1);
     expect(record.notes.join(" ")).to.match(/retracted by a 1-block reorg/);

@@ -104,7 +104,7 @@ describe("pending attack -> trip bundle ahead of it", function () {
     const built = await relay.buildBlock();
     await sink.settled();
     const block = await provider.getBlock(built.number);
-    const record = recorder.list()[0];
+    const record = (await recorder.list())[0];
     expect(record.status).to.equal("tripped");
     expect(record.trip?.blockNumber).to.equal(built.number);
     expect(block!.transactions).to.deep.equal([record.trip!.txHash, attackHash]);

@@ -120,12 +120,12 @@ policy:
       subject: "outflow-2",
       evidence: {},
     });
-    recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding, spike], dryRun: false });
+    await recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding, spike], dryRun: false });
     await recorder.recordOutcome(incidentId, { status: "included", incidentId, breaker: vaultAddress, via: "public", txHash: trip.hash, blockNumber: trip.blockNumber, blockHash: trip.blockHash, bundleHashes: [], timeline: [] });
     const lift = PausableVault__factory.createInterface().encodeFunctionData("lift", [incidentId]);
     const scheduled = (await (await timelock.connect(governor).schedule(vaultAddress, 0, lift, ZeroHash, incidentId, 3_600)).wait())!;
     const operationId = await timelock.hashOperation(vaultAddress, 0, lift, ZeroHash, incidentId);
-    recorder.recordGovernance(incidentId, {
+    await recorder.recordGovernance(incidentId, {
       decision: "lift",
       step: "scheduled",
       at: new Date().toISOString(),
@@ -138,7 +138,7 @@ policy:
     });
     // A dry run: the guardian decided to trip and sent nothing. It is kept as a decision, not an incident.
     const dryId = keccakUtf8("dashboard dry run");
-    recorder.open({ id: dryId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: true });
+    await recorder.open({ id: dryId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: true });
     await recorder.recordOutcome(dryId, { status: "dry-run", incidentId: dryId, breaker: vaultAddress, via: "bundle", bundleHashes: [], timeline: [] });
     db.close();
 

@@ -86,7 +86,7 @@ describe("governor report in a real browser", function () {
       subject: "outflow",
       evidence: { revert: "Error(\"<b>bold</b>\u001b[31m\")" },
     });
-    recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: false });
+    await recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: false });
     const record = await recorder.recordOutcome(incidentId, {
       status: "included",
       incidentId,

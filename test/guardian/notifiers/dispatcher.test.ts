@@ -218,8 +218,8 @@ describe("AlertDispatcher", () => {
     );
     await d.onFindings([finding()], BLOCK);
     await d.idle();
-    const [alert] = store.alerts();
-    const byNotifier = Object.fromEntries(store.deliveries(alert.id).map((x) => [x.notifier, x]));
+    const [alert] = (await store.alerts());
+    const byNotifier = Object.fromEntries((await store.deliveries(alert.id)).map((x) => [x.notifier, x]));
     expect(byNotifier.down).to.include({ status: "failed", attempts: 3, lastError: "webhook: HTTP 503" });
     expect(byNotifier.gone).to.include({ status: "failed", attempts: 1, lastError: "webhook: HTTP 410" });
   });
@@ -261,7 +261,7 @@ describe("AlertDispatcher", () => {
     await d.close();
     const alerts = hooks.requests.map(alertOf);
     expect(alerts.map((a) => a.findings.map((f) => f.id))).to.deep.equal([[first.id], [held.id]]);
-    expect(store.deliveries(alerts[1].id).map((x) => x.status)).to.deep.equal(["delivered"]);
+    expect((await store.deliveries(alerts[1].id)).map((x) => x.status)).to.deep.equal(["delivered"]);
   });
 
   it("alerts on a trip and on its lift with one PagerDuty dedup_key, and resolves it", async () => {
@@ -311,7 +311,7 @@ describe("AlertDispatcher", () => {
     expect(alerts[2]).to.include({ incidentId, resolves: true, incidentKey: alerts[0].incidentKey });
     expect(alerts[2].details).to.deep.equal(["Lifted by 0x00000000000000000000000000000000000000ff."]);
     // The on-chain Tripped finding was attached to the responder's trip alert, so a reorg of it is retracted.
-    expect(store.liveAlertsForFinding(tripped.id).map((x) => x.alertId)).to.deep.equal([alerts[1].id]);
+    expect((await store.liveAlertsForFinding(tripped.id)).map((x) => x.alertId)).to.deep.equal([alerts[1].id]);
   });
 
   it("returns from onFindings while a notifier hangs, keeps other channels flowing, and resumes after a restart", async () => {
@@ -328,21 +328,21 @@ describe("AlertDispatcher", () => {
       const check = () => (on("/ok").length > 0 && release ? resolve() : setTimeout(check, 5));
       check();
     });
-    const [alert] = store.alerts();
-    const hanging = store.deliveries(alert.id).find((x) => x.notifier === "hang");
+    const [alert] = (await store.alerts());
+    const hanging = (await store.deliveries(alert.id)).find((x) => x.notifier === "hang");
     expect(hanging).to.include({ status: "pending", attempts: 1 });
-    expect(store.attempts(hanging!.id)[0].finishedAt).to.equal(null);
+    expect((await store.attempts(hanging!.id))[0].finishedAt).to.equal(null);
 
     // Shutdown does not wait for it beyond closeTimeoutMs; the delivery stays pending for the next run.
     await d.close();
     dispatcher = undefined;
-    expect(store.deliveries(alert.id).find((x) => x.notifier === "hang")?.status).to.equal("pending");
+    expect((await store.deliveries(alert.id)).find((x) => x.notifier === "hang")?.status).to.equal("pending");
     release?.();
 
     behaviour.delete("/hang");
     const restarted = make({ routes: [{ notify: ["hang", "ok"] }] }, { hang: hook("/hang"), ok: hook("/ok") });
     await restarted.idle();
-    expect(store.deliveries(alert.id).find((x) => x.notifier === "hang")).to.include({ status: "delivered" });
+    expect((await store.deliveries(alert.id)).find((x) => x.notifier === "hang")).to.include({ status: "delivered" });
     expect(on("/hang").map(alertOf).every((a) => a.id === alert.id)).to.equal(true);
   });
 

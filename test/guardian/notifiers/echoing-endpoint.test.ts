@@ -73,8 +73,8 @@ describe("alert endpoints that echo the request in their error body", () => {
     expect(echo.requests.some((r) => r.path.includes(SLACK_TOKEN)), "the echo server did see the token").to.equal(true);
 
     const store = new AlertStore(db);
-    const [alert] = store.alerts();
-    const deliveries = store.deliveries(alert.id);
+    const [alert] = (await store.alerts());
+    const deliveries = (await store.deliveries(alert.id));
     expect(deliveries.map((d) => d.status)).to.deep.equal(deliveries.map(() => "failed"));
     for (const d of deliveries) expect(d.lastError).to.match(/HTTP 502: bad gateway \(response body withheld \(\d+ bytes\)\)$/);
     db.close();

@@ -47,7 +47,7 @@ describe("one guardian, two chains", function () {
     await banks[0].mine(3);
     const heads = await Promise.all(banks.map((b) => b.provider.getBlockNumber()));
     for (const [i, id] of ids.entries()) {
-      await waitFor(`chain ${id}'s cursor at its head ${heads[i]}`, () => (harness!.guardian.store.cursor(id)?.number ?? -1) >= heads[i]);
+      await waitFor(`chain ${id}'s cursor at its head ${heads[i]}`, async () => ((await harness!.guardian.store.cursor(id))?.number ?? -1) >= heads[i]);
     }
     expect(heads[0]).to.not.equal(heads[1]);
     const attackOnFirst = await banks[0].attack();

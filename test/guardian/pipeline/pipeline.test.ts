@@ -62,18 +62,18 @@ describe("Pipeline", () => {
       let failure: unknown;
       await pipeline.handle(blocks(1, 2, 3)).catch((err: unknown) => (failure = err));
       expect(failure).to.be.instanceOf(RpcHttpError);
-      expect(store.cursor(1)?.number).to.equal(1);
+      expect((await store.cursor(1))?.number).to.equal(1);
       expect(detector.seen, "state of the last commit").to.equal(1);
       await pipeline.handle(blocks(2, 3));
       expect(detector.seen).to.equal(3);
-      expect(store.findings(1).map((f) => f.id)).to.deep.equal(["count-3"]);
+      expect((await store.findings(1)).map((f) => f.id)).to.deep.equal(["count-3"]);
     });
 
     it("keeps guarding when a detector has a bug: the error is counted and the block still commits", async () => {
       const detector = countingDetector(new Map([[2, new TypeError("cannot read properties of undefined")]]));
       const pipeline = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [], window: 10 });
       await pipeline.handle(blocks(1, 2, 3));
-      expect(store.cursor(1)?.number).to.equal(3);
+      expect((await store.cursor(1))?.number).to.equal(3);
       const errors = await metrics.detectorErrors.get();
       expect(errors.values.map((v) => [v.labels.detector, v.value])).to.deep.equal([["counter", 1]]);
     });
@@ -98,7 +98,7 @@ describe("Pipeline", () => {
       });
       const handled = pipeline.handle(blocks(1, 2));
       while (!order.includes("detect 1")) await new Promise((r) => setImmediate(r));
-      const pending = pipeline.exclusive(async () => void order.push(`pending at cursor ${store.cursor(1)?.number}`));
+      const pending = pipeline.exclusive(async () => void order.push(`pending at cursor ${(await store.cursor(1))?.number}`));
       await new Promise((r) => setTimeout(r, 20));
       expect(order).to.deep.equal(["detect 1"]);
       release();
@@ -136,14 +136,14 @@ describe("Pipeline", () => {
       };
       const first = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector: countingDetector(new Map()) }], sinks: [failing], window: 10 });
       await first.handle(blocks(1, 2, 3, 4, 5, 6));
-      expect(store.undeliveredFindings(1).map((f) => f.id)).to.deep.equal(["count-3", "count-6"]);
+      expect((await store.undeliveredFindings(1)).map((f) => f.id)).to.deep.equal(["count-3", "count-6"]);
 
       const sink = new RecordingSink();
       const detector = countingDetector(new Map());
       const second = new Pipeline({ chainId: 1, rpc, logger, metrics, store, contexts, detectors: [{ key: "counter", detector }], sinks: [sink], window: 10 });
       await second.restore();
       expect(sink.findings.map((f) => f.id)).to.deep.equal(["count-3", "count-6"]);
-      expect(store.undeliveredFindings(1)).to.deep.equal([]);
+      expect((await store.undeliveredFindings(1))).to.deep.equal([]);
       expect(detector.seen, "detector state restored with the cursor").to.equal(6);
     });
   });

@@ -16,7 +16,7 @@ describe("Pipeline on anvil reorgs", function () {
   };
   const caughtUp = async () => {
     const h = await head();
-    const cursor = harness.guardian.store.cursor(31337);
+    const cursor = (await harness.guardian.store.cursor(31337));
     return cursor?.number === h.number && cursor.hash === h.hash ? h : undefined;
   };
   const canonicalHash = async (n: number) =>
@@ -40,9 +40,7 @@ describe("Pipeline on anvil reorgs", function () {
       const attackHash = await scenario.attack();
       if (depth > 1) await scenario.mine(depth - 1);
       await waitFor("the attack block to be processed", caughtUp);
-      const orphanedFinding = harness.guardian.store
-        .findings(31337)
-        .find((f) => f.detectorId === "reentrancy" && f.txHash === attackHash.toLowerCase());
+      const orphanedFinding = (await harness.guardian.store.findings(31337)).find((f) => f.detectorId === "reentrancy" && f.txHash === attackHash.toLowerCase());
       expect(orphanedFinding, "reentrancy finding before the reorg").to.not.equal(undefined);
       const retractionsBefore = harness.sink.retractions.length;
 
@@ -59,7 +57,7 @@ describe("Pipeline on anvil reorgs", function () {
       expect(reorg.orphaned.map((b) => b.hash)).to.include(orphanedFinding!.blockHash);
       expect(retracted.map((f) => f.id)).to.include(orphanedFinding!.id);
 
-      const live = harness.guardian.store.findings(31337);
+      const live = (await harness.guardian.store.findings(31337));
       expect(live.find((f) => f.id === orphanedFinding!.id), "orphaned finding no longer live").to.equal(undefined);
       for (const f of live) expect(f.blockHash, `${f.detectorId} finding ${f.id} sits on the canonical chain`).to.equal(await canonicalHash(f.blockNumber));
 

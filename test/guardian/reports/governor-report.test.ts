@@ -99,7 +99,7 @@ describe("governor report", function () {
       subject: "outflow",
       evidence: { asset: await token.getAddress(), outflow: units("250"), note: "```not a fence```" },
     });
-    recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: false });
+    await recorder.open({ id: incidentId, chainId: 31337, breaker: vaultAddress, findings: [finding], dryRun: false });
     const at = new Date().toISOString();
     record = await recorder.recordOutcome(incidentId, {
       status: "included",

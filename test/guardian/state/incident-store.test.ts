@@ -29,7 +29,7 @@ describe("IncidentStore", () => {
   beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), "failsafe-incident-store-"))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("moves the dry runs and already-tripped decisions an older store kept among its incidents, once, and keeps every record", () => {
+  it("moves the dry runs and already-tripped decisions an older store kept among its incidents, once, and keeps every record", async () => {
     const file = path.join(dir, "guardian.sqlite");
     // What the previous release wrote: every trip decision in `incidents`, whatever its outcome.
     const old = openDatabase(file);
@@ -43,22 +43,22 @@ describe("IncidentStore", () => {
     for (let open = 0; open < 2; open++) {
       const db = openDatabase(file);
       const store = new IncidentStore(db);
-      expect(store.list().map((r) => [r.id, r.status])).to.deep.equal([["0x01", "tripped"], ["0x04", "lifted"]]);
-      expect(store.decisions().map((r) => [r.id, r.status])).to.deep.equal([["0x02", "dry-run"], ["0x03", "already-tripped"]]);
-      expect(store.decision("0x03")).to.deep.equal(rows[2]);
-      expect(store.get("0x03")).to.equal(undefined);
+      expect((await store.list()).map((r) => [r.id, r.status])).to.deep.equal([["0x01", "tripped"], ["0x04", "lifted"]]);
+      expect((await store.decisions()).map((r) => [r.id, r.status])).to.deep.equal([["0x02", "dry-run"], ["0x03", "already-tripped"]]);
+      expect(await store.decision("0x03")).to.deep.equal(rows[2]);
+      expect(await store.get("0x03")).to.equal(undefined);
       db.close();
     }
   });
 
-  it("takes a decision out of the incidents in one transaction", () => {
+  it("takes a decision out of the incidents in one transaction", async () => {
     const db = openDatabase(path.join(dir, "guardian.sqlite"));
     const store = new IncidentStore(db);
     const r = record("0x05", "tripping", "2026-12-05T00:00:00.000Z");
-    store.save(r);
-    store.saveDecision({ ...r, status: "already-tripped", trippedBy: { incidentId: "0x01", guardian: "0x" + "cd".repeat(20) } });
-    expect(store.list()).to.deep.equal([]);
-    expect(store.decision("0x05")?.trippedBy?.incidentId).to.equal("0x01");
+    await store.save(r);
+    await store.saveDecision({ ...r, status: "already-tripped", trippedBy: { incidentId: "0x01", guardian: "0x" + "cd".repeat(20) } });
+    expect(await store.list()).to.deep.equal([]);
+    expect((await store.decision("0x05"))?.trippedBy?.incidentId).to.equal("0x01");
     db.close();
   });
 });
