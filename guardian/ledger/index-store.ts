@@ -170,6 +170,8 @@ interface BalanceEntry {
   /** The value at the end of the previous block that changed it (for the per-block totals). */
   prevEnd: bigint;
   group: GroupState | undefined;
+  /** The batch's entries of this balance, in chain order. */
+  posts: Entry[];
 }
 
 /** A token (or ERC-1155 id) while a batch is applied: its touched balances, totals and snapshot base. */
@@ -182,6 +184,8 @@ interface GroupState {
   changedAt: number;
   /** The head ranking at the start of the batch from the floor up, read when a snapshot needs it. */
   base?: { floor: bigint; rows: [number, string][] };
+  /** The floor of the group's last snapshot in this batch. */
+  lastFloor?: bigint;
 }
 
 /** One posting being written: the movement, the holder's side of it, and its balance entry (if folded). */
@@ -196,7 +200,7 @@ interface Entry {
   encoded: string | null;
 }
 
-const byKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class IndexStore {
   private readonly stmt: Record<string, Statement>;
@@ -260,9 +264,9 @@ export class IndexStore {
       deleteMovements: p("DELETE FROM idx_movements WHERE block_number > ?"),
       deleteBlocks: p("DELETE FROM idx_blocks WHERE number > ?"),
       deleteEntriesAfter: p("DELETE FROM idx_entries WHERE holder = ? AND asset = ? AND token_id = ? AND block_number > ?"),
-      nextAssetOf: p(
-        "SELECT asset, token_id FROM idx_entries WHERE holder = ? AND (asset > ? OR (asset = ? AND token_id > ?)) ORDER BY asset, token_id LIMIT 1",
-      ).raw(),
+      // Two seeks rather than one OR, which SQLite would answer by scanning the holder's entries.
+      nextIdOf: p("SELECT asset, token_id FROM idx_entries WHERE holder = ? AND asset = ? AND token_id > ? ORDER BY token_id LIMIT 1").raw(),
+      nextAssetOf: p("SELECT asset, token_id FROM idx_entries WHERE holder = ? AND asset > ? ORDER BY asset, token_id LIMIT 1").raw(),
       entriesOf: p(
         `SELECT block_number, timestamp, tx_hash, kind, CASE kind WHEN 'erc721' THEN item END, counterparty, side, amount FROM idx_entries
          WHERE holder = ? AND asset = ? AND token_id = ? AND block_number BETWEEN ? AND ? AND tx_index >= 0
@@ -495,7 +499,7 @@ export class IndexStore {
       const history: [number, string, number, string, number][] = [];
       let changedInBlock: BalanceEntry[] = [];
       let blockEntries: Entry[] = [];
-      const entries: Entry[] = [];
+      const unfolded: Entry[] = [];
       const touch = (token: string, tokenId: string, holder: string, delta: bigint, m: Movement): BalanceEntry => {
         const asset = this.ref(token);
         const holderRef = this.ref(holder);
@@ -505,7 +509,7 @@ export class IndexStore {
           const stored = this.stmt.getBalance.get(asset, tokenId, holderRef) as string | undefined;
           const initial = stored ? decodeBalance(stored) : 0n;
           const group = token === ETHER ? undefined : groupOf(asset, tokenId);
-          entry = { key, asset, tokenId, holder: holderRef, initial, value: initial, dirtyAt: -1, encoded: "", prevEnd: initial, group };
+          entry = { key, asset, tokenId, holder: holderRef, initial, value: initial, dirtyAt: -1, encoded: "", prevEnd: initial, group, posts: [] };
           balances.set(key, entry);
           group?.entries.push(entry);
         }
@@ -531,6 +535,9 @@ export class IndexStore {
       const post = (holder: number, asset: number, tokenId: string, m: Movement, timestamp: number, side: number, balance: BalanceEntry | undefined) => {
         const e: Entry = { holder, asset, tokenId, m, timestamp, side, balance, encoded: null };
         blockEntries.push(e);
+        // Grouped by balance as they come (in chain order), so the batch's entries need no big sort.
+        if (balance) balance.posts.push(e);
+        else unfolded.push(e);
       };
       let previous = cursor;
       let expectedParent = this.block(cursor)?.hash;
@@ -606,22 +613,23 @@ export class IndexStore {
           dirty.clear();
           pending = 0;
         }
-        for (const e of blockEntries) {
-          e.encoded = e.balance ? e.balance.encoded : null;
-          entries.push(e);
-        }
+        for (const e of blockEntries) e.encoded = e.balance ? e.balance.encoded : null;
         changedInBlock = [];
         blockEntries = [];
         previous = block.number;
         expectedParent = block.hash;
       }
-      // Key order, so that each page of the entries tree is visited once per batch.
-      entries.sort(
+      // Key order, so that each page of the entries tree is visited once per batch: balances by (holder,
+      // asset, id), each with its entries in chain order; entries without a balance sorted on their own.
+      const byHolder = [...balances.values()].sort((a, b) => a.holder - b.holder || a.asset - b.asset || compareText(a.tokenId, b.tokenId));
+      unfolded.sort(
         (a, b) =>
-          a.holder - b.holder || a.asset - b.asset || (a.tokenId < b.tokenId ? -1 : a.tokenId > b.tokenId ? 1 : 0) ||
+          a.holder - b.holder || a.asset - b.asset || compareText(a.tokenId, b.tokenId) ||
           a.m.blockNumber - b.m.blockNumber || a.m.txIndex - b.m.txIndex || a.m.ord - b.m.ord,
       );
-      for (const e of entries) {
+      const ordered: Entry[][] = byHolder.map((b) => b.posts);
+      ordered.push(unfolded);
+      for (const list of ordered) for (const e of list) {
         const m = e.m;
         this.stmt.insertEntry.run(
           e.holder, e.asset, e.tokenId, m.blockNumber, m.txIndex, m.ord, e.timestamp, m.txHash, m.kind, m.tokenId,
@@ -629,7 +637,7 @@ export class IndexStore {
         );
       }
       for (const h of history) this.stmt.insertTotalHistory.run(...h);
-      const heads = [...balances.values()].sort(byKey);
+      const heads = byHolder.sort((a, b) => a.asset - b.asset || compareText(a.tokenId, b.tokenId) || a.holder - b.holder);
       for (const e of heads) this.stmt.setBalance.run(e.asset, e.tokenId, e.holder, encodeBalance(e.value));
       this.adjustTotals(heads.map((e) => ({ asset: e.asset, tokenId: e.tokenId, before: e.initial, after: e.value })));
       this.setMeta("cursor", String(previous));
@@ -650,11 +658,25 @@ export class IndexStore {
     }
     const { floor, rows } = g.base;
     const prefix = g.asset + "|" + g.tokenId + "|";
-    const out: [number, string][] = [];
-    for (const [holder, balance] of rows) if (!balances.has(prefix + holder)) out.push([holder, balance]);
-    for (const e of g.entries) if (e.value >= floor) out.push([e.holder, encodeBalance(e.value)]);
-    out.sort((a, b) => a[0] - b[0]);
-    this.stmt.insertSnapshot.run(g.asset, g.tokenId, block, encodeBalance(floor));
+    // Every holder at or above the batch's floor now: the untouched ones from the ranking, the touched ones
+    // from the batch. Encoded balances sort like the numbers.
+    // Keep the top SNAPSHOT_HOLDERS (and ties): the floor rises to the smallest kept balance, so the batch's
+    // stale floor (1 while a token is young) does not put every holder in every snapshot. The previous
+    // snapshot's floor is tried first, as a cut that spares sorting every touched holder.
+    const collect = (cut: bigint): [number, string][] => {
+      const cutText = encodeBalance(cut);
+      const out: [number, string][] = [];
+      for (const [holder, balance] of rows) if (balance >= cutText && !balances.has(prefix + holder)) out.push([holder, balance]);
+      for (const e of g.entries) if (e.value >= cut) out.push([e.holder, encodeBalance(e.value)]);
+      return out.sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0));
+    };
+    let candidates = g.lastFloor !== undefined && g.lastFloor > floor ? collect(g.lastFloor) : [];
+    if (candidates.length < this.snapshotHolders) candidates = collect(floor);
+    let floorText = encodeBalance(floor);
+    if (candidates.length >= this.snapshotHolders && candidates[this.snapshotHolders - 1][1] > floorText) floorText = candidates[this.snapshotHolders - 1][1];
+    g.lastFloor = decodeBalance(floorText);
+    const out = candidates.filter((c) => c[1] >= floorText).sort((a, b) => a[0] - b[0]);
+    this.stmt.insertSnapshot.run(g.asset, g.tokenId, block, floorText);
     for (const [holder, balance] of out) this.stmt.insertSnapshotRow.run(g.asset, g.tokenId, block, holder, balance);
   }
 
@@ -878,10 +900,10 @@ export class IndexStore {
   /** The (asset, balance id) pairs `holder` has entries of, by a skip scan over its part of the entries. */
   private assetsOf(holder: number): [number, string][] {
     const out: [number, string][] = [];
-    let next = this.stmt.nextAssetOf.get(holder, -1, -1, "") as [number, string] | undefined;
+    let next = this.stmt.nextAssetOf.get(holder, -1) as [number, string] | undefined;
     while (next) {
       out.push(next);
-      next = this.stmt.nextAssetOf.get(holder, next[0], next[0], next[1]) as [number, string] | undefined;
+      next = (this.stmt.nextIdOf.get(holder, next[0], next[1]) ?? this.stmt.nextAssetOf.get(holder, next[0])) as [number, string] | undefined;
     }
     return out;
   }
