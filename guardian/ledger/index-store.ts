@@ -103,6 +103,36 @@ export interface StoredMovement extends Movement {
 /** A movement as a statement shows it: what the entries carry (no block hash). */
 export type StatementLine = Omit<StoredMovement, "blockHash" | "txIndex" | "ord">;
 
+/**
+ * An entry as a statement reads it: block, timestamp, "<tx hash> <counterparty> <kind>[ <ERC-721 id>]", side
+ * (1 the account sent, 2 it received, 3 both) and the amount in decimal.
+ */
+export type StatementRow = [blockNumber: number, timestamp: number, text: string, side: number, amount: string];
+
+/** The parts of a StatementRow's text: tx hash, counterparty, kind and (ERC-721) the token id. */
+export function splitRowText(text: string): [string, string, MovementKind, string | undefined] {
+  const a = text.indexOf(" ");
+  const b = text.indexOf(" ", a + 1);
+  const c = text.indexOf(" ", b + 1);
+  return [text.slice(0, a), text.slice(a + 1, b), (c < 0 ? text.slice(b + 1) : text.slice(b + 1, c)) as MovementKind, c < 0 ? undefined : text.slice(c + 1)];
+}
+
+export function statementLine(r: StatementRow, account: string, token: string, tokenId: string): StatementLine {
+  const [txHash, counterparty, kind, item] = splitRowText(r[2]);
+  const side = r[3];
+  return {
+    blockNumber: r[0],
+    timestamp: r[1],
+    txHash,
+    kind,
+    token,
+    tokenId: item ?? tokenId,
+    from: side & 1 ? account : counterparty,
+    to: side & 2 ? account : counterparty,
+    amount: BigInt(r[4]),
+  };
+}
+
 export interface Holding {
   holder: string;
   balance: bigint;
@@ -268,7 +298,9 @@ export class IndexStore {
       nextIdOf: p("SELECT asset, token_id FROM idx_entries WHERE holder = ? AND asset = ? AND token_id > ? ORDER BY token_id LIMIT 1").raw(),
       nextAssetOf: p("SELECT asset, token_id FROM idx_entries WHERE holder = ? AND asset > ? ORDER BY asset, token_id LIMIT 1").raw(),
       entriesOf: p(
-        `SELECT block_number, timestamp, tx_hash, kind, CASE kind WHEN 'erc721' THEN item END, counterparty, side, amount FROM idx_entries
+        // Five values a row, the texts in one string (see StatementRow): each value costs a conversion.
+        `SELECT block_number, timestamp, tx_hash || ' ' || counterparty || ' ' || kind || CASE kind WHEN 'erc721' THEN ' ' || item ELSE '' END,
+                side, amount FROM idx_entries
          WHERE holder = ? AND asset = ? AND token_id = ? AND block_number BETWEEN ? AND ? AND tx_index >= 0
          ORDER BY block_number, tx_index, ord`,
       ).raw(),
@@ -932,34 +964,22 @@ export class IndexStore {
 
   /**
    * A statement's rows straight from the entries: per asset (and ERC-1155 id) the account's movements in
-   * [from, to], in chain order, one range scan each, with no join and no block hash.
+   * [from, to], in chain order, one range scan each, with no join and no block hash, as read (StatementRow).
    */
-  statementLines(account: string, from: number, to: number): { token: string; tokenId: string; lines: StatementLine[] }[] {
+  statementRows(account: string, from: number, to: number): { token: string; tokenId: string; rows: StatementRow[] }[] {
     const holder = this.knownRef(account);
     if (holder === undefined) return [];
-    const out: { token: string; tokenId: string; lines: StatementLine[] }[] = [];
+    const out: { token: string; tokenId: string; rows: StatementRow[] }[] = [];
     for (const [asset, tokenId] of this.assetsOf(holder)) {
-      const token = this.addressOfId(asset);
-      // Iterated rather than read whole: each row array dies young instead of all of them outliving the read.
-      const lines: StatementLine[] = [];
-      for (const r of this.stmt.entriesOf.iterate(holder, asset, tokenId, from, to) as IterableIterator<[number, number, string, MovementKind, string | null, string, number, string]>) {
-        const side = r[6];
-        lines.push({
-          blockNumber: r[0],
-          timestamp: r[1],
-          txHash: r[2],
-          kind: r[3],
-          token,
-          tokenId: r[4] ?? tokenId,
-          from: side & 1 ? account : r[5],
-          to: side & 2 ? account : r[5],
-          amount: BigInt(r[7]),
-        });
-      }
-      if (lines.length === 0) continue;
-      out.push({ token, tokenId, lines });
+      const rows = this.stmt.entriesOf.all(holder, asset, tokenId, from, to) as StatementRow[];
+      if (rows.length > 0) out.push({ token: this.addressOfId(asset), tokenId, rows });
     }
     return out;
+  }
+
+  /** statementRows as movements. */
+  statementLines(account: string, from: number, to: number): { token: string; tokenId: string; lines: StatementLine[] }[] {
+    return this.statementRows(account, from, to).map(({ token, tokenId, rows }) => ({ token, tokenId, lines: rows.map((r) => statementLine(r, account, token, tokenId)) }));
   }
 
   /** Movements of one token in [from, to], in chain order (a scan of the range: exports are rare). */

@@ -8,7 +8,22 @@ export interface ReportAnchor {
 }
 
 /** A block timestamp as ISO-8601 UTC, to the second. */
-export const isoTime = (timestamp: number) => new Date(timestamp * 1000).toISOString().replace(".000Z", "Z");
+export const isoTime = (timestamp: number): string => {
+  // A statement formats one time per row: the date part is kept per day, the time of day is arithmetic.
+  const day = Math.floor(timestamp / 86_400);
+  if (day !== isoDay || !Number.isInteger(timestamp)) {
+    if (!Number.isInteger(timestamp)) return new Date(timestamp * 1000).toISOString().replace(".000Z", "Z");
+    isoDay = day;
+    isoDate = new Date(day * 86_400_000).toISOString().slice(0, -13);
+  }
+  const seconds = timestamp - day * 86_400;
+  const hh = Math.floor(seconds / 3600);
+  const mm = Math.floor((seconds % 3600) / 60);
+  const ss = seconds % 60;
+  return `${isoDate}${hh < 10 ? "0" : ""}${hh}:${mm < 10 ? "0" : ""}${mm}:${ss < 10 ? "0" : ""}${ss}Z`;
+};
+let isoDay = NaN;
+let isoDate = "";
 
 export const anchorOf = (block: BlockRef): ReportAnchor => ({ number: block.number, hash: block.hash, timestamp: block.timestamp });
 

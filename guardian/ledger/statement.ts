@@ -1,6 +1,6 @@
 import type { BlockRef } from "../chain/types";
-import type { StatementLine } from "./index-store";
-import { ETHER } from "./movement";
+import { splitRowText, statementLine, type StatementLine, type StatementRow } from "./index-store";
+import { ETHER, type MovementKind } from "./movement";
 import { anchorOf, check, isoTime, type Cell, type Report } from "./report";
 import { resolveRange, type ReportDeps } from "./report-context";
 import type { NamedAddress } from "./reporting-scope";
@@ -29,8 +29,12 @@ export interface Ledger {
   symbol?: string;
   /** A `balances: state` token: balances are read from the node, so rebases show as adjustment rows. */
   state: boolean;
-  lines: StatementLine[];
+  /** The account's movements in the range, as the index read them (see ledgerLines). */
+  rows: StatementRow[];
 }
+
+/** A ledger's movements as objects. */
+export const ledgerLines = (l: Ledger, account: string): StatementLine[] => l.rows.map((r) => statementLine(r, account, l.token, l.tokenId));
 
 
 /**
@@ -64,7 +68,7 @@ export function buildStatement(
         opening,
         running: opening,
         closing: store.balance(token, tokenId, account.address, to.number),
-        lines: [],
+        rows: [],
       };
       byAsset.set(key, l);
     }
@@ -77,12 +81,12 @@ export function buildStatement(
     if (t.standard === "erc1155") for (const { tokenId } of store.idsOf(t.address, account.address, before)) ledger(t.address, tokenId);
     else ledger(t.address, "");
   }
-  for (const { token, tokenId, lines } of store.statementLines(account.address, from.number, to.number)) {
+  for (const { token, tokenId, rows } of store.statementRows(account.address, from.number, to.number)) {
     const l = ledger(token, tokenId);
-    l.lines = l.lines.length === 0 ? lines : l.lines.concat(lines);
+    l.rows = l.rows.length === 0 ? rows : l.rows.concat(rows);
   }
-  const etherLines = byAsset.get(ETHER + "|")?.lines ?? [];
-  const statuses = store.txStatuses([...new Set(etherLines.map((m) => m.txHash))]);
+  const etherRows = byAsset.get(ETHER + "|")?.rows ?? [];
+  const statuses = store.txStatuses([...new Set(etherRows.map((r) => splitRowText(r[2])[0]))]);
 
   const ledgers = [...byAsset.values()].sort((a, b) => (a.token === ETHER ? -1 : b.token === ETHER ? 1 : a.asset < b.asset ? -1 : 1));
   const report: Report = {
@@ -100,24 +104,25 @@ export function buildStatement(
     const amount = (value: bigint) => ({ amount: value, decimals: l.decimals, symbol: l.symbol });
     let totalIn = 0n;
     let totalOut = 0n;
-    const rows: Cell[][] = new Array(l.lines.length + 2);
+    const rows: Cell[][] = new Array(l.rows.length + 2);
     rows[0] = [before, "", "", "opening balance", "", "", null, null, amount(l.opening)];
-    // The hot loop of a large statement: one row per movement, with the names and times of repeated
-    // counterparties and blocks looked up once.
-    const self = account.address;
+    // The hot loop of a large statement: one row per movement straight from the index's rows, with the
+    // names and times of repeated counterparties and blocks looked up once.
     const names = new Map<string, string>();
+    const ether = l.token === ETHER;
     let lastTimestamp = -1;
     let time = "";
     let running = l.running;
-    for (let i = 0; i < l.lines.length; i++) {
-      const m = l.lines[i];
-      const incoming = m.to === self ? m.amount : 0n;
-      const outgoing = m.from === self ? m.amount : 0n;
+    for (let i = 0; i < l.rows.length; i++) {
+      const [blockNumber, timestamp, text, side, amountText] = l.rows[i];
+      const [txHash, counterparty, kind, item] = splitRowText(text);
+      const value = BigInt(amountText);
+      const incoming = side & 2 ? value : 0n;
+      const outgoing = side & 1 ? value : 0n;
       running += incoming - outgoing;
       totalIn += incoming;
       totalOut += outgoing;
-      const counterparty = m.from === self ? m.to : m.from;
-      let name = describe(m, self);
+      let name = describe(kind, side);
       if (name === undefined) {
         name = names.get(counterparty);
         if (name === undefined) {
@@ -126,14 +131,14 @@ export function buildStatement(
           names.set(counterparty, name);
         }
       }
-      const kind = m.kind === "fee:tip" && m.to === self && m.from !== self ? "coinbase" : m.kind;
-      const failed = l.token === ETHER && statuses.get(m.txHash) === 0 ? " (reverted tx)" : "";
-      const movement = (m.kind === "erc721" ? `erc721 #${m.tokenId}` : kind) + failed;
-      if (m.timestamp !== lastTimestamp) {
-        lastTimestamp = m.timestamp;
-        time = isoTime(m.timestamp);
+      const shown = kind === "fee:tip" && side === 2 ? "coinbase" : kind;
+      const failed = ether && statuses.get(txHash) === 0 ? " (reverted tx)" : "";
+      const movement = (kind === "erc721" ? `erc721 #${item}` : shown) + failed;
+      if (timestamp !== lastTimestamp) {
+        lastTimestamp = timestamp;
+        time = isoTime(timestamp);
       }
-      rows[i + 1] = [m.blockNumber, time, m.txHash, movement, counterparty, name === counterparty ? "" : name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(running)];
+      rows[i + 1] = [blockNumber, time, txHash, movement, counterparty, name, incoming ? amount(incoming) : null, outgoing ? amount(outgoing) : null, amount(running)];
     }
     l.running = running;
     rows[rows.length - 1] = [to.number, isoTime(to.timestamp), "", "closing balance", "", "", amount(totalIn), amount(totalOut), amount(l.closing)];
@@ -173,14 +178,14 @@ async function reconcileRows(deps: ReportDeps, report: Report, l: Ledger, accoun
 }
 
 /** What a row is, where the counterparty alone does not say it. */
-function describe(m: StatementLine, account: string): string | undefined {
-  switch (m.kind) {
+function describe(kind: MovementKind, side: number): string | undefined {
+  switch (kind) {
     case "fee:base":
       return "base fee (burnt)";
     case "fee:blob":
       return "blob fee (burnt)";
     case "fee:tip":
-      return m.to === account && m.from !== account ? "priority fee received as fee recipient" : "priority fee to the fee recipient";
+      return side === 2 ? "priority fee received as fee recipient" : "priority fee to the fee recipient";
     case "coinbase":
       return "priority fee received as fee recipient";
     case "withdrawal":
@@ -227,7 +232,7 @@ async function stateLedger(report: Report, l: Ledger, account: string, onChain: 
   l.opening = running;
   const rows: Cell[][] = [[before, "", "", "opening balance", "", "", null, null, amount(running)]];
   const byBlock = new Map<number, StatementLine[]>();
-  for (const m of l.lines) byBlock.set(m.blockNumber, [...(byBlock.get(m.blockNumber) ?? []), m]);
+  for (const m of ledgerLines(l, account)) byBlock.set(m.blockNumber, [...(byBlock.get(m.blockNumber) ?? []), m]);
   let totalIn = 0n;
   let totalOut = 0n;
   const adjust = (block: number, time: string, actual: bigint) => {

@@ -228,7 +228,7 @@ function main(): void {
     db.pragma("wal_checkpoint(TRUNCATE)");
     const dbMb = statSync(dbFile).size / 1e6;
     const ingestLogsPerSec = Math.round(TRANSFERS / (ingestMs / 1000));
-    const movements = statement.ledgers.reduce((n, l) => n + l.lines.length, 0);
+    const movements = statement.ledgers.reduce((n, l) => n + l.rows.length, 0);
 
     const rows: [string, string, string][] = [
       ["transfers ingested", String(TRANSFERS), ""],
