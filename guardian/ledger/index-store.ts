@@ -202,6 +202,8 @@ interface BalanceEntry {
   group: GroupState | undefined;
   /** The batch's entries of this balance, in chain order. */
   posts: Entry[];
+  /** The group's pointSeq when this balance was last put in its `recent` list. */
+  seenPoint: number;
 }
 
 /** A token (or ERC-1155 id) while a batch is applied: its touched balances, totals and snapshot base. */
@@ -214,8 +216,13 @@ interface GroupState {
   changedAt: number;
   /** The head ranking at the start of the batch from the floor up, read when a snapshot needs it. */
   base?: { floor: bigint; rows: [number, string][] };
-  /** The floor of the group's last snapshot in this batch. */
+  /** The floor of the group's last snapshot. */
   lastFloor?: bigint;
+  /** Touched balances at or above hotCut at the last snapshot, and those touched since it. */
+  hot: BalanceEntry[];
+  hotCut?: bigint;
+  recent: BalanceEntry[];
+  pointSeq: number;
 }
 
 /** One posting being written: the movement, the holder's side of it, and its balance entry (if folded). */
@@ -224,6 +231,7 @@ interface Entry {
   asset: number;
   tokenId: string;
   m: Movement;
+  amount: string;
   timestamp: number;
   side: number;
   balance: BalanceEntry | undefined;
@@ -322,6 +330,7 @@ export class IndexStore {
       insertSnapshot: p("INSERT OR REPLACE INTO idx_snapshots (asset, token_id, block_number, floor) VALUES (?, ?, ?, ?)"),
       insertSnapshotRow: p("INSERT OR REPLACE INTO idx_snapshot_rows (asset, token_id, block_number, holder, balance) VALUES (?, ?, ?, ?, ?)"),
       snapshotAt: p("SELECT block_number, floor FROM idx_snapshots WHERE asset = ? AND token_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1").raw(),
+      lastSnapshotFloor: p("SELECT floor FROM idx_snapshots WHERE asset = ? AND token_id = ? ORDER BY block_number DESC LIMIT 1").pluck(),
       snapshotRows: p("SELECT holder, balance FROM idx_snapshot_rows WHERE asset = ? AND token_id = ? AND block_number = ?").raw(),
       insertTotalHistory: p("INSERT OR REPLACE INTO idx_total_history (asset, token_id, block_number, total, holders) VALUES (?, ?, ?, ?, ?)"),
       totalsAt: p("SELECT total, holders FROM idx_total_history WHERE asset = ? AND token_id = ? AND block_number <= ? ORDER BY block_number DESC LIMIT 1").raw(),
@@ -514,7 +523,7 @@ export class IndexStore {
         let g = groups.get(key);
         if (!g) {
           const [total, holders] = (this.stmt.getTotals.get(asset, tokenId) as [string, number] | undefined) ?? ["0", 0];
-          g = { asset, tokenId, entries: [], total: BigInt(total), holders, changedAt: -1 };
+          g = { asset, tokenId, entries: [], total: BigInt(total), holders, changedAt: -1, hot: [], recent: [], pointSeq: 0 };
           groups.set(key, g);
         }
         return g;
@@ -541,7 +550,7 @@ export class IndexStore {
           const stored = this.stmt.getBalance.get(asset, tokenId, holderRef) as string | undefined;
           const initial = stored ? decodeBalance(stored) : 0n;
           const group = token === ETHER ? undefined : groupOf(asset, tokenId);
-          entry = { key, asset, tokenId, holder: holderRef, initial, value: initial, dirtyAt: -1, encoded: "", prevEnd: initial, group, posts: [] };
+          entry = { key, asset, tokenId, holder: holderRef, initial, value: initial, dirtyAt: -1, encoded: "", prevEnd: initial, group, posts: [], seenPoint: -1 };
           balances.set(key, entry);
           group?.entries.push(entry);
         }
@@ -557,6 +566,11 @@ export class IndexStore {
             m.blockNumber,
           );
         }
+        const group = entry.group;
+        if (group && entry.seenPoint !== group.pointSeq) {
+          entry.seenPoint = group.pointSeq;
+          group.recent.push(entry);
+        }
         if (entry.dirtyAt !== m.blockNumber) {
           entry.dirtyAt = m.blockNumber;
           changedInBlock.push(entry);
@@ -564,8 +578,8 @@ export class IndexStore {
         return entry;
       };
       /** The posting of `m` for `holder` (side 1 sender, 2 receiver, 3 both); its balance is set at the block's end. */
-      const post = (holder: number, asset: number, tokenId: string, m: Movement, timestamp: number, side: number, balance: BalanceEntry | undefined) => {
-        const e: Entry = { holder, asset, tokenId, m, timestamp, side, balance, encoded: null };
+      const post = (holder: number, asset: number, tokenId: string, m: Movement, amount: string, timestamp: number, side: number, balance: BalanceEntry | undefined) => {
+        const e: Entry = { holder, asset, tokenId, m, amount, timestamp, side, balance, encoded: null };
         blockEntries.push(e);
         // Grouped by balance as they come (in chain order), so the batch's entries need no big sort.
         if (balance) balance.posts.push(e);
@@ -584,7 +598,8 @@ export class IndexStore {
         this.stmt.insertBlock.run(block.number, block.hash, block.parentHash, block.timestamp);
         const ts = block.timestamp;
         for (const m of movements) {
-          this.stmt.insertMovement.run(m.blockNumber, m.txIndex, m.ord, m.blockHash, m.txHash, m.kind, m.token, m.tokenId, m.from, m.to, m.amount.toString());
+          const amountText = m.amount.toString();
+          this.stmt.insertMovement.run(m.blockNumber, m.txIndex, m.ord, m.blockHash, m.txHash, m.kind, m.token, m.tokenId, m.from, m.to, amountText);
           const self = m.from === m.to;
           if (m.token === ETHER) {
             // Ether is only known for followed accounts; the other side is just a counterparty.
@@ -592,11 +607,11 @@ export class IndexStore {
             if (trackedEther.has(m.from)) {
               const e = touch(ETHER, "", m.from, -m.amount, m);
               if (self) touch(ETHER, "", m.to, m.amount, m);
-              post(e.holder, asset, "", m, ts, self ? 3 : 1, e);
+              post(e.holder, asset, "", m, amountText, ts, self ? 3 : 1, e);
             }
             if (!self && trackedEther.has(m.to)) {
               const e = touch(ETHER, "", m.to, m.amount, m);
-              post(e.holder, asset, "", m, ts, 2, e);
+              post(e.holder, asset, "", m, amountText, ts, 2, e);
             }
           } else if (opts.stateTokens?.has(m.token)) {
             // Balances of this token come from balanceOf at the report's block; remember who holds it.
@@ -605,18 +620,18 @@ export class IndexStore {
             for (const [holder, side] of self ? ([[m.from, 3]] as const) : ([[m.from, 1], [m.to, 2]] as const)) {
               if (holder === ZERO_ADDRESS) continue;
               this.stmt.insertStateHolder.run(m.token, holder, m.blockNumber);
-              post(this.ref(holder), asset, tokenId, m, ts, side, undefined);
+              post(this.ref(holder), asset, tokenId, m, amountText, ts, side, undefined);
             }
           } else {
             const tokenId = balanceTokenId(m.kind, m.tokenId);
             if (m.from !== ZERO_ADDRESS) {
               const e = touch(m.token, tokenId, m.from, -m.amount, m);
               if (self) touch(m.token, tokenId, m.to, m.amount, m);
-              post(e.holder, e.asset, tokenId, m, ts, self ? 3 : 1, e);
+              post(e.holder, e.asset, tokenId, m, amountText, ts, self ? 3 : 1, e);
             }
             if (m.to !== ZERO_ADDRESS && !self) {
               const e = touch(m.token, tokenId, m.to, m.amount, m);
-              post(e.holder, e.asset, tokenId, m, ts, 2, e);
+              post(e.holder, e.asset, tokenId, m, amountText, ts, 2, e);
             }
           }
         }
@@ -661,12 +676,11 @@ export class IndexStore {
       );
       const ordered: Entry[][] = byHolder.map((b) => b.posts);
       ordered.push(unfolded);
-      for (const list of ordered) for (const e of list) {
-        const m = e.m;
-        this.stmt.insertEntry.run(
-          e.holder, e.asset, e.tokenId, m.blockNumber, m.txIndex, m.ord, e.timestamp, m.txHash, m.kind, m.tokenId,
-          e.side === 2 ? m.from : m.to, e.side, m.amount.toString(), e.encoded,
-        );
+      for (const list of ordered) {
+        for (const e of list) {
+          const m = e.m;
+          this.stmt.insertEntry.run(e.holder, e.asset, e.tokenId, m.blockNumber, m.txIndex, m.ord, e.timestamp, m.txHash, m.kind, m.tokenId, e.side === 2 ? m.from : m.to, e.side, e.amount, e.encoded);
+        }
       }
       for (const h of history) this.stmt.insertTotalHistory.run(...h);
       const heads = byHolder.sort((a, b) => a.asset - b.asset || compareText(a.tokenId, b.tokenId) || a.holder - b.holder);
@@ -687,26 +701,48 @@ export class IndexStore {
       const floorText = this.stmt.rankFloor.get(g.asset, g.tokenId, this.snapshotHolders - 1) as string | undefined;
       const floor = floorText === undefined || floorText === ZERO ? 1n : decodeBalance(floorText);
       g.base = { floor, rows: this.stmt.rankFrom.all(g.asset, g.tokenId, encodeBalance(floor)) as [number, string][] };
+      // The group's last stored snapshot floor is the first cut to try (a young token's batch floor is 1).
+      const last = this.stmt.lastSnapshotFloor.get(g.asset, g.tokenId) as string | undefined;
+      if (last !== undefined && g.lastFloor === undefined) g.lastFloor = decodeBalance(last);
     }
     const { floor, rows } = g.base;
     const prefix = g.asset + "|" + g.tokenId + "|";
-    // Every holder at or above the batch's floor now: the untouched ones from the ranking, the touched ones
-    // from the batch. Encoded balances sort like the numbers.
-    // Keep the top SNAPSHOT_HOLDERS (and ties): the floor rises to the smallest kept balance, so the batch's
-    // stale floor (1 while a token is young) does not put every holder in every snapshot. The previous
-    // snapshot's floor is tried first, as a cut that spares sorting every touched holder.
-    const collect = (cut: bigint): [number, string][] => {
+    // Every holder at or above a cut now: the untouched ones from the batch's starting ranking, the touched
+    // ones with their value now. Encoded balances sort like the numbers. The snapshot keeps the top
+    // SNAPSHOT_HOLDERS (and ties) and its floor rises to the smallest kept balance, so the batch's stale
+    // floor (1 while a token is young) does not put every holder in every snapshot.
+    const collect = (cut: bigint, touched: Iterable<BalanceEntry>): [number, string][] => {
       const cutText = encodeBalance(cut);
       const out: [number, string][] = [];
       for (const [holder, balance] of rows) if (balance >= cutText && !balances.has(prefix + holder)) out.push([holder, balance]);
-      for (const e of g.entries) if (e.value >= cut) out.push([e.holder, encodeBalance(e.value)]);
+      for (const e of touched) if (e.value >= cut) out.push([e.holder, encodeBalance(e.value)]);
       return out.sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0));
     };
-    let candidates = g.lastFloor !== undefined && g.lastFloor > floor ? collect(g.lastFloor) : [];
-    if (candidates.length < this.snapshotHolders) candidates = collect(floor);
+    // A touched holder below the hot cut at the last snapshot and not touched since is still below it: only
+    // the hot ones and those touched since need a look, instead of every holder the batch touched.
+    let candidates: [number, string][] = [];
+    let cut: bigint | undefined;
+    let looked = false;
+    if (g.hotCut !== undefined) {
+      cut = g.hotCut;
+      candidates = collect(cut, new Set([...g.hot, ...g.recent]));
+    }
+    for (const full of [g.lastFloor, floor]) {
+      if (candidates.length >= this.snapshotHolders || full === undefined || full < floor) continue;
+      cut = full;
+      looked = true;
+      candidates = collect(cut, g.entries);
+    }
     let floorText = encodeBalance(floor);
     if (candidates.length >= this.snapshotHolders && candidates[this.snapshotHolders - 1][1] > floorText) floorText = candidates[this.snapshotHolders - 1][1];
     g.lastFloor = decodeBalance(floorText);
+    // The next cut: about twice as many holders as kept, so a few falling below the floor need no full look.
+    const spare = Math.min(candidates.length, 2 * this.snapshotHolders) - 1;
+    g.hotCut = spare >= 0 && cut !== undefined ? [cut, decodeBalance(candidates[spare][1])].reduce((x, y) => (x > y ? x : y)) : undefined;
+    const hotCut = g.hotCut;
+    g.hot = hotCut === undefined ? [] : [...new Set([...g.hot, ...g.recent, ...(looked ? g.entries : [])])].filter((e) => e.value >= hotCut);
+    g.recent = [];
+    g.pointSeq++;
     const out = candidates.filter((c) => c[1] >= floorText).sort((a, b) => a[0] - b[0]);
     this.stmt.insertSnapshot.run(g.asset, g.tokenId, block, floorText);
     for (const [holder, balance] of out) this.stmt.insertSnapshotRow.run(g.asset, g.tokenId, block, holder, balance);
@@ -720,7 +756,7 @@ export class IndexStore {
     const ether = this.knownRef(ETHER);
     for (const [asset, tokenId, total, holders] of this.db.prepare("SELECT asset, token_id, total, holders FROM idx_totals").raw().all() as [number, string, string, number][]) {
       if (asset === ether) continue;
-      const g: GroupState = { asset, tokenId, entries: [], total: BigInt(total), holders, changedAt: -1 };
+      const g: GroupState = { asset, tokenId, entries: [], total: BigInt(total), holders, changedAt: -1, hot: [], recent: [], pointSeq: 0 };
       this.writeSnapshot(g, block, new Map());
       this.stmt.insertTotalHistory.run(asset, tokenId, block, total, holders);
     }

@@ -25,8 +25,12 @@ export class IndexerError extends Error {
 
 /** Per-block catch-up applies this many blocks per SQLite transaction. */
 const BLOCK_BATCH = 50;
-/** Log-range catch-up applies at least this many logs per SQLite transaction. */
-export const INGEST_BATCH_LOGS = 100_000;
+/**
+ * Log-range catch-up applies at least this many logs per SQLite transaction. Larger batches write each
+ * holder's entries in longer key-ordered runs (250k: ~14% more logs per CPU-second than 100k on the bench),
+ * at the cost of holding the batch's parsed logs (~150 MB at 250k) while catching up.
+ */
+export const INGEST_BATCH_LOGS = 250_000;
 
 /**
  * The catch-up path from an eth_getLogs response to the store: decode, group per block, apply in one
