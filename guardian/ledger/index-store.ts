@@ -188,7 +188,7 @@ export interface ApplyOptions {
 export class ChainLinkError extends IndexStoreError {}
 
 interface BalanceEntry {
-  key: string;
+  key: BalanceKey;
   asset: number;
   tokenId: string;
   holder: number;
@@ -238,6 +238,13 @@ interface Entry {
   encoded: string | null;
 }
 
+/**
+ * A balance's key in a batch: a number in the common case (no token id, an asset id below 2^21; holder ids
+ * stay below 2^32, so the number is exact and unique), which a Map hashes fastest; text otherwise.
+ */
+type BalanceKey = number | string;
+const balanceKey = (asset: number, tokenId: string, holder: number): BalanceKey =>
+  tokenId === "" && asset < 2_097_152 && holder < 4_294_967_296 ? holder * 2_097_152 + asset : asset + "|" + tokenId + "|" + holder;
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export class IndexStore {
@@ -514,7 +521,7 @@ export class IndexStore {
     return this.db.transaction(() => {
       const cursor = Number(this.meta("cursor"));
       if (batch[0].block.number <= cursor) return false;
-      const balances = new Map<string, BalanceEntry>();
+      const balances = new Map<BalanceKey, BalanceEntry>();
       // Snapshot bookkeeping, derived from the stored movements since the last point (so a rollback needs
       // no state of its own): how many movements, and which tokens changed.
       const groups = new Map<string, GroupState>();
@@ -544,7 +551,7 @@ export class IndexStore {
       const touch = (token: string, tokenId: string, holder: string, delta: bigint, m: Movement): BalanceEntry => {
         const asset = this.ref(token);
         const holderRef = this.ref(holder);
-        const key = asset + "|" + tokenId + "|" + holderRef;
+        const key = balanceKey(asset, tokenId, holderRef);
         let entry = balances.get(key);
         if (!entry) {
           const stored = this.stmt.getBalance.get(asset, tokenId, holderRef) as string | undefined;
@@ -696,7 +703,7 @@ export class IndexStore {
    * head balance of the batch's start (read from the ranking index, from the floor up), the touched ones
    * count with their value now. Everyone at or above the floor is in it, so it is exact by construction.
    */
-  private writeSnapshot(g: GroupState, block: number, balances: ReadonlyMap<string, BalanceEntry>): void {
+  private writeSnapshot(g: GroupState, block: number, balances: ReadonlyMap<BalanceKey, BalanceEntry>): void {
     if (!g.base) {
       const floorText = this.stmt.rankFloor.get(g.asset, g.tokenId, this.snapshotHolders - 1) as string | undefined;
       const floor = floorText === undefined || floorText === ZERO ? 1n : decodeBalance(floorText);
@@ -706,7 +713,6 @@ export class IndexStore {
       if (last !== undefined && g.lastFloor === undefined) g.lastFloor = decodeBalance(last);
     }
     const { floor, rows } = g.base;
-    const prefix = g.asset + "|" + g.tokenId + "|";
     // Every holder at or above a cut now: the untouched ones from the batch's starting ranking, the touched
     // ones with their value now. Encoded balances sort like the numbers. The snapshot keeps the top
     // SNAPSHOT_HOLDERS (and ties) and its floor rises to the smallest kept balance, so the batch's stale
@@ -714,7 +720,7 @@ export class IndexStore {
     const collect = (cut: bigint, touched: Iterable<BalanceEntry>): [number, string][] => {
       const cutText = encodeBalance(cut);
       const out: [number, string][] = [];
-      for (const [holder, balance] of rows) if (balance >= cutText && !balances.has(prefix + holder)) out.push([holder, balance]);
+      for (const [holder, balance] of rows) if (balance >= cutText && !balances.has(balanceKey(g.asset, g.tokenId, holder))) out.push([holder, balance]);
       for (const e of touched) if (e.value >= cut) out.push([e.holder, encodeBalance(e.value)]);
       return out.sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0));
     };
