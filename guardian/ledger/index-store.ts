@@ -79,7 +79,7 @@ CREATE TABLE IF NOT EXISTS idx_state_holders (
 /** Stored in idx_meta as `schema`; a store of an older version is migrated in place when opened. */
 export const SCHEMA_VERSION = 2;
 /** Movements between snapshot points: bounds the holders a past cap table patches. */
-export const SNAPSHOT_EVERY = 4096;
+export const SNAPSHOT_EVERY = 2048;
 /** Holders (and ties) a snapshot keeps at least: a past top K is exact from a snapshot for K well below it. */
 export const SNAPSHOT_HOLDERS = 256;
 
