@@ -22,6 +22,8 @@ import { stageLogger } from "./ops/logger";
 import { Pipeline, type BlockTiming, type DetectorInstance } from "./pipeline";
 import { createReportIndexer } from "./ledger/indexer";
 import { brokenLinkFinding } from "./chain/integrity-findings";
+import { LeaseLostError, type LeaseGrant } from "./ha/lease";
+import { Leadership, type Leases } from "./ha/leadership";
 
 /**
  * Builds the configured detector instances of one chain. Chain-level entries get the chain's protected
@@ -94,6 +96,21 @@ export interface GuardianDeps {
   metrics: GuardianMetrics;
   sinks: FindingSink[];
   onBlockCommitted?: (chainId: number, timing: BlockTiming) => void;
+  /**
+   * Several guardians share a PostgreSQL store: each chain's blocks are processed by whichever holds the chain's
+   * lease, and every commit is fenced with it (`fence`). Without it, this process processes every chain.
+   */
+  leadership?: {
+    leases: Leases;
+    /** This process in the lease table. */
+    holder: string;
+    /** A leader that stops renewing is replaced after this long (plus one attempt: a third of it). */
+    ttlMs: number;
+    /** Fences the chain's commits with the grant (undefined: removes the fence). */
+    fence(chainId: number, grant: LeaseGrant | undefined): void;
+    /** This process now leads the chain: trips the previous leader left in flight are its to finish. */
+    onElected?(chainId: number): void;
+  };
 }
 
 export interface RunningGuardian {
@@ -138,55 +155,54 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
     rpcs.set(chain.id, rpc);
   }
 
-  const watches: LivenessWatch[] = [];
-  const probes: DeploymentProbe[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const w of watches) w.stop();
-    for (const watcher of mempool.values()) await watcher.stop();
-    controller.abort();
-    await Promise.all(loops);
-    for (const p of probes) await p.close();
-  };
-
-  try {
-    for (const chain of loaded.config.chains) {
-      const chainLog = logger.child({ chain_id: chain.id });
-      const rpc = rpcs.get(chain.id) as HttpRpcClient;
-      const contracts = loaded.contracts.get(chain.id) ?? [];
-      const chainHealth = healthOf.get(chain.id) as ChainHealth;
-      health.push(chainHealth);
-      const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
-      // The pipeline's own sinks, plus the deployment probe once the pipeline's lock exists.
-      const chainSinks = [...deps.sinks];
-      const pipeline = new Pipeline({
-        chainId: chain.id,
-        rpc,
-        logger: stageLogger(chainLog, "pipeline"),
-        metrics,
-        store,
-        contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces, {
-          deadlineMs: chain.blockDeadlineMs,
-          // Heavy traces: one client per node, one attempt each, so a request that timed out is never sent again
-          // as is, and a node that timed out is failed over for the next block.
-          traceRpc: chain.rpc.map((url) => new HttpRpcClient({ chainId: chain.id, urls: [url], timeoutMs: chain.blockDeadlineMs ?? chain.rpcTimeoutMs, maxAttempts: 1, logger: stageLogger(chainLog, "rpc"), metrics })),
-        }),
-        detectors,
-        sinks: chainSinks,
-        window: chain.maxReorgDepth,
-        health: chainHealth,
-        maxClockSkewSeconds: chain.maxClockSkewSeconds,
-        onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
-      });
-      const probe = new DeploymentProbe({
-        rpc,
-        protectedAddresses: contracts.map((c) => c.address),
-        detectors: detectors.map((d) => d.detector),
-        sinks: deps.sinks,
-        logger: stageLogger(chainLog, "probe"),
-        exclusive: pipeline.exclusive,
-      });
-      chainSinks.push(probe);
-      probes.push(probe);
+  /**
+   * One term of one chain: its detectors, pipeline (restored from the store's committed state), follower, mempool
+   * watch and liveness watch, running until `signal` aborts. Without `leadership` a chain has one term for the life of
+   * the process; with it (several guardians on one PostgreSQL store), a term per lease this process wins.
+   */
+  const startTerm = async (chain: ChainConfig, signal: AbortSignal, onFenced?: () => void): Promise<{ done: Promise<void>; stop(): Promise<void> }> => {
+    const chainLog = logger.child({ chain_id: chain.id });
+    const rpc = rpcs.get(chain.id) as HttpRpcClient;
+    const contracts = loaded.contracts.get(chain.id) ?? [];
+    const chainHealth = healthOf.get(chain.id) as ChainHealth;
+    const detectors = createDetectors(loaded.config, chain, contracts, { rpc, logger: chainLog });
+    // The pipeline's own sinks, plus the deployment probe once the pipeline's lock exists.
+    const chainSinks = [...deps.sinks];
+    const pipeline = new Pipeline({
+      chainId: chain.id,
+      rpc,
+      logger: stageLogger(chainLog, "pipeline"),
+      metrics,
+      store,
+      contexts: new BlockContextBuilder(rpc, contracts.map((c) => c.address), chain.traces, {
+        deadlineMs: chain.blockDeadlineMs,
+        // Heavy traces: one client per node, one attempt each, so a request that timed out is never sent again
+        // as is, and a node that timed out is failed over for the next block.
+        traceRpc: chain.rpc.map((url) => new HttpRpcClient({ chainId: chain.id, urls: [url], timeoutMs: chain.blockDeadlineMs ?? chain.rpcTimeoutMs, maxAttempts: 1, logger: stageLogger(chainLog, "rpc"), metrics })),
+      }),
+      detectors,
+      sinks: chainSinks,
+      window: chain.maxReorgDepth,
+      health: chainHealth,
+      maxClockSkewSeconds: chain.maxClockSkewSeconds,
+      onBlockCommitted: deps.onBlockCommitted && ((t) => deps.onBlockCommitted!(chain.id, t)),
+    });
+    const probe = new DeploymentProbe({
+      rpc,
+      protectedAddresses: contracts.map((c) => c.address),
+      detectors: detectors.map((d) => d.detector),
+      sinks: deps.sinks,
+      logger: stageLogger(chainLog, "probe"),
+      exclusive: pipeline.exclusive,
+    });
+    chainSinks.push(probe);
+    const parts: { liveness?: LivenessWatch; watcher?: PendingContextWatcher } = {};
+    const stopParts = async () => {
+      parts.liveness?.stop();
+      if (parts.watcher) await parts.watcher.stop();
+      if (mempool.get(chain.id) === parts.watcher) mempool.delete(chain.id);
+    };
+    try {
       await pipeline.restore();
       const reports = createReportIndexer(loaded.config, chain.id, { rpc, db: deps.db, logger: stageLogger(chainLog, "reports") });
       const follower = new HeadFollower({
@@ -213,12 +229,18 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         { stage: "chain", resume_after: cursor?.number ?? null, start_block: cursor ? undefined : chain.startBlock, ws: chain.ws ? redactUrl(chain.ws) : undefined, rpc: chain.rpc.map(redactUrl) },
         cursor ? "resuming from the committed cursor" : "starting with an empty store",
       );
-      loops.push(
-        follower.run(async (events) => {
+      const loop = follower
+        .run(async (events) => {
           try {
             await pipeline.handle(events);
             reports?.consume(events);
           } catch (err) {
+            if (err instanceof LeaseLostError) {
+              // A standby took the chain over while this process stalled: the commit was refused. Step down.
+              chainLog.error({ stage: "lease" }, err.message);
+              onFenced?.();
+              throw err;
+            }
             chainHealth.lastError = (err as Error).message;
             chainHealth.lastErrorAt = Date.now();
             if (err instanceof StoreIdentityError) {
@@ -228,29 +250,110 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
             }
             throw err;
           }
-        }, controller.signal).then(() => reports?.drain()),
-      );
-      const liveness = new LivenessWatch(chain.liveness, { health: chainHealth, metrics, sinks: deps.sinks, logger: stageLogger(chainLog, "liveness") });
-      liveness.start();
-      watches.push(liveness);
+        }, signal)
+        .then(() => reports?.drain());
+      parts.liveness = new LivenessWatch(chain.liveness, { health: chainHealth, metrics, sinks: deps.sinks, logger: stageLogger(chainLog, "liveness") });
+      parts.liveness.start();
       if (chain.mempool) {
         const mempoolLog = stageLogger(chainLog, "mempool");
         // The same detector instances as the mined blocks, so per-account and windowed state is shared;
         // the pipeline's lock keeps a pending simulation from running in the middle of a block.
-        mempool.set(
-          chain.id,
-          await startPendingDetection({
-            rpc,
-            protectedAddresses: contracts.map((c) => c.address),
-            source: pendingSource(chain.mempool, chain.ws),
-            detectors: detectors.map((d) => d.detector),
-            sinks: deps.sinks,
-            logger: mempoolLog,
-            exclusive: pipeline.exclusive,
-          }),
-        );
+        parts.watcher = await startPendingDetection({
+          rpc,
+          protectedAddresses: contracts.map((c) => c.address),
+          source: pendingSource(chain.mempool, chain.ws),
+          detectors: detectors.map((d) => d.detector),
+          sinks: deps.sinks,
+          logger: mempoolLog,
+          exclusive: pipeline.exclusive,
+        });
+        mempool.set(chain.id, parts.watcher);
         mempoolLog.info({ mode: chain.mempool.mode, contracts: contracts.length }, "watching the mempool");
       }
+      return {
+        done: loop,
+        async stop() {
+          // Pending findings go to the same sinks as the mined ones: the watches stop before the loop's signal.
+          await stopParts();
+          await loop;
+          await probe.close();
+        },
+      };
+    } catch (err) {
+      await stopParts();
+      await probe.close();
+      throw err;
+    }
+  };
+
+  const terms: { stop(): Promise<void> }[] = [];
+  const campaigns: Leadership[] = [];
+  const stopAll = async (): Promise<void> => {
+    // Leaders release their leases (a standby takes over at its next attempt), after their term has stopped.
+    await Promise.all(campaigns.map((c) => c.stop()));
+    controller.abort();
+    await Promise.all(terms.map((t) => t.stop()));
+    await Promise.all(loops);
+  };
+
+  try {
+    for (const chain of loaded.config.chains) {
+      const chainHealth = healthOf.get(chain.id) as ChainHealth;
+      health.push(chainHealth);
+      const ha = deps.leadership;
+      if (!ha) {
+        const term = await startTerm(chain, controller.signal);
+        terms.push(term);
+        loops.push(term.done);
+        continue;
+      }
+      // Several guardians share the store: this chain's blocks are processed only while this process holds its lease.
+      const label = String(chain.id);
+      chainHealth.role = "standby";
+      metrics.leader.set({ chain: label }, 0);
+      let current: { controller: AbortController; term?: { done: Promise<void>; stop(): Promise<void> } } | undefined;
+      const chainLog = stageLogger(logger.child({ chain_id: chain.id }), "lease");
+      const leadership: Leadership = new Leadership({
+        scope: `chain:${chain.id}`,
+        holder: ha.holder,
+        leases: ha.leases,
+        ttlMs: ha.ttlMs,
+        logger: chainLog,
+        // A leader whose store was lost or whose node refuses it gives the chain to a standby.
+        healthy: () => (chainHealth.critical ?? []).length === 0,
+        onState: (state) => {
+          metrics.leader.set({ chain: label }, state.leader ? 1 : 0);
+          if (state.token !== undefined) metrics.leaseToken.set({ chain: label }, Number(state.token));
+          if (state.renewedAt !== undefined) metrics.leaseRenewedAt.set({ chain: label }, state.renewedAt / 1000);
+        },
+        onElected: async (grant) => {
+          metrics.leaderChanges.inc({ chain: label, event: "elected" });
+          ha.fence(chain.id, grant);
+          const termController = new AbortController();
+          const stopTerm = () => termController.abort();
+          controller.signal.addEventListener("abort", stopTerm, { once: true });
+          current = { controller: termController };
+          chainHealth.role = "leader";
+          current.term = await startTerm(chain, termController.signal, () => void leadership.fenced());
+          ha.onElected?.(chain.id);
+        },
+        onDeposed: async (reason) => {
+          metrics.leaderChanges.inc({ chain: label, event: reason });
+          const ending = current;
+          current = undefined;
+          chainHealth.role = "standby";
+          ending?.controller.abort();
+          await ending?.term?.stop().catch((err: unknown) => chainLog.error({ err: { message: (err as Error).message } }, "the term's loop ended with an error"));
+          ha.fence(chain.id, undefined);
+        },
+      });
+      campaigns.push(leadership);
+      leadership.start();
+      loops.push(
+        new Promise<void>((resolve) => controller.signal.addEventListener("abort", () => resolve(), { once: true })).then(async () => {
+          await leadership.stop();
+        }),
+      );
     }
   } catch (err) {
     await stopAll();

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { Logger } from "pino";
 import { loadConfig } from "../config/load-config";
 import { openDatabase } from "../state/database";
 import { acquireStoreLock } from "../state/store-lock";
@@ -9,7 +10,10 @@ import { GuardianMetrics } from "../ops/metrics";
 import { startHealthServer } from "../ops/health-server";
 import { onShutdownSignal } from "../ops/shutdown";
 import { createSinks } from "../sinks";
-import { startGuardian, type RunningGuardian } from "../guardian";
+import { startGuardian, type GuardianDeps, type RunningGuardian } from "../guardian";
+import type { StoreConfig } from "../config/schema";
+import { PgLeases } from "../ha/lease";
+import type { PgGuardianStore } from "../state/postgres/guardian-store";
 import type { FindingSink } from "../decisions/types";
 import { configOption } from "./config-option";
 
@@ -59,7 +63,7 @@ export function register(program: Command): void {
         stores = await openStores(config.store, db);
         logger.info({ stage: "store", backend: stores.backend, where: stores.where }, "store opened");
         sinks = await createSinks({ loaded, db, stores, logger, metrics });
-        const running = await startGuardian({ loaded, db, store: stores.guardian, logger, metrics, sinks });
+        const running = await startGuardian({ loaded, db, store: stores.guardian, logger, metrics, sinks, ...(stores.postgres ? { leadership: leadershipOn(stores, config.store, sinks, logger) } : {}) });
         guardian = running;
         let stopping: Promise<void> | undefined;
         const removeHandlers = onShutdownSignal(logger, () => (stopping ??= running.stop()));
@@ -80,4 +84,24 @@ export function register(program: Command): void {
         flush();
       }
     });
+}
+
+/**
+ * On a shared PostgreSQL store each chain is processed by the guardian holding its lease; the others stand by and
+ * take over when it stops renewing. Every block commit is fenced with the lease it was made under.
+ */
+function leadershipOn(stores: Stores, store: StoreConfig, sinks: FindingSink[], logger: Logger): NonNullable<GuardianDeps["leadership"]> {
+  const leases = new PgLeases(stores.postgres!.pool);
+  const guardianStore = stores.guardian as PgGuardianStore;
+  return {
+    leases,
+    holder: stores.claimant,
+    ttlMs: store.backend === "postgres" ? store.postgres.leaseMs : 12_000,
+    fence: (chainId, grant) => guardianStore.fenceChain(chainId, grant ? (tx) => leases.fence(tx, grant) : undefined),
+    onElected: (chainId) => {
+      for (const sink of sinks) {
+        if (sink instanceof DecisionSink) sink.resume(chainId).catch((err: unknown) => logger.error({ err, chain_id: chainId }, "could not resume the trips the previous leader left in flight"));
+      }
+    },
+  };
 }

@@ -150,6 +150,17 @@ export const storeSchema = z
             url: z.union([postgresUrl, postgresUrlFromEnv]),
             /** Connections this guardian opens at most. */
             poolSize: z.number().int().min(1).max(50).default(4),
+            /**
+             * Each chain is processed by the guardian holding its lease; a leader that stops renewing (killed, stalled,
+             * cut off) is replaced after this many ms plus one attempt (a third of it). Keep it at most 1.5 block times
+             * so a failover takes at most 2: the default suits 12-second blocks.
+             */
+            leaseMs: z.number().int().min(300).max(600_000).default(12_000),
+            /**
+             * An alert delivery is claimed by one guardian before it is sent; a claim whose guardian died is taken over
+             * after this many ms (checked every quarter of it, at most every 15 s). Longer than the slowest notifier.
+             */
+            deliveryClaimMs: z.number().int().min(1_000).max(3_600_000).default(60_000),
           })
           .strict(),
         /** The SQLite file: the whole store with SQLite, or, beside PostgreSQL, only the ledger's report index. */
@@ -167,7 +178,7 @@ export const storeSchema = z
 
 export type StoreConfig =
   | { backend: "sqlite"; path: string }
-  | { backend: "postgres"; path: string; postgres: { url: string; poolSize: number } };
+  | { backend: "postgres"; path: string; postgres: { url: string; poolSize: number; leaseMs: number; deliveryClaimMs: number } };
 
 const pluginMap = z.record(nameSchema, z.object({ type: z.string().min(1) }).passthrough()).default({});
 

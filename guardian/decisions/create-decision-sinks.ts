@@ -146,7 +146,9 @@ export async function createDecisionSinks(deps: SinkDeps): Promise<FindingSink[]
   const policy = deps.loaded.config.policy;
   const sink = new DecisionSink({ policy, ...tripPath, metrics: new TripMetrics(deps.metrics.registry), logger: deps.logger.child({ stage: "decisions" }) as Logger });
   tripPath.onReportError((err, files) => sink.alertReportFailure(err, files));
-  // Trips a stopped process left in flight are checked on-chain and finished, in the background: a start never waits on it.
-  sink.resume().catch((err: unknown) => deps.logger.error({ err }, "could not resume trips left in flight"));
+  // Trips a stopped process left in flight are checked on-chain and finished, in the background: a start never waits on
+  // it. On a shared store that is the elected leader's job, chain by chain (guard calls resume(chainId) on election):
+  // a standby that resumed the leader's live trips would only race it.
+  if (!deps.stores?.shared) sink.resume().catch((err: unknown) => deps.logger.error({ err }, "could not resume trips left in flight"));
   return [sink];
 }

@@ -266,13 +266,17 @@ export class DecisionSink implements FindingSink {
   }
 
   /**
-   * On start: every incident whose trip was in flight when the last process stopped (status `tripping`) is checked
+   * On start (or, with several guardians on one store, when this one is elected for `chainId`): every incident whose
+   * trip was in flight when the last process (or leader) stopped (status `tripping`) is checked
    * on-chain (the breaker and each trip transaction it signed) and then recorded as included, superseded or
    * aborted, or sent again with the same incident id. A failed check is retried, never dropped.
    */
-  async resume(): Promise<void> {
+  async resume(chainId?: number): Promise<void> {
     await this.ready;
-    const open = (await this.deps.recorder.list()).filter((r) => r.status === "tripping" && !r.dryRun);
+    const records = (await this.deps.recorder.list()).filter((r) => chainId === undefined || r.chainId === chainId);
+    // Elected for a chain on a shared store: the incidents the previous leader tripped are the ones later findings join.
+    for (const r of records) if (r.status === "tripped") this.lastTripped.set(keyOf(r.chainId, r.breaker), r.id);
+    const open = records.filter((r) => r.status === "tripping" && !r.dryRun);
     let failed = false;
     for (const record of open) {
       if (this.closed) return;
@@ -285,7 +289,7 @@ export class DecisionSink implements FindingSink {
       }
     }
     if (failed && !this.closed) {
-      this.resumeTimer = setTimeout(() => void this.resume(), 2_000);
+      this.resumeTimer = setTimeout(() => void this.resume(chainId), 2_000);
       this.resumeTimer.unref();
     }
   }

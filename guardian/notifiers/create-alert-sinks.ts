@@ -38,7 +38,8 @@ export function createAlertSinks(
       return p;
     });
     // Guardians sharing a PostgreSQL store claim each delivery before sending it and take over those of a dead one.
-    const sharing = stores?.shared ? { claimant: stores.claimant, sweepMs: 15_000 } : {};
+    const claimMs = config.store.backend === "postgres" ? config.store.postgres.deliveryClaimMs : 60_000;
+    const sharing = stores?.shared ? { claimant: stores.claimant, claimTtlMs: claimMs, sweepMs: Math.min(15_000, Math.max(250, Math.floor(claimMs / 4))) } : {};
     return [new AlertDispatcher(config.alerts, { store: stores?.alerts ?? new AlertStore(db), ...sharing, logger, notifiers, contracts, metrics: alertMetrics, humanize, ...options })];
   } catch (err) {
     if (err instanceof AlertConfigError) throw new ConfigError(loaded.file, err.issues);

@@ -15,6 +15,8 @@ export interface ChainHealth {
   critical?: string[];
   /** Wall clock minus the head block's timestamp, in seconds, when over the configured bound. */
   clockSkewSeconds?: number;
+  /** With several guardians on one store: whether this one processes the chain now (leader) or waits (standby). */
+  role?: "leader" | "standby";
 }
 
 export interface HealthServerOptions {
@@ -46,6 +48,11 @@ export function judgeHealth(options: Omit<HealthServerOptions, "host" | "port" |
   const chains = options.health().map((c) => {
     const lag = c.head !== undefined && c.cursor !== undefined ? Math.max(0, c.head - c.cursor) : undefined;
     const reasons: string[] = [];
+    // A standby processes nothing by design: its health is that it is ready to take over (no critical problem).
+    if (c.role === "standby") {
+      for (const p of c.critical ?? []) reasons.push(p);
+      return { ...c, lag, healthy: reasons.length === 0 && problems.length === 0, reasons };
+    }
     if (c.lastBlockAt === undefined) reasons.push("no block processed yet");
     else if (now - c.lastBlockAt > options.staleAfterMs) reasons.push(`no block processed for ${Math.round((now - c.lastBlockAt) / 1000)} s (bound ${Math.round(options.staleAfterMs / 1000)} s)`);
     if (lag !== undefined && options.maxLagBlocks !== undefined && lag > options.maxLagBlocks) reasons.push(`${lag} blocks behind the node (bound ${options.maxLagBlocks})`);

@@ -28,6 +28,12 @@ export class GuardianMetrics {
   readonly reorgs = new Counter({ name: "failsafe_reorgs_total", help: "Reorgs seen", labelNames: ["chain"], registers: [this.registry] });
   readonly reorgDepth = new Histogram({ name: "failsafe_reorg_depth_blocks", help: "Depth of reorgs seen", labelNames: ["chain"], buckets: [1, 2, 3, 5, 8, 13, 21, 34, 64], registers: [this.registry] });
 
+  /** Several guardians on one PostgreSQL store: 1 while this process leads the chain's block processing. */
+  readonly leader = new Gauge({ name: "failsafe_leader", help: "1 while this guardian holds the chain's lease and processes its blocks, 0 as a standby", labelNames: ["chain"], registers: [this.registry] });
+  readonly leaseToken = new Gauge({ name: "failsafe_lease_token", help: "Fencing token of the chain's lease this guardian holds (grows at every change of leader)", labelNames: ["chain"], registers: [this.registry] });
+  readonly leaseRenewedAt = new Gauge({ name: "failsafe_lease_renewed_timestamp_seconds", help: "When this guardian last renewed the chain's lease (lease age = now - this)", labelNames: ["chain"], registers: [this.registry] });
+  readonly leaderChanges = new Counter({ name: "failsafe_leader_changes_total", help: "Terms this guardian started (elected) and ended (by reason)", labelNames: ["chain", "event"], registers: [this.registry] });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: "failsafe_" });
   }

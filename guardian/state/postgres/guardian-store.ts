@@ -12,7 +12,20 @@ import { num, type PgDatabase, type Queryable } from "./pool";
  * the block fully applied or not at all, and whoever resumes (itself or a standby) starts after the cursor.
  */
 export class PgGuardianStore implements GuardianStateStore {
+  /** Per chain, the check every block commit makes in its transaction: the writer still holds the chain's lease. */
+  readonly #fences = new Map<number, (tx: PoolClient) => Promise<void>>();
+
   constructor(private readonly db: PgDatabase) {}
+
+  /**
+   * Fences the chain's commits with a lease (several guardians share this store): each commit checks in its own
+   * transaction that this guardian still holds it, and rolls back (LeaseLostError) if a standby took it over.
+   * `undefined` removes the fence.
+   */
+  fenceChain(chainId: number, fence: ((tx: PoolClient) => Promise<void>) | undefined): void {
+    if (fence) this.#fences.set(chainId, fence);
+    else this.#fences.delete(chainId);
+  }
 
   problem(): string | undefined {
     return undefined;
@@ -63,6 +76,7 @@ export class PgGuardianStore implements GuardianStateStore {
     const findingRows = commit.findings.map((f) => ({ f, json: toJson(f) }));
     const states = serialiseStates(commit.detectorStates, commit.detectorChanges);
     return this.db.transaction(async (tx) => {
+      await this.#fences.get(chainId)?.(tx);
       const { block } = commit;
       await tx.query(
         `WITH put AS (
@@ -85,6 +99,7 @@ export class PgGuardianStore implements GuardianStateStore {
     const findingRows = commit.findings.map((f) => ({ f, json: toJson(f) }));
     const states = serialiseStates(commit.detectorStates, commit.detectorChanges);
     return this.db.transaction(async (tx) => {
+      await this.#fences.get(chainId)?.(tx);
       const { reorg } = commit;
       const ancestor = reorg.commonAncestor;
       const now = Date.now();
