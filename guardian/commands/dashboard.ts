@@ -25,10 +25,10 @@ export function register(program: Command): void {
         throw new UsageError(`--host ${o.host} is not a loopback address: the dashboard shows every incident to whoever reaches it; add --allow-remote to serve it there anyway`);
       }
       if (!/^\d+$/.test(o.refresh) || Number(o.refresh) < 5) throw new UsageError(`--refresh: expected whole seconds >= 5, got "${o.refresh}"`);
-      const ctx = openIncidents(config);
+      const ctx = await openIncidents(config);
       if (!isLoopback(o.host)) process.stderr.write(`warning: serving on ${o.host}, beyond this machine: the page has no login; put it behind your own access control\n`);
-      const dashboard = await startDashboard(ctx, { host: o.host, port, refreshSeconds: Number(o.refresh) }).catch((err: NodeJS.ErrnoException) => {
-        ctx.close();
+      const dashboard = await startDashboard(ctx, { host: o.host, port, refreshSeconds: Number(o.refresh) }).catch(async (err: NodeJS.ErrnoException) => {
+        await ctx.close();
         throw err.code === "EADDRINUSE" || err.code === "EADDRNOTAVAIL" || err.code === "EACCES" ? new UsageError(`--host ${o.host} --port ${port}: cannot listen (${err.code})`) : err;
       });
       process.stdout.write(`dashboard on ${dashboard.url} (read-only; Ctrl-C to stop)\n`);
@@ -38,6 +38,6 @@ export function register(program: Command): void {
         process.once("SIGTERM", stop);
       });
       await dashboard.close();
-      ctx.close();
+      await ctx.close();
     });
 }

@@ -119,7 +119,7 @@ async function mined(tx: { hash: string; wait(): Promise<TransactionReceipt | nu
 
 async function propose(decision: GovernanceDecision, o: DecisionFlags & { config: string; incident: string; out?: string; schedule: boolean }): Promise<void> {
   const options = decisionOptions(o);
-  const ctx = openIncidents(o.config);
+  const ctx = await openIncidents(o.config);
   try {
     const record = await ctx.resolve(o.incident, "--incident");
     const deps = await ctx.reportDeps(record);
@@ -176,7 +176,7 @@ async function propose(decision: GovernanceDecision, o: DecisionFlags & { config
     out.write(`ready at   ${new Date(readyAt * 1000).toISOString()} (${humanSpan(readyAt - minedAt)}, chain time)\n`);
     out.write(`then run   failsafe governance execute --incident ${record.id} --action ${decision} -c ${o.config}\n`);
   } finally {
-    ctx.close();
+    await ctx.close();
   }
 }
 
@@ -239,7 +239,7 @@ async function callToExecute(ctx: IncidentContext, record: IncidentRecord, decis
 
 async function execute(o: { config: string; incident: string; action: string; payload?: string }): Promise<void> {
   const decision = decisionArg(o.action, "--action");
-  const ctx = openIncidents(o.config);
+  const ctx = await openIncidents(o.config);
   let alerts: AlertDispatcher | undefined;
   try {
     const record = await ctx.resolve(o.incident, "--incident");
@@ -291,7 +291,7 @@ async function execute(o: { config: string; incident: string; action: string; pa
     await ctx.recorder.recordLift(record.id, { txHash: receipt.hash, blockNumber: receipt.blockNumber, liftedBy: String(lifted.args.liftedBy) });
     out.write(`lifted     ${record.breakerName ? `${record.breakerName} ` : ""}${record.breaker}: the breaker is open; incident closed\n`);
     // The guardian alerts on the Lifted event too; the alert log sends one lift alert per incident id.
-    alerts = createAlertSinks({ loaded: ctx.loaded, db: ctx.db, logger: ctx.logger, metrics: new GuardianMetrics({ defaultMetrics: false }) }, { resumePending: false }).find(
+    alerts = createAlertSinks({ loaded: ctx.loaded, db: ctx.db, ...(ctx.stores ? { stores: ctx.stores } : {}), logger: ctx.logger, metrics: new GuardianMetrics({ defaultMetrics: false }) }, { resumePending: false }).find(
       (s): s is AlertDispatcher => s instanceof AlertDispatcher,
     );
     alerts?.alertLift({
@@ -304,7 +304,7 @@ async function execute(o: { config: string; incident: string; action: string; pa
     });
   } finally {
     await alerts?.close();
-    ctx.close();
+    await ctx.close();
   }
 }
 

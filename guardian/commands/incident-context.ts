@@ -11,6 +11,11 @@ import type { GovernorReportDeps } from "../reports/governor-report";
 import { RpcClientProvider } from "../responders/rpc-provider";
 import type { Db } from "../state/database";
 import { IncidentStore } from "../state/incident-store";
+import type { StoreConfig } from "../config/schema";
+import { openStores, type Stores } from "../state/open-stores";
+import { schemaVersion } from "../state/postgres/migrations";
+import { PgDatabase } from "../state/postgres/pool";
+import type { IncidentRecordStore } from "../state/store";
 import { UsageError } from "./usage-error";
 
 /** The incidents of a config's store, and what the governance commands need around them. */
@@ -25,7 +30,9 @@ export interface IncidentContext {
   provider(chainId: number): Promise<RpcClientProvider>;
   /** Everything the governor report reads, for one incident. */
   reportDeps(record: IncidentRecord): Promise<GovernorReportDeps>;
-  close(): void;
+  /** The PostgreSQL stores when the config shares one (alerts of governance actions go to its log). */
+  stores?: Stores;
+  close(): Promise<void>;
 }
 
 /**
@@ -50,10 +57,30 @@ export function openExistingStore(file: string, configFile: string): Db {
   }
 }
 
-export function openIncidents(configFile: string): IncidentContext {
+/**
+ * The PostgreSQL store several guardians share, for the commands that read and add to its incidents: it must exist
+ * and have been migrated by a guardian (or `failsafe store migrate`); these commands never create one.
+ */
+async function openSharedStore(config: StoreConfig & { backend: "postgres" }, configFile: string): Promise<Stores> {
+  const pg = new PgDatabase(config.postgres.url, { max: 2, applicationName: "failsafe-cli" });
+  let version: number;
+  try {
+    version = await schemaVersion(pg);
+  } catch (err) {
+    await pg.close().catch(() => undefined);
+    throw new UsageError(`${configFile}: store.postgres ${pg.where} cannot be read: ${(err as Error).message}`);
+  }
+  await pg.close();
+  if (version === 0) throw new UsageError(`${configFile}: store.postgres ${pg.where} holds no guardian store (never migrated): no guardian has run with it`);
+  // In-memory SQLite stands in for the local file the PostgreSQL stores do not use.
+  return openStores(config, new Database(":memory:"));
+}
+
+export async function openIncidents(configFile: string): Promise<IncidentContext> {
   const loaded = loadConfig(configFile);
   const { config } = loaded;
-  const db = openExistingStore(config.store.path, loaded.file);
+  const shared = config.store.backend === "postgres" ? await openSharedStore(config.store, loaded.file) : undefined;
+  const db = shared ? new Database(":memory:") : openExistingStore(config.store.path, loaded.file);
   const { logger, flush } = createLogger({ level: config.logging.level === "info" ? "warn" : config.logging.level, destination: "stderr" });
   const metrics = new GuardianMetrics({ defaultMetrics: false });
   const clients = new Map<number, { rpc: ReturnType<typeof createRpcClient>; provider: RpcClientProvider }>();
@@ -90,9 +117,9 @@ export function openIncidents(configFile: string): IncidentContext {
     return p;
   };
 
-  let store: IncidentStore;
+  let store: IncidentRecordStore;
   try {
-    store = new IncidentStore(db);
+    store = shared ? shared.incidents : new IncidentStore(db);
   } catch (err) {
     db.close();
     flush();
@@ -122,7 +149,7 @@ export function openIncidents(configFile: string): IncidentContext {
       const matches = all.filter((r) => r.id.toLowerCase().slice(2).startsWith(wanted));
       if (matches.length === 1) return matches[0];
       if (matches.length === 0) {
-        throw new UsageError(`${option}: no incident ${idOrPrefix} in ${config.store.path} (${all.length} incident${all.length === 1 ? "" : "s"}; see failsafe incident list)`);
+        throw new UsageError(`${option}: no incident ${idOrPrefix} in ${shared ? shared.where : config.store.path} (${all.length} incident${all.length === 1 ? "" : "s"}; see failsafe incident list)`);
       }
       throw new UsageError(`${option}: ${idOrPrefix} matches ${matches.length} incidents (${matches.map((r) => r.id.slice(0, 14)).join(", ")}); give more of the id`);
     },
@@ -138,9 +165,11 @@ export function openIncidents(configFile: string): IncidentContext {
         configFile: loaded.file,
       };
     },
-    close() {
+    ...(shared ? { stores: shared } : {}),
+    async close() {
       for (const c of clients.values()) c.provider.destroy();
       db.close();
+      await shared?.close();
       flush();
     },
   };

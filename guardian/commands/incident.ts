@@ -99,7 +99,7 @@ export function register(program: Command): void {
     .option("--decisions", "list instead the trip decisions that tripped nothing (not incidents): dry runs, and breakers another incident had already tripped")
     .action(async (o: { config: string; format: string; decisions?: boolean }) => {
       const fmt = format(o.format, LIST_FORMATS);
-      const ctx = openIncidents(o.config);
+      const ctx = await openIncidents(o.config);
       try {
         if (o.decisions) {
           const decisions = await ctx.recorder.decisions();
@@ -110,7 +110,7 @@ export function register(program: Command): void {
         const other = (await ctx.recorder.decisions()).length;
         if (other > 0 && fmt === "table") process.stderr.write(`(${other} trip decision${other === 1 ? "" : "s"} that tripped nothing (dry run or already tripped) ${other === 1 ? "is" : "are"} not ${other === 1 ? "an incident" : "incidents"}; --decisions lists them)\n`);
       } finally {
-        ctx.close();
+        await ctx.close();
       }
     });
 
@@ -123,7 +123,7 @@ export function register(program: Command): void {
     .option("--out <dir>", "also write governor-<id>.md, .json and .html into this folder")
     .action(async (id: string, o: { config: string; format: string; out?: string }) => {
       const fmt = format(o.format, SHOW_FORMATS);
-      const ctx = openIncidents(o.config);
+      const ctx = await openIncidents(o.config);
       try {
         const record = await ctx.resolve(id);
         const report = await buildGovernorReport(record, await ctx.reportDeps(record));
@@ -135,7 +135,7 @@ export function register(program: Command): void {
           process.stderr.write(`wrote ${files.markdown}, ${files.json}, ${files.html}\n`);
         }
       } finally {
-        ctx.close();
+        await ctx.close();
       }
     });
   for (const sub of incident.commands) usageErrorsExit2(sub);

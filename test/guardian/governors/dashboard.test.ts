@@ -142,7 +142,7 @@ policy:
     await recorder.recordOutcome(dryId, { status: "dry-run", incidentId: dryId, breaker: vaultAddress, via: "bundle", bundleHashes: [], timeline: [] });
     db.close();
 
-    ctx = openIncidents(configFile);
+    ctx = await openIncidents(configFile);
     dashboard = await startDashboard(ctx, { host: "127.0.0.1", port: 0 });
     browser = await launchBrowser();
   });
@@ -150,7 +150,7 @@ policy:
   after(async () => {
     await browser?.close();
     await dashboard?.close();
-    ctx?.close();
+    await ctx?.close();
     provider?.destroy();
     await anvil?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });

@@ -1,10 +1,14 @@
 import { expect } from "chai";
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import { Client } from "pg";
 import { createTestDatabase } from "../../../support/postgres";
 import { waitFor } from "../../support/guardian-harness";
 import { startTripLab, type TripLab } from "../../support/trip-lab";
 
 const URL_ENV = "FAILSAFE_TEST_POSTGRES_URL";
+const execFileAsync = promisify(execFile);
 
 /**
  * The real `failsafe guard` (a child process) with `store: { postgres: { url: { env } } }`, against anvil and the
@@ -64,6 +68,14 @@ describe("failsafe guard with a PostgreSQL store (anvil + local relay + CLI)", f
     expect(record.findings.map((f) => f.id)).to.include(reentrancy[0].id);
     const { rows: migrations } = await client.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
     expect(migrations.map((m) => m.version)).to.deep.equal([1, 2]);
+
+    // Governors read the shared store, not a local file: `incident list` and `incident show` see the incident.
+    const cli = (args: string[]) => execFileAsync(process.execPath, [path.resolve(__dirname, "../../../../bin/failsafe.cjs"), ...args], { env: { ...process.env, [URL_ENV]: url } });
+    const listed = JSON.parse((await cli(["incident", "list", "-c", cfg.file, "--format", "json"])).stdout) as { id: string; status: string }[];
+    expect(listed.map((r) => r.status)).to.deep.equal(["tripped"]);
+    const shown = JSON.parse((await cli(["incident", "show", listed[0].id.slice(0, 12), "-c", cfg.file, "--format", "json"])).stdout) as { incidentId: string; switch: { isTripped: boolean } };
+    expect(shown.incidentId).to.equal(listed[0].id);
+    expect(shown.switch.isTripped).to.equal(true);
 
     guard.child.kill("SIGTERM");
     const { code } = await guard.exited();
