@@ -18,7 +18,8 @@ export interface CapTableOptions {
 
 /**
  * The cap table from the index alone (no node). At the head it reads the ranking index (only the top
- * `top` rows when given) and the maintained totals; at a past block each holder's last checkpoint.
+ * `top` rows when given) and the maintained totals; at a past block the top `top` from the nearest
+ * snapshot when that is exact, else each holder's balance at the block (its last entry at or below it).
  */
 export function buildCapTable(
   index: Pick<ReportDeps, "store" | "scope"> & { chainId: number },

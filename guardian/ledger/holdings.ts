@@ -17,7 +17,7 @@ export interface AssetHolding {
 
 /**
  * What `address` holds at `block`: ether if the indexer follows it, and every configured token (each
- * ERC-1155 id it holds). Reads maintained state (head balances at the head, checkpoints before), except
+ * ERC-1155 id it holds). Reads maintained state (head balances at the head, the entries' balances before), except
  * for `balances: state` tokens, read with balanceOf at the block. Tokens set aside are left out.
  */
 export async function holdingsAt(deps: ReportDeps, address: string, block: BlockRef): Promise<AssetHolding[]> {

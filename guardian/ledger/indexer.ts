@@ -316,8 +316,8 @@ export class Indexer {
       }
       return;
     }
-    // Several responses go into one transaction: the checkpoint and posting trees are then written in
-    // larger key-ordered runs, which is most of the cost of catching up.
+    // Several responses go into one transaction: the entries tree is then written in larger key-ordered
+    // runs, which is most of the cost of catching up.
     let logs: RpcLog[] = [];
     let headers = new Map<string, BlockRef>();
     while (from <= target) {
