@@ -93,7 +93,7 @@ export class Leadership {
     this.#timer = setTimeout(() => {
       this.#busy = this.#tick().finally(() => this.#schedule(this.intervalMs));
     }, ms);
-    this.#timer.unref?.();
+    // Not unref'd: a standby has nothing else that keeps the process alive while the database is away.
   }
 
   async #tick(): Promise<void> {
