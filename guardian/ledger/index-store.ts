@@ -741,6 +741,16 @@ export class IndexStore {
     }
     let floorText = encodeBalance(floor);
     if (candidates.length >= this.snapshotHolders && candidates[this.snapshotHolders - 1][1] > floorText) floorText = candidates[this.snapshotHolders - 1][1];
+    // Ties at the floor are kept, but not without bound: when most holders hold the same (an NFT collection
+    // of single items), the floor goes just above the tied value and the snapshot keeps fewer holders (a
+    // top K it cannot answer exactly falls back to the per-holder read).
+    let kept = 0;
+    while (kept < candidates.length && candidates[kept][1] >= floorText) kept++;
+    if (kept > 4 * this.snapshotHolders) {
+      let above = kept - 1;
+      while (above >= 0 && candidates[above][1] === floorText) above--;
+      floorText = above >= 0 ? candidates[above][1] : encodeBalance(decodeBalance(floorText) + 1n);
+    }
     g.lastFloor = decodeBalance(floorText);
     // The next cut: about twice as many holders as kept, so a few falling below the floor need no full look.
     const spare = Math.min(candidates.length, 2 * this.snapshotHolders) - 1;

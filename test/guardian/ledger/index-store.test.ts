@@ -132,6 +132,32 @@ describe("ledger index store", () => {
     expect(head.reduce((s, h) => s + h.balance, 0n)).to.equal(store.totals(TOKEN, "").total);
   });
 
+  it("keeps snapshots small when most holders hold the same (single NFTs), and stays exact", () => {
+    const store = new IndexStore(open(), { every: 5, holders: 3 });
+    store.initialise(anchor, new Map(), "test");
+    const random = prng(5);
+    const owner = new Map<number, string>();
+    const blocks: AppliedBlock[] = [];
+    for (let n = 1; n <= 150; n++) {
+      const block: BlockRef = { number: n, hash: hashOf(1, n), parentHash: n === 1 ? anchor.hash : hashOf(1, n - 1), timestamp: 1_700_000_000 + n * 12 };
+      const movements: Movement[] = [];
+      for (let i = 0; i < 3; i++) {
+        // Mostly mints to new holders (one item each), sometimes a holder's item moves to another.
+        const id = n <= 60 || random() < 0.5 ? n * 10 + i : [...owner.keys()][Math.floor(random() * owner.size)];
+        const from = owner.get(id) ?? ZERO_ADDRESS;
+        const to = holder(100 + Math.floor(random() * (n <= 60 ? 200 : 20)));
+        owner.set(id, to);
+        movements.push({ blockNumber: n, blockHash: block.hash, txIndex: i, txHash: hashOf(0x7e00, n * 10 + i), ord: ordOfLog(0), kind: "erc721", token: NFT, tokenId: String(id), from, to, amount: 1n });
+      }
+      blocks.push({ block, movements });
+    }
+    applyAll(store, blocks);
+    const largest = store.db.prepare("SELECT max(n) FROM (SELECT count(*) AS n FROM idx_snapshot_rows GROUP BY block_number)").pluck().get() as number;
+    expect(store.holders(NFT, "").length).to.be.greaterThan(50);
+    expect(largest).to.be.at.most(4 * 3);
+    expectSnapshotsExact(store, NFT, 150);
+  });
+
   it("reads a statement's rows from the entries as the movements table has them", () => {
     const store = new IndexStore(open(), { every: 5, holders: 3 });
     store.initialise(anchor, new Map([[ALICE, 1000n]]), "test");
