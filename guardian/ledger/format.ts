@@ -2,6 +2,7 @@ import { formatUnits } from "ethers";
 import { MAX_DECIMALS } from "./token-metadata";
 import { isAmount, isoTime, type Cell, type Report, type ReportAnchor } from "./report";
 import { escapeMarkdown, escapeTerminal } from "../reports/governor-format";
+import { renderTable as printTable } from "../ops/table";
 
 export const REPORT_FORMATS = ["table", "csv", "json", "markdown"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -44,12 +45,11 @@ function renderTable(report: Report): string {
   for (const [k, v] of report.summary) out.push(`${t(k).padEnd(width)}  ${t(typeof v === "object" ? human(v) : v)}`);
   for (const section of report.sections) {
     out.push("", t(section.title));
-    const cells = section.rows.map((row) => row.map((c) => t(human(c))));
-    const widths = section.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i].length)));
-    const line = (values: string[], row?: Cell[]) =>
-      values.map((v, i) => (row && rightAligned(row[i]) ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join("  ").trimEnd();
-    out.push(line(section.columns), widths.map((w) => "-".repeat(w)).join("  "));
-    cells.forEach((r, i) => out.push(line(r, section.rows[i])));
+    // The CLI's one table printer: escapes every cell, fits the terminal's width (whole lines when piped), and lays
+    // out a 140k-row statement itself. A column of numbers or amounts is right-aligned.
+    const right = section.columns.flatMap((_, i) => (section.rows.length > 0 && section.rows.every((row) => row[i] === null || rightAligned(row[i])) ? [i] : []));
+    const rows = section.rows.map((row) => row.map((c) => human(c)));
+    out.push(printTable(section.columns, rows, { right, rule: true }).trimEnd());
     if (section.rows.length === 0) out.push("(none)");
   }
   out.push("", "checks");

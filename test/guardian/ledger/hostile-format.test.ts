@@ -29,6 +29,25 @@ describe("ledger report formats: token-controlled text is escaped", () => {
     expect(text).to.match(/^\s+1\s+0xaaaa/m);
   });
 
+  it("the terminal table fits the terminal's width (COLUMNS), wrapping the long name, with amounts right-aligned", () => {
+    const previous = process.env.COLUMNS;
+    process.env.COLUMNS = "70";
+    try {
+      const lines = renderReport(report, "table").split("\n");
+      const start = lines.indexOf("holders");
+      const table = lines.slice(start + 1, lines.indexOf("", start + 1));
+      for (const line of table) expect(line.length, line).to.be.at.most(70);
+      expect(table.length, "the long name wraps onto more lines").to.be.greaterThan(3);
+      expect(table[1]).to.match(/^-+( +-+){3}$/);
+      // The balance column is right-aligned: its value ends where the column's rule ends.
+      const value = table.find((l) => /\s1\.0$/.test(l));
+      expect(value?.length, "1.0 ends where the balance column's rule ends").to.equal(table[1].length);
+    } finally {
+      if (previous === undefined) delete process.env.COLUMNS;
+      else process.env.COLUMNS = previous;
+    }
+  });
+
   it("the Markdown opens no link, image or HTML from token text", () => {
     const text = renderReport(report, "markdown");
     expect(text).to.not.match(/[\u0000-\u0008\u000b-\u001f\u007f]/);
