@@ -66,6 +66,14 @@ export function decodeTransferLogs(logs: readonly RpcLog[], standards: ReadonlyM
       const txIndex = Number(log.transactionIndex);
       const txHash = log.transactionHash.toLowerCase();
       const logIndex = Number(log.logIndex);
+      if (topic0 === TRANSFER_TOPIC && standard === "erc20") {
+        // The common case, without the helper below: a closure per log is measurable at a million logs.
+        if (topics.length !== 3 || log.data.length !== 66) throw new TransferLogShapeError(log, "ERC-20 Transfer");
+        const from = topicAddress(topics[1]);
+        const to = topicAddress(topics[2]);
+        out.push({ blockNumber, blockHash, txIndex, txHash, ord: ordOfLog(logIndex, 0), kind: "erc20", token, tokenId: "", from, to, amount: BigInt(log.data) });
+        continue;
+      }
       const movement = (kind: Movement["kind"], tokenId: string, from: string, to: string, amount: bigint, batchPosition = 0): Movement =>
         ({ blockNumber, blockHash, txIndex, txHash, ord: ordOfLog(logIndex, batchPosition), kind, token, tokenId, from, to, amount });
       if (topic0 === TRANSFER_TOPIC && standard !== "erc1155") {
