@@ -7,17 +7,32 @@ import { renderTable } from "../ops/table";
 import { copySqliteToPostgres, StoreCopyError } from "../state/copy-store";
 import { openExistingStore } from "./incident-context";
 import { UsageError } from "./usage-error";
+import { migrateSqlite, SQLITE_LATEST_VERSION, SqliteSchemaError, sqliteSchemaVersion } from "../state/sqlite-migrations";
 
 export function register(program: Command): void {
   const store = program.command("store").description("the guardian's store: schema migrations of the PostgreSQL backend, and moving a SQLite store to it");
   store
     .command("migrate")
-    .description("bring the configured PostgreSQL store to this build's schema (guard also does it on start); a SQLite store migrates itself when opened")
+    .description("bring the configured store (PostgreSQL, or an existing SQLite file) to this build's schema; guard also does it on start")
     .addOption(configOption("guardian YAML config"))
     .action(async (o: { config: string }) => {
       const { config } = loadConfig(o.config);
       if (config.store.backend !== "postgres") {
-        process.stdout.write(`store ${config.store.path} is SQLite: its tables are created and upgraded when the guardian opens it; nothing to do\n`);
+        // The guardian migrates its file when it opens it; this does it ahead (a file nobody has created is not made).
+        const db = openExistingStore(config.store.path, o.config);
+        try {
+          const before = sqliteSchemaVersion(db);
+          const applied = migrateSqlite(db);
+          process.stdout.write(
+            applied.length === 0
+              ? `store ${config.store.path}: schema version ${before}, up to date\n`
+              : `store ${config.store.path}: schema version ${before} -> ${SQLITE_LATEST_VERSION} (applied ${applied.join(", ")})\n`,
+          );
+        } catch (err) {
+          throw err instanceof SqliteSchemaError ? new UsageError(err.message) : err;
+        } finally {
+          db.close();
+        }
         return;
       }
       const db = new PgDatabase(config.store.postgres.url, { max: 1, applicationName: "failsafe-store-migrate" });

@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { AlertMessage } from "../notifiers/types";
 import type { AlertLogStore } from "./store";
+import { migrateSqlite } from "./sqlite-migrations";
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";
 
@@ -43,51 +44,7 @@ export class AlertStore implements AlertLogStore {
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS alert_messages (
-        id TEXT PRIMARY KEY,
-        incident_key TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        severity TEXT NOT NULL,
-        message TEXT NOT NULL,
-        created_at INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS alert_messages_incident ON alert_messages(incident_key);
-      CREATE TABLE IF NOT EXISTS alert_findings (
-        alert_id TEXT NOT NULL REFERENCES alert_messages(id),
-        finding_id TEXT NOT NULL,
-        retracted_by TEXT,
-        PRIMARY KEY (alert_id, finding_id)
-      );
-      CREATE INDEX IF NOT EXISTS alert_findings_finding ON alert_findings(finding_id);
-      CREATE TABLE IF NOT EXISTS alert_deliveries (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        alert_id TEXT NOT NULL REFERENCES alert_messages(id),
-        notifier TEXT NOT NULL,
-        recipient TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT,
-        updated_at INTEGER NOT NULL,
-        claimed_by TEXT,
-        claim_expires_at INTEGER,
-        UNIQUE (alert_id, notifier, recipient)
-      );
-      CREATE INDEX IF NOT EXISTS alert_deliveries_status ON alert_deliveries(status);
-      CREATE TABLE IF NOT EXISTS alert_attempts (
-        delivery_id INTEGER NOT NULL REFERENCES alert_deliveries(id),
-        attempt INTEGER NOT NULL,
-        started_at INTEGER NOT NULL,
-        finished_at INTEGER,
-        ok INTEGER NOT NULL DEFAULT 0,
-        retryable INTEGER,
-        error TEXT,
-        PRIMARY KEY (delivery_id, attempt)
-      );
-    `);
-    // Schema 2: a delivery is claimed before it is sent. A file of an earlier version gets the columns here.
-    const columns = new Set((db.prepare("PRAGMA table_info(alert_deliveries)").all() as { name: string }[]).map((c) => c.name));
-    if (!columns.has("claimed_by")) db.exec("ALTER TABLE alert_deliveries ADD COLUMN claimed_by TEXT; ALTER TABLE alert_deliveries ADD COLUMN claim_expires_at INTEGER;");
+    migrateSqlite(db);
     this.#stmt = this.prepare();
   }
 

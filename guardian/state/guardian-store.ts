@@ -4,59 +4,8 @@ import type { Finding, StateChanges } from "../detectors/types";
 import { StoreIdentity } from "./store-identity";
 import { bindStoreToChain } from "./store-chain";
 import type { GuardianStateStore } from "./store";
+import { migrateSqlite } from "./sqlite-migrations";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS guardian_cursor (
-  chain_id   INTEGER PRIMARY KEY,
-  number     INTEGER NOT NULL,
-  hash       TEXT    NOT NULL,
-  updated_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS guardian_blocks (
-  chain_id    INTEGER NOT NULL,
-  number      INTEGER NOT NULL,
-  hash        TEXT    NOT NULL,
-  parent_hash TEXT    NOT NULL,
-  timestamp   INTEGER NOT NULL,
-  PRIMARY KEY (chain_id, number)
-);
-CREATE TABLE IF NOT EXISTS guardian_findings (
-  id           TEXT PRIMARY KEY,
-  chain_id     INTEGER NOT NULL,
-  detector_id  TEXT    NOT NULL,
-  severity     TEXT    NOT NULL,
-  block_number INTEGER NOT NULL,
-  block_hash   TEXT    NOT NULL,
-  tx_hash      TEXT,
-  contract     TEXT,
-  finding      TEXT    NOT NULL,
-  seen_at      INTEGER NOT NULL,
-  retracted_at INTEGER,
-  delivered    INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS guardian_findings_block ON guardian_findings (chain_id, block_number);
-CREATE INDEX IF NOT EXISTS guardian_findings_undelivered ON guardian_findings (delivered) WHERE delivered = 0;
-CREATE TABLE IF NOT EXISTS guardian_retractions (
-  finding_id    TEXT    NOT NULL REFERENCES guardian_findings (id),
-  chain_id      INTEGER NOT NULL,
-  reorg_depth   INTEGER NOT NULL,
-  ancestor_hash TEXT    NOT NULL,
-  retracted_at  INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS guardian_detector_state (
-  chain_id     INTEGER NOT NULL,
-  detector_key TEXT    NOT NULL,
-  state        TEXT    NOT NULL,
-  PRIMARY KEY (chain_id, detector_key)
-);
-CREATE TABLE IF NOT EXISTS guardian_detector_entries (
-  chain_id     INTEGER NOT NULL,
-  detector_key TEXT    NOT NULL,
-  entry_key    TEXT    NOT NULL,
-  value        TEXT    NOT NULL,
-  PRIMARY KEY (chain_id, detector_key, entry_key)
-) WITHOUT ROWID;
-`;
 
 export interface StoredFinding extends Finding {
   retracted: boolean;
@@ -114,7 +63,7 @@ export class GuardianStore implements GuardianStateStore {
   readonly identity?: StoreIdentity;
 
   constructor(private readonly db: Db) {
-    db.exec(SCHEMA);
+    migrateSqlite(db);
     this.identity = db.memory ? undefined : StoreIdentity.of(db.name);
     this.stmts = {
       cursor: db.prepare<[number], { number: number; hash: string }>("SELECT number, hash FROM guardian_cursor WHERE chain_id = ?"),

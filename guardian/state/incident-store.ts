@@ -1,6 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { IncidentRecord } from "../reports/incident-record";
 import type { IncidentRecordStore } from "./store";
+import { migrateSqlite } from "./sqlite-migrations";
 
 /**
  * Incidents on the guardian's SQLite database: one row per incident, the whole record as JSON beside the
@@ -23,34 +24,7 @@ export class IncidentStore implements IncidentRecordStore {
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS incidents (
-        id TEXT PRIMARY KEY,
-        chain_id INTEGER NOT NULL,
-        breaker TEXT NOT NULL,
-        status TEXT NOT NULL,
-        opened_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL,
-        record TEXT NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS incidents_breaker_status ON incidents(chain_id, breaker, status);
-      CREATE TABLE IF NOT EXISTS trip_decisions (
-        id TEXT PRIMARY KEY,
-        chain_id INTEGER NOT NULL,
-        breaker TEXT NOT NULL,
-        status TEXT NOT NULL,
-        decided_at TEXT NOT NULL,
-        record TEXT NOT NULL
-      );
-    `);
-    // Stores written before decisions were kept apart hold them among the incidents: moved once, atomically.
-    db.transaction(() => {
-      db.exec(`
-        INSERT OR REPLACE INTO trip_decisions (id, chain_id, breaker, status, decided_at, record)
-          SELECT id, chain_id, breaker, status, opened_at, record FROM incidents WHERE status IN ('dry-run', 'already-tripped');
-        DELETE FROM incidents WHERE status IN ('dry-run', 'already-tripped');
-      `);
-    })();
+    migrateSqlite(db);
     this.#upsert = db.prepare(`
       INSERT INTO incidents (id, chain_id, breaker, status, opened_at, updated_at, record)
       VALUES (@id, @chainId, @breaker, @status, @openedAt, @updatedAt, @record)

@@ -1,4 +1,5 @@
 import type { Db } from "./database";
+import { migrateSqlite } from "./sqlite-migrations";
 
 /** The store was written for another chain (or another deployment of it) than the node now serves. */
 export class StoreChainMismatchError extends Error {
@@ -14,7 +15,7 @@ export class StoreChainMismatchError extends Error {
  * cursor, findings and incidents that belong to a different chain.
  */
 export function bindStoreToChain(db: Db, file: string, chainId: number, genesisHash: string): void {
-  db.exec("CREATE TABLE IF NOT EXISTS guardian_chain_identity (chain_id INTEGER PRIMARY KEY, genesis_hash TEXT NOT NULL, bound_at INTEGER NOT NULL)");
+  migrateSqlite(db);
   const row = db.prepare("SELECT genesis_hash FROM guardian_chain_identity WHERE chain_id = ?").get(chainId) as { genesis_hash: string } | undefined;
   const genesis = genesisHash.toLowerCase();
   if (!row) {
