@@ -47,22 +47,10 @@ interface Row {
  * holder, an expiry on the database's clock (the guardians' clocks never have to agree) and a fencing token. A
  * lease is taken only when it is free or expired, and each change of holder increments the token, so a leader
  * that stalled (SIGSTOP, a GC pause, a partition) and wakes after its lease was taken finds its writes refused by
- * `fence` instead of interleaving with the new leader's.
+ * `fence` instead of interleaving with the new leader's. The table comes with the store's migrations (version 2).
  */
 export class PgLeases {
   constructor(private readonly pool: Pool) {}
-
-  /** Creates the lease table if it is missing (idempotent; run by the store's migrations too). */
-  async migrate(): Promise<void> {
-    await this.pool.query(`
-      CREATE TABLE IF NOT EXISTS failsafe_leases (
-        scope TEXT PRIMARY KEY,
-        holder TEXT NOT NULL,
-        token BIGINT NOT NULL,
-        expires_at TIMESTAMPTZ NOT NULL,
-        renewed_at TIMESTAMPTZ NOT NULL
-      )`);
-  }
 
   /** Takes the lease if it is free, expired or already ours (then it is renewed, same token); undefined if not. */
   async tryAcquire(scope: string, holder: string, ttlMs: number): Promise<LeaseGrant | undefined> {

@@ -24,6 +24,7 @@ import {
 import type { Finding, Severity } from "../../guardian/detectors/types";
 import { AMM_WINDOWS } from "./attacks";
 import { CorpusGuardian, GUARDIAN_INDEX, corpusConfig, type CorpusChain, type CorpusContract } from "./env";
+import { prng } from "../../test/support/prng";
 
 export interface BenignResult {
   blocks: number;
@@ -37,17 +38,6 @@ export interface BenignResult {
   criticals: { block: number; detector: string; title: string }[];
 }
 
-/** Deterministic: the same seed gives the same traffic. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const GAS = { gasLimit: 3_000_000n, maxPriorityFeePerGas: 1_000_000_000n, maxFeePerGas: 100_000_000_000n };
 const addr = async (c: { getAddress(): Promise<string> }) => (await c.getAddress()).toLowerCase();

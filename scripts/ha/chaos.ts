@@ -13,6 +13,7 @@ import { Client } from "pg";
 import { NonceManager, Wallet, parseEther } from "ethers";
 import { anvilKey } from "../../guardian/ops/anvil";
 import { exited, startTripLab, type GuardProcess, type TripLab } from "../../test/guardian/support/trip-lab";
+import { prng } from "../../test/support/prng";
 
 export type KillPoint = "before-commit" | "after-bundle" | "during-alert" | "random" | "sigstop";
 
@@ -61,17 +62,6 @@ export interface ChaosResult {
 const URL_ENV = "FAILSAFE_CHAOS_POSTGRES_URL";
 const SECRET_ENV = "FAILSAFE_CHAOS_WEBHOOK_SECRET";
 
-/** mulberry32: a seeded PRNG, so a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,6 +4,8 @@ import pino from "pino";
 import { LeaseLostError, PgLeases, type LeaseGrant } from "../../../guardian/ha/lease";
 import { Leadership, type DeposedReason, type Leases } from "../../../guardian/ha/leadership";
 import { createTestDatabase } from "../../support/postgres";
+import { migrate } from "../../../guardian/state/postgres/migrations";
+import { PgDatabase } from "../../../guardian/state/postgres/pool";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const quiet = pino({ level: "silent" });
@@ -16,10 +18,12 @@ describe("leases on PostgreSQL (fencing tokens)", function () {
   const scope = () => `chain:test-${++n}`;
 
   before(async () => {
-    pool = new Pool({ connectionString: await createTestDatabase("leases"), max: 20 });
+    const url = await createTestDatabase("leases");
+    const store = new PgDatabase(url, { max: 1 });
+    await migrate(store);
+    await store.close();
+    pool = new Pool({ connectionString: url, max: 20 });
     leases = new PgLeases(pool);
-    await leases.migrate();
-    await leases.migrate();
   });
   after(async () => {
     await pool?.end();

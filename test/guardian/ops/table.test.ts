@@ -1,17 +1,7 @@
 import { expect } from "chai";
 import { renderTable } from "../../../guardian/ops/table";
+import { prng } from "../../support/prng";
 
-/** mulberry32: the same random tables on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("renderTable: the CLI's one table printer", () => {
   it("lays out big tables itself exactly as cli-table3 lays out small ones: widths, wrapping, alignment, rule", () => {
