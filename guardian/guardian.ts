@@ -160,7 +160,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
    * watch and liveness watch, running until `signal` aborts. Without `leadership` a chain has one term for the life of
    * the process; with it (several guardians on one PostgreSQL store), a term per lease this process wins.
    */
-  const startTerm = async (chain: ChainConfig, signal: AbortSignal, onFenced?: () => void): Promise<{ done: Promise<void>; stop(): Promise<void> }> => {
+  const startTerm = async (chain: ChainConfig, signal: AbortSignal, onFenced?: () => void): Promise<{ done: Promise<void>; stalled(): boolean; stop(): Promise<void> }> => {
     const chainLog = logger.child({ chain_id: chain.id });
     const rpc = rpcs.get(chain.id) as HttpRpcClient;
     const contracts = loaded.contracts.get(chain.id) ?? [];
@@ -272,6 +272,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       }
       return {
         done: loop,
+        stalled: () => parts.liveness?.stalled ?? false,
         async stop() {
           // Pending findings go to the same sinks as the mined ones: the watches stop before the loop's signal.
           await stopParts();
@@ -311,7 +312,8 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       const label = String(chain.id);
       chainHealth.role = "standby";
       metrics.leader.set({ chain: label }, 0);
-      let current: { controller: AbortController; term?: { done: Promise<void>; stop(): Promise<void> } } | undefined;
+      let current: { controller: AbortController; term?: { done: Promise<void>; stalled(): boolean; stop(): Promise<void> } } | undefined;
+      let benchedUntil = 0;
       const chainLog = stageLogger(logger.child({ chain_id: chain.id }), "lease");
       const leadership: Leadership = new Leadership({
         scope: `chain:${chain.id}`,
@@ -319,8 +321,17 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         leases: ha.leases,
         ttlMs: ha.ttlMs,
         logger: chainLog,
-        // A leader whose store was lost or whose node refuses it gives the chain to a standby.
-        healthy: () => (chainHealth.critical ?? []).length === 0,
+        // A leader whose store was lost, whose node refuses it, or that the liveness watch finds stalled (behind the
+        // head, or silent while its node calls fail) gives the chain to a standby.
+        healthy: () => {
+          if ((chainHealth.critical ?? []).length > 0) return false;
+          if (current?.term?.stalled()) {
+            // Sits out campaigns for a heartbeat, so a standby whose node serves the chain takes it, not this one again.
+            benchedUntil = Date.now() + chain.liveness.heartbeatSeconds * 1000;
+            return false;
+          }
+          return current !== undefined || Date.now() >= benchedUntil;
+        },
         onState: (state) => {
           metrics.leader.set({ chain: label }, state.leader ? 1 : 0);
           if (state.token !== undefined) metrics.leaseToken.set({ chain: label }, Number(state.token));

@@ -144,6 +144,8 @@ export class HeadFollower {
         { err, tip: this.tracker.tip()?.number, failures: this.consecutiveFailures },
         "chain sync failed; resuming from the last committed block",
       );
+      // The liveness watch tells a failing node from a quiet one (a retried failure does not make /healthz red).
+      if (this.options.health) this.options.health.lastSyncFailureAt = Date.now();
       this.resetTracker();
       return "failed";
     }

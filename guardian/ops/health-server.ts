@@ -15,6 +15,8 @@ export interface ChainHealth {
   critical?: string[];
   /** Wall clock minus the head block's timestamp, in seconds, when over the configured bound. */
   clockSkewSeconds?: number;
+  /** When following the chain last failed (a node call, a commit), retried since: what tells a stall from a quiet chain. */
+  lastSyncFailureAt?: number;
   /** With several guardians on one store: whether this one processes the chain now (leader) or waits (standby). */
   role?: "leader" | "standby";
 }

@@ -65,6 +65,19 @@ export class LivenessWatch {
     this.timer = undefined;
   }
 
+  /**
+   * The liveness signal as a verdict, for a leader among several guardians: it has processed nothing for the
+   * heartbeat while following the chain keeps failing (a chain that is merely quiet is not a stall). A stalled leader
+   * gives its chain to a standby whose node may serve it. Being behind is not enough: every guardian is behind while
+   * the shared database is away, and that is the lease's to handle.
+   */
+  get stalled(): boolean {
+    const { health } = this.deps;
+    const failedAt = Math.max(health.lastErrorAt ?? 0, health.lastSyncFailureAt ?? 0);
+    const failing = failedAt > 0 && this.now() - failedAt < this.config.heartbeatSeconds * 1000;
+    return this.raised.has("heartbeat") && failing;
+  }
+
   /** One look: updates the gauges and returns the findings it raised (already handed to the sinks). */
   async check(): Promise<Finding[]> {
     const { health } = this.deps;

@@ -24,7 +24,7 @@ describe("store config: sqlite (default) or postgres", () => {
     process.env.FAILSAFE_TEST_STORE_URL = "postgres://guardian:s3cret@db.internal:5432/failsafe";
     try {
       const { store } = parseConfig(`${CHAINS}store:\n  postgres: { url: { env: FAILSAFE_TEST_STORE_URL } }\n`, "t.yaml").config;
-      expect(store).to.deep.equal({ backend: "postgres", path: ".failsafe/guardian.sqlite", postgres: { url: "postgres://guardian:s3cret@db.internal:5432/failsafe", poolSize: 4 } });
+      expect(store).to.deep.equal({ backend: "postgres", path: ".failsafe/guardian.sqlite", postgres: { url: "postgres://guardian:s3cret@db.internal:5432/failsafe", poolSize: 4, leaseMs: 12_000, deliveryClaimMs: 60_000 } });
       process.env.FAILSAFE_TEST_STORE_URL = "http://not-postgres";
       expect(issuesOf(`${CHAINS}store:\n  postgres: { url: { env: FAILSAFE_TEST_STORE_URL } }\n`)).to.deep.equal(["store.postgres.url: environment variable FAILSAFE_TEST_STORE_URL: expected a postgres:// URL"]);
     } finally {

@@ -55,7 +55,7 @@ export interface TripLab {
    */
   resetBreaker(): Promise<void>;
   head(): Promise<number>;
-  writeConfig(options?: { reports?: string; dbFile?: string; policy?: Record<string, unknown>; metricsPort?: number; startBlock?: number; rpc?: string[]; extra?: Record<string, unknown> }): Promise<GuardFiles>;
+  writeConfig(options?: { reports?: string; dbFile?: string; policy?: Record<string, unknown>; metricsPort?: number; startBlock?: number; rpc?: string[]; chain?: Record<string, unknown>; extra?: Record<string, unknown> }): Promise<GuardFiles>;
   guard(configFile: string, logFile?: string): GuardProcess;
   /** Pending bundles the relay holds for the next block. */
   pendingBundles(): Promise<number>;
@@ -124,6 +124,7 @@ export async function startTripLab(): Promise<TripLab> {
             rpcTimeoutMs: 5_000,
             startBlock: options.startBlock ?? (await provider.getBlockNumber()),
             detectors: {},
+            ...options.chain,
           },
         ],
         contracts: [{ name: "bank", chain: CHAIN_ID, address: bankAddress, abi: "VulnerableBreakerBank", detectors: { reentrancy: true } }],
