@@ -91,8 +91,11 @@ describe("the shared PostgreSQL store lost mid-run and back", function () {
       const { rows: findings } = await after.query<{ id: string; tx_hash: string | null }>("SELECT id, tx_hash FROM guardian_findings ORDER BY id");
       expect(findings.map((f) => f.id)).to.include.members(findingsBefore.map((f) => f.id));
       expect(findings.filter((f) => f.tx_hash === attack).length, "the attack's finding, once").to.be.greaterThan(0);
-      const { rows: incidents } = await after.query<{ status: string }>("SELECT status FROM incidents");
-      expect(incidents.map((i) => i.status)).to.deep.equal(["tripped"]);
+      // The trip landed; its outcome is recorded right after the inclusion is verified.
+      await waitFor("the incident recorded as tripped", async () => {
+        const { rows: incidents } = await after.query<{ status: string }>("SELECT status FROM incidents");
+        return incidents.length === 1 && incidents[0].status === "tripped" ? true : undefined;
+      }, 30_000);
     } finally {
       await after.end();
     }
