@@ -258,6 +258,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const { rows: incidents } = await pg.query<{ id: string; status: string; record: string }>("SELECT id, status, record FROM incidents");
     const { rows: findings } = await pg.query<{ tx_hash: string | null }>("SELECT tx_hash FROM guardian_findings WHERE detector_id = 'reentrancy' AND retracted_at IS NULL");
     const { rows: tripAlerts } = await pg.query<{ id: string; incident_id: string }>("SELECT id, incident_id FROM alert_messages WHERE kind = 'trip'");
+    // A finding announced by more than one finding alert (two guardians alerting the same finding) is a duplicate too.
+    const { rows: twice } = await pg.query<{ n: string }>(
+      "SELECT count(*) AS n FROM (SELECT f.finding_id FROM alert_findings f JOIN alert_messages m ON m.id = f.alert_id WHERE m.kind = 'finding' GROUP BY f.finding_id HAVING count(DISTINCT f.alert_id) > 1) d",
+    );
     const { rows: allAlerts } = await pg.query<{ id: string; kind: string; statuses: string }>(
       "SELECT m.id, m.kind, string_agg(d.status || '/' || d.attempts || '/' || coalesce(d.last_error, ''), ', ') AS statuses FROM alert_messages m LEFT JOIN alert_deliveries d ON d.alert_id = m.id GROUP BY m.id, m.kind",
     );
@@ -275,7 +279,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       missedTrips: rounds.filter((r) => r.trippedEvents === 0).length,
       duplicateTrips: rounds.reduce((n, r) => n + Math.max(0, r.trippedEvents - 1), 0),
       duplicateIncidents: Math.max(0, trippedIncidents.length - rounds.length),
-      duplicateAlerts: [...tripAlertsPerIncident.values()].reduce((n, c) => n + c - 1, 0),
+      duplicateAlerts: [...tripAlertsPerIncident.values()].reduce((n, c) => n + c - 1, 0) + Number(twice[0].n),
       undeliveredAlerts: allAlerts.filter((a) => !receivedIds.has(a.id)).length,
       undelivered: allAlerts.filter((a) => !receivedIds.has(a.id)).map((a) => `${a.kind} ${a.id.slice(0, 10)}: ${a.statuses ?? "no delivery"}`),
       missedBlocks: attacks.filter((tx) => !seenTx.has(tx)).length,
