@@ -23,6 +23,7 @@ import { buildStatement } from "../../guardian/ledger/statement";
 import { renderReport } from "../../guardian/ledger/format";
 import { ZERO_ADDRESS } from "../../guardian/ledger/movement";
 import { benchSystemIndex, type SystemBenchResult } from "./system-index";
+import { prng } from "../../test/support/prng";
 
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 1_000_000);
 const SYSTEM_TRANSFERS = Number(process.env.BENCH_SYSTEM_TRANSFERS ?? 0);
@@ -32,17 +33,6 @@ const BLOCKS_PER_RESPONSE = 2_000;
 const ZIPF_S = 1.0;
 const TOKEN = "0x00000000000000000000000000000000000070c1";
 
-/** mulberry32: a seeded PRNG, so every run seeds the same chain. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function zipfSampler(n: number, s: number, random: () => number): () => number {
   const cdf = new Float64Array(n);

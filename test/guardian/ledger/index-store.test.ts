@@ -4,6 +4,7 @@ import type { BlockRef } from "../../../guardian/chain/types";
 import { IndexStore, SCHEMA_VERSION, type AppliedBlock } from "../../../guardian/ledger/index-store";
 import { ETHER, ordOfLog, ZERO_ADDRESS, type Movement } from "../../../guardian/ledger/movement";
 import { IndexStoreV1 } from "./fixtures/index-store-v1";
+import { prng } from "../../support/prng";
 
 // The store on its own (no node): snapshots, the per-block totals, entries and the schema migration,
 // each checked against the per-holder read that needs none of them.
@@ -13,17 +14,6 @@ const NFT = "0x00000000000000000000000000000000000070c2";
 const holder = (i: number) => "0x" + (0xa000 + i).toString(16).padStart(40, "0");
 const ALICE = holder(0);
 
-/** mulberry32, so every run builds the same chain. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hashOf = (branch: number, n: number) => "0x" + branch.toString(16).padStart(8, "0") + n.toString(16).padStart(56, "0");
 
