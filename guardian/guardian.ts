@@ -312,7 +312,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
       const label = String(chain.id);
       chainHealth.role = "standby";
       metrics.leader.set({ chain: label }, 0);
-      let current: { controller: AbortController; term?: { done: Promise<void>; stalled(): boolean; stop(): Promise<void> } } | undefined;
+      let current: { controller: AbortController; unlink(): void; term?: { done: Promise<void>; stalled(): boolean; stop(): Promise<void> } } | undefined;
       let benchedUntil = 0;
       const chainLog = stageLogger(logger.child({ chain_id: chain.id }), "lease");
       const leadership: Leadership = new Leadership({
@@ -321,8 +321,8 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
         leases: ha.leases,
         ttlMs: ha.ttlMs,
         logger: chainLog,
-        // A leader whose store was lost, whose node refuses it, or that the liveness watch finds stalled (behind the
-        // head, or silent while its node calls fail) gives the chain to a standby.
+        // A leader whose store was lost, whose node refuses it, or that the liveness watch finds stalled (silent for a
+        // heartbeat while following keeps failing) gives the chain to a standby.
         healthy: () => {
           if ((chainHealth.critical ?? []).length > 0) return false;
           if (current?.term?.stalled()) {
@@ -343,7 +343,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           const termController = new AbortController();
           const stopTerm = () => termController.abort();
           controller.signal.addEventListener("abort", stopTerm, { once: true });
-          current = { controller: termController };
+          current = { controller: termController, unlink: () => controller.signal.removeEventListener("abort", stopTerm) };
           chainHealth.role = "leader";
           current.term = await startTerm(chain, termController.signal, () => void leadership.fenced());
           ha.onElected?.(chain.id);
@@ -354,6 +354,7 @@ export async function startGuardian(deps: GuardianDeps): Promise<RunningGuardian
           current = undefined;
           chainHealth.role = "standby";
           ending?.controller.abort();
+          ending?.unlink();
           await ending?.term?.stop().catch((err: unknown) => chainLog.error({ err: { message: (err as Error).message } }, "the term's loop ended with an error"));
           ha.fence(chain.id, undefined);
         },
