@@ -246,14 +246,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       log(`round ${round + 1}/${points.length} ${point}: failover ${failoverMs} ms to token ${next.token}, tripped after ${trippedAt - roundStart} block(s), ${events.length} Tripped event(s)`);
     }
 
-    // Every delivery a dead guardian held is taken over once its claim expires: wait for the alert log to drain.
+    // The chain stops; the cursor reaches the head: every block behind it was committed once by whichever guardian led.
+    mining = false;
+    await miner;
+    const head = await lab.head();
+    await until("the shared cursor at the head", async () => (((await cursor()) ?? 0) >= head ? true : undefined), 30_000);
+    // Every delivery a dead guardian held is taken over once its claim expires: wait for the alert log to drain, and
+    // stay drained for a while (an alert raised by the last blocks is recorded a moment after their commit).
+    let drainedSince = 0;
     await until("every alert delivery to finish", async () => {
       const { rows } = await pg.query<{ n: string }>("SELECT count(*) AS n FROM alert_deliveries WHERE status = 'pending'");
-      return Number(rows[0].n) === 0 ? true : undefined;
+      if (Number(rows[0].n) > 0) drainedSince = 0;
+      else drainedSince ||= Date.now();
+      return drainedSince > 0 && Date.now() - drainedSince >= 2_000 ? true : undefined;
     }, options.claimMs * 3 + 60_000, 200);
-    // The cursor reaches the head: every block behind it was committed once by whichever guardian led.
-    const head = await lab.head();
-    await until("the shared cursor at the head", async () => (((await cursor()) ?? 0) >= head - 1 ? true : undefined), 30_000);
 
     const { rows: incidents } = await pg.query<{ id: string; status: string; record: string }>("SELECT id, status, record FROM incidents");
     const { rows: findings } = await pg.query<{ tx_hash: string | null }>("SELECT tx_hash FROM guardian_findings WHERE detector_id = 'reentrancy' AND retracted_at IS NULL");

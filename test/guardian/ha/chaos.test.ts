@@ -21,7 +21,7 @@ describe("three guardians on one PostgreSQL store, the leader killed mid-attack 
     expect(result.duplicateTrips, "Tripped events beyond one per attack").to.equal(0);
     expect(result.duplicateIncidents, "incidents beyond one per trip").to.equal(0);
     expect(result.duplicateAlerts, "second trip alerts for one incident").to.equal(0);
-    expect(result.undeliveredAlerts, "alerts never delivered").to.equal(0);
+    expect(result.undeliveredAlerts, `alerts never delivered: ${result.undelivered.join("; ")}`).to.equal(0);
     expect(result.missedBlocks, "attacks whose block no guardian committed").to.equal(0);
     // Lease 900 ms + one attempt (300 ms) + a block of slack: a failover within about two 1-second block times.
     expect(result.failoverMaxMs).to.be.below(2_000);
