@@ -1,12 +1,11 @@
 import type { Logger } from "pino";
-import type { LeaseGrant, LeaseState } from "./lease";
+import type { LeaseGrant } from "./lease";
 
 /** The lease operations leadership needs (PgLeases; passed in so the loop is tested on its own too). */
 export interface Leases {
   tryAcquire(scope: string, holder: string, ttlMs: number): Promise<LeaseGrant | undefined>;
   renew(grant: LeaseGrant, ttlMs: number): Promise<LeaseGrant | undefined>;
   release(grant: LeaseGrant): Promise<void>;
-  current(scope: string): Promise<LeaseState | undefined>;
 }
 
 export type DeposedReason = "lost" | "unhealthy" | "database" | "fenced" | "stopped";

@@ -117,7 +117,6 @@ describe("leases on PostgreSQL (fencing tokens)", function () {
         tryAcquire: (...a) => gate(() => leases.tryAcquire(...a)),
         renew: (...a) => gate(() => leases.renew(...a)),
         release: (...a) => gate(() => leases.release(...a)),
-        current: (...a) => gate(() => leases.current(...a)),
       };
       const leadership = new Leadership({
         scope: s,
